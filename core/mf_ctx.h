@@ -1,0 +1,64 @@
+/*
+ * mf_ctx.h - the context passed through every layer (tcpdump's ndo):
+ * the output sink, the secrets store, caps, statistics, options.
+ * Nothing in the libraries keeps global state.
+ */
+#ifndef MF_CTX_H
+#define MF_CTX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct mf_event;
+struct mf_frame;
+struct mf_tokens;
+
+/* The sink takes ownership of ev (it must free it or keep it). */
+typedef int (*mf_emit_fn)(void *arg, struct mf_event *ev);
+
+struct mf_limits {
+	size_t frag_mem_max;      /* bytes held in IP fragment queues, all flows */
+	size_t frag_queues_max;   /* concurrent fragment queues */
+	int64_t frag_timeout_ns;  /* a queue older than this is dropped (anomaly) */
+	size_t pair_max;          /* miIO requests awaiting an answer */
+	int64_t pair_timeout_ns;  /* no answer after this: unanswered */
+	size_t plaintext_max;     /* decrypted payload kept for JSON parsing */
+	size_t json_depth_max;
+};
+
+struct mf_stats {
+	uint64_t frames, bytes;
+	uint64_t link_unknown, ipv4, ipv6, ip_invalid, frags, frag_reassembled, frag_dropped;
+	uint64_t udp, tcp, other_ip;
+	uint64_t miio_frames, miio_decrypted, miio_no_token;
+	uint64_t events, anomalies;
+};
+
+struct mf_ctx {
+	mf_emit_fn emit;
+	void *emit_arg;
+	struct mf_tokens *tokens;   /* secrets store, owned by the caller */
+	struct mf_limits lim;
+	struct mf_stats st;
+	unsigned show_secrets : 1;
+	uint64_t seq;               /* next event sequence number */
+};
+
+void mf_ctx_init(struct mf_ctx *ctx);
+
+/* Hands ev to the sink (counts it, stamps seq); frees it when no sink.
+ * Returns the sink's result. */
+int mf_emit(struct mf_ctx *ctx, struct mf_event *ev);
+
+/* Builds and emits an anomaly event for a captured frame:
+ * {"kind":"anomaly","reason":REASON,"detail":"...","evidence":{...}}.
+ * protocol may be NULL (capture/link level).  Returns 0 or MF_ERR_NOMEM. */
+int mf_anomaly_frame(struct mf_ctx *ctx, const struct mf_frame *f, const char *source,
+                     const char *protocol, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* Redacts a secret for reports unless show_secrets: keeps a short prefix so
+ * two different secrets remain distinguishable ("9c3b…(32)"). */
+void mf_redact(const struct mf_ctx *ctx, const char *secret, char *out, size_t outlen);
+
+#endif

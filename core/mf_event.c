@@ -1,0 +1,185 @@
+/* mf_event.c - event envelope and its JSON writer; see mf_event.h. */
+#include "mf_event.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mf_buf.h"
+#include "mf_err.h"
+#include "mf_frame.h"
+#include "mf_time.h"
+
+struct mf_event *mf_event_new(int64_t ts_ns, const char *source, const char *protocol,
+                              const char *kind)
+{
+	struct mf_event *ev = calloc(1, sizeof(*ev));
+
+	if (!ev)
+		return NULL;
+	ev->body = cJSON_CreateObject();
+	if (!ev->body) {
+		free(ev);
+		return NULL;
+	}
+	ev->ts_ns = ts_ns;
+	ev->logged_ns = MF_TIME_NONE;
+	ev->source = source;
+	ev->protocol = protocol;
+	ev->kind = kind;
+	return ev;
+}
+
+void mf_event_free(struct mf_event *ev)
+{
+	if (!ev)
+		return;
+	cJSON_Delete(ev->body);
+	free(ev);
+}
+
+int mf_event_add(struct mf_event *ev, const char *key, cJSON *item)
+{
+	if (!item)
+		return 0;
+	if (!cJSON_AddItemToObject(ev->body, key, item)) {
+		cJSON_Delete(item);
+		return MF_ERR_NOMEM;
+	}
+	return 0;
+}
+
+int mf_event_str(struct mf_event *ev, const char *key, const char *val)
+{
+	return val ? mf_event_add(ev, key, cJSON_CreateString(val)) : 0;
+}
+
+int mf_event_num(struct mf_event *ev, const char *key, double val)
+{
+	return mf_event_add(ev, key, cJSON_CreateNumber(val));
+}
+
+int mf_event_bool(struct mf_event *ev, const char *key, int val)
+{
+	return mf_event_add(ev, key, cJSON_CreateBool(val));
+}
+
+cJSON *mf_json_obj(void)
+{
+	return cJSON_CreateObject();
+}
+
+void mf_json_str(cJSON *o, const char *key, const char *val)
+{
+	if (o && val)
+		cJSON_AddItemToObject(o, key, cJSON_CreateString(val));
+}
+
+void mf_json_num(cJSON *o, const char *key, double val)
+{
+	if (o)
+		cJSON_AddItemToObject(o, key, cJSON_CreateNumber(val));
+}
+
+void mf_json_u64(cJSON *o, const char *key, uint64_t val)
+{
+	char tmp[24];
+
+	if (!o)
+		return;
+	snprintf(tmp, sizeof(tmp), "%" PRIu64, val);
+	cJSON_AddItemToObject(o, key, cJSON_CreateRaw(tmp));
+}
+
+void mf_json_bool(cJSON *o, const char *key, int val)
+{
+	if (o)
+		cJSON_AddItemToObject(o, key, cJSON_CreateBool(val));
+}
+
+int mf_event_frame_evidence(struct mf_event *ev, const struct mf_frame *f)
+{
+	cJSON *o = mf_json_obj();
+
+	if (!o)
+		return MF_ERR_NOMEM;
+	if (f->input) {
+		mf_json_str(o, "file", f->input->name);
+		if (f->input->sha256[0])
+			mf_json_str(o, "sha256", f->input->sha256);
+	}
+	mf_json_u64(o, "frame", f->number);
+	return mf_event_add(ev, "evidence", o);
+}
+
+static int add_json_string(struct mf_buf *out, const char *s)
+{
+	cJSON *tmp = cJSON_CreateString(s);
+	char *p;
+	int rc;
+
+	if (!tmp)
+		return MF_ERR_NOMEM;
+	p = cJSON_PrintUnformatted(tmp);
+	cJSON_Delete(tmp);
+	if (!p)
+		return MF_ERR_NOMEM;
+	rc = mf_buf_addstr(out, p);
+	free(p);
+	return rc;
+}
+
+int mf_event_to_json(const struct mf_event *ev, struct mf_buf *out)
+{
+	char t[32], e[32];
+	char *body;
+	int rc = 0;
+
+	if (ev->ts_ns != MF_TIME_NONE) {
+		mf_time_iso(ev->ts_ns, t);
+		mf_time_epoch(ev->ts_ns, e);
+		rc = mf_buf_printf(out, "{\"ts\":\"%s\",\"ts_epoch\":%s", t, e);
+	} else {
+		rc = mf_buf_addstr(out, "{\"ts\":null,\"ts_epoch\":null");
+	}
+	if (rc == 0 && ev->logged_ns != MF_TIME_NONE) {
+		mf_time_iso(ev->logged_ns, t);
+		rc = mf_buf_printf(out, ",\"logged_ts\":\"%s\"", t);
+	}
+	if (rc == 0 && ev->source) {
+		rc = mf_buf_addstr(out, ",\"source\":");
+		if (rc == 0)
+			rc = add_json_string(out, ev->source);
+	}
+	if (rc == 0 && ev->protocol) {
+		rc = mf_buf_addstr(out, ",\"protocol\":");
+		if (rc == 0)
+			rc = add_json_string(out, ev->protocol);
+	}
+	if (rc == 0 && ev->artifact) {
+		rc = mf_buf_addstr(out, ",\"artifact\":");
+		if (rc == 0)
+			rc = add_json_string(out, ev->artifact);
+	}
+	if (rc == 0) {
+		rc = mf_buf_addstr(out, ",\"kind\":");
+		if (rc == 0)
+			rc = add_json_string(out, ev->kind ? ev->kind : "data");
+	}
+	if (rc)
+		return rc;
+	body = cJSON_PrintUnformatted(ev->body);
+	if (!body)
+		return MF_ERR_NOMEM;
+	/* body is "{...}" - splice its members after the envelope */
+	if (strlen(body) > 2) {
+		rc = mf_buf_addc(out, ',');
+		if (rc == 0)
+			rc = mf_buf_add(out, body + 1, strlen(body) - 2);
+	}
+	free(body);
+	if (rc == 0)
+		rc = mf_buf_addc(out, '}');
+	return rc;
+}

@@ -1,0 +1,487 @@
+/*
+ * mf_tokens.c - device token store; see mf_tokens.h.
+ *
+ * Key derivation (../shared/reference/miio.md section 5):
+ *     key = MD5(token)      iv = MD5(key || token)
+ * iOS ZTOKEN (section 12): 96 hex chars = AES-128-ECB(zero key) of the
+ * 32-char hex token plus one PKCS#7 block.
+ */
+#include "mf_tokens.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+
+#include "mf_codec.h"
+#include "mf_err.h"
+
+#define MF_TOKENS_MAX 65536
+#define MF_TOKENS_FILE_MAX (16u << 20)
+
+struct entry {
+	struct mf_token pub;
+	EVP_CIPHER_CTX *dec;
+	EVP_CIPHER_CTX *enc;
+};
+
+struct mf_tokens {
+	struct entry *v;
+	size_t n, alloc;
+};
+
+struct mf_tokens *mf_tokens_new(void)
+{
+	return calloc(1, sizeof(struct mf_tokens));
+}
+
+void mf_tokens_free(struct mf_tokens *t)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->n; i++) {
+		EVP_CIPHER_CTX_free(t->v[i].dec);
+		EVP_CIPHER_CTX_free(t->v[i].enc);
+	}
+	free(t->v);
+	free(t);
+}
+
+static int ios_decrypt(const char *s, uint8_t out[16], char *errbuf)
+{
+	uint8_t ct[48], pt[48 + 16];
+	static const uint8_t zero[16];
+	EVP_CIPHER_CTX *c;
+	int n1 = 0, n2 = 0, ok;
+
+	if (mf_hex_decode(s, 96, ct, 48) != 0)
+		return mf_seterr(errbuf, MF_ERR_FORMAT, "96-char token is not hex");
+	c = EVP_CIPHER_CTX_new();
+	if (!c)
+		return MF_ERR_NOMEM;
+	ok = EVP_DecryptInit_ex(c, EVP_aes_128_ecb(), NULL, zero, NULL) == 1 &&
+	    EVP_CIPHER_CTX_set_padding(c, 0) == 1 &&
+	    EVP_DecryptUpdate(c, pt, &n1, ct, 48) == 1 &&
+	    EVP_DecryptFinal_ex(c, pt + n1, &n2) == 1;
+	EVP_CIPHER_CTX_free(c);
+	if (!ok || n1 + n2 != 48)
+		return mf_seterr(errbuf, MF_ERR_CRYPTO, "iOS token decryption failed");
+	/* 32 hex characters then a full PKCS#7 block of 0x10 */
+	if (mf_hex_decode((const char *)pt, 32, out, 16) != 0)
+		return mf_seterr(errbuf, MF_ERR_FORMAT,
+		    "96-char token does not decrypt to a hex token (not an iOS ZTOKEN?)");
+	return 0;
+}
+
+int mf_token_parse(const char *s, size_t n, uint8_t out[16], int *form, char *errbuf)
+{
+	size_t i;
+
+	if (n == 32 && mf_is_hex(s, 32)) {
+		if (form)
+			*form = MF_TOK_HEX32;
+		return mf_hex_decode(s, 32, out, 16);
+	}
+	if (n == 96 && mf_is_hex(s, 96)) {
+		if (form)
+			*form = MF_TOK_IOS96;
+		return ios_decrypt(s, out, errbuf);
+	}
+	if (n == 16) {
+		for (i = 0; i < 16; i++)
+			if (s[i] < 0x21 || s[i] > 0x7e)
+				return mf_seterr(errbuf, MF_ERR_FORMAT,
+				    "16-char token has a non-printable character");
+		if (form)
+			*form = MF_TOK_ASCII16;
+		memcpy(out, s, 16);
+		return 0;
+	}
+	return mf_seterr(errbuf, MF_ERR_FORMAT,
+	    "token must be 32 hex, 96 hex (iOS) or 16 ASCII characters, got %zu characters", n);
+}
+
+static int parse_u32(const char *s, uint32_t *v)
+{
+	char *end;
+	unsigned long long x;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	x = strtoull(s, &end, 0);
+	if (errno || *end || x > 0xffffffffULL)
+		return -1;
+	*v = (uint32_t)x;
+	return 0;
+}
+
+static int parse_selector(const char *sel, struct mf_token *e, char *errbuf)
+{
+	uint8_t a[16];
+
+	if (!sel || !*sel)
+		return 0;
+	if (inet_pton(AF_INET, sel, a) == 1) {
+		memcpy(e->ip, a, 4);
+		e->ip_len = 4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, sel, a) == 1) {
+		memcpy(e->ip, a, 16);
+		e->ip_len = 16;
+		return 0;
+	}
+	if (parse_u32(sel, &e->did) == 0) {
+		e->has_did = 1;
+		return 0;
+	}
+	return mf_seterr(errbuf, MF_ERR_FORMAT,
+	    "'%s' is neither a device id (32-bit number) nor an IP address", sel);
+}
+
+static int same_binding(const struct mf_token *a, const struct mf_token *b)
+{
+	return memcmp(a->token, b->token, 16) == 0 && a->has_did == b->has_did &&
+	    (!a->has_did || a->did == b->did) && a->ip_len == b->ip_len &&
+	    memcmp(a->ip, b->ip, a->ip_len) == 0;
+}
+
+int mf_tokens_add(struct mf_tokens *t, const uint8_t token[16], const char *selector,
+                  const char *origin, int form, char *errbuf)
+{
+	struct entry e;
+	uint8_t kt[32];
+	size_t i;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	memcpy(e.pub.token, token, 16);
+	e.pub.form = form;
+	snprintf(e.pub.origin, sizeof(e.pub.origin), "%s", origin ? origin : "");
+	if ((rc = parse_selector(selector, &e.pub, errbuf)) != 0)
+		return rc;
+	for (i = 0; i < t->n; i++)
+		if (same_binding(&t->v[i].pub, &e.pub))
+			return (int)i;
+	if (t->n >= MF_TOKENS_MAX)
+		return mf_seterr(errbuf, MF_ERR_LIMIT, "more than %d tokens", MF_TOKENS_MAX);
+	mf_md5(token, 16, e.pub.key);
+	memcpy(kt, e.pub.key, 16);
+	memcpy(kt + 16, token, 16);
+	mf_md5(kt, 32, e.pub.iv);
+	if (t->n == t->alloc) {
+		size_t na = t->alloc ? t->alloc * 2 : 16;
+		struct entry *nv = realloc(t->v, na * sizeof(*nv));
+
+		if (!nv)
+			return MF_ERR_NOMEM;
+		t->v = nv;
+		t->alloc = na;
+	}
+	t->v[t->n] = e;
+	return (int)t->n++;
+}
+
+void mf_tokens_bind_did(struct mf_tokens *t, size_t idx, uint32_t did)
+{
+	if (idx < t->n) {
+		t->v[idx].pub.did = did;
+		t->v[idx].pub.has_did = 1;
+	}
+}
+
+size_t mf_tokens_count(const struct mf_tokens *t)
+{
+	return t ? t->n : 0;
+}
+
+const struct mf_token *mf_tokens_get(const struct mf_tokens *t, size_t idx)
+{
+	return idx < t->n ? &t->v[idx].pub : NULL;
+}
+
+void mf_tokens_set_confirmed(struct mf_tokens *t, size_t idx)
+{
+	if (idx < t->n)
+		t->v[idx].pub.confirmed = 1;
+}
+
+int mf_tokens_find_did(const struct mf_tokens *t, uint32_t did)
+{
+	size_t i;
+
+	for (i = 0; t && i < t->n; i++)
+		if (t->v[i].pub.has_did && t->v[i].pub.did == did)
+			return (int)i;
+	return -1;
+}
+
+int mf_tokens_find_ip(const struct mf_tokens *t, const uint8_t *ip, size_t ip_len)
+{
+	size_t i;
+
+	for (i = 0; t && i < t->n; i++)
+		if (t->v[i].pub.ip_len == ip_len && memcmp(t->v[i].pub.ip, ip, ip_len) == 0)
+			return (int)i;
+	return -1;
+}
+
+int mf_tokens_find_token(const struct mf_tokens *t, const uint8_t token[16])
+{
+	size_t i;
+
+	for (i = 0; t && i < t->n; i++)
+		if (memcmp(t->v[i].pub.token, token, 16) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int aes_cbc(struct mf_tokens *t, size_t idx, const uint8_t *in, size_t n, uint8_t *out,
+                 int enc)
+{
+	struct entry *e;
+	EVP_CIPHER_CTX **cp;
+	int o1 = 0;
+
+	if (idx >= t->n || n % 16 || n > 0x7fffffff)
+		return MF_ERR_ARG;
+	e = &t->v[idx];
+	cp = enc ? &e->enc : &e->dec;
+	if (!*cp) {
+		*cp = EVP_CIPHER_CTX_new();
+		if (!*cp)
+			return MF_ERR_NOMEM;
+		if (EVP_CipherInit_ex(*cp, EVP_aes_128_cbc(), NULL, e->pub.key, e->pub.iv,
+		    enc) != 1 || EVP_CIPHER_CTX_set_padding(*cp, 0) != 1)
+			return MF_ERR_CRYPTO;
+	} else if (EVP_CipherInit_ex(*cp, NULL, NULL, NULL, e->pub.iv, enc) != 1) {
+		/* re-arm with the fixed IV; the key schedule is kept */
+		return MF_ERR_CRYPTO;
+	}
+	if (n == 0)
+		return 0;
+	if (EVP_CipherUpdate(*cp, out, &o1, in, (int)n) != 1 || (size_t)o1 != n)
+		return MF_ERR_CRYPTO;
+	return 0;
+}
+
+int mf_tokens_decrypt(struct mf_tokens *t, size_t idx, const uint8_t *in, size_t n,
+                      uint8_t *out)
+{
+	return aes_cbc(t, idx, in, n, out, 0);
+}
+
+int mf_tokens_encrypt(struct mf_tokens *t, size_t idx, const uint8_t *in, size_t n,
+                      uint8_t *out)
+{
+	return aes_cbc(t, idx, in, n, out, 1);
+}
+
+/* ---- token files ---- */
+
+static int load_json(struct mf_tokens *t, const char *buf, size_t len, const char *name,
+                     unsigned *bad, char *errbuf)
+{
+	cJSON *root = cJSON_ParseWithLength(buf, len), *it;
+	int added = 0, k = 0;
+
+	if (!root)
+		return mf_seterr(errbuf, MF_ERR_FORMAT, "%s: not valid JSON", name);
+	if (cJSON_IsObject(root)) {
+		/* {"devices":[...]} or {"result":{"list":[...]}} wrappers */
+		cJSON *l = cJSON_GetObjectItemCaseSensitive(root, "devices");
+
+		if (!l) {
+			cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "result");
+			l = r ? cJSON_GetObjectItemCaseSensitive(r, "list") : NULL;
+		}
+		it = l;
+	} else {
+		it = root;
+	}
+	if (!cJSON_IsArray(it)) {
+		cJSON_Delete(root);
+		return mf_seterr(errbuf, MF_ERR_FORMAT, "%s: expected a JSON list of devices", name);
+	}
+	for (cJSON *d = it->child; d; d = d->next, k++) {
+		const cJSON *tok = cJSON_GetObjectItemCaseSensitive(d, "token");
+		const cJSON *did = cJSON_GetObjectItemCaseSensitive(d, "did");
+		const cJSON *ip = cJSON_GetObjectItemCaseSensitive(d, "localip");
+		char origin[160], didbuf[32];
+		const char *sel = NULL;
+		uint8_t raw[16];
+		int form, rc;
+
+		if (!ip)
+			ip = cJSON_GetObjectItemCaseSensitive(d, "ip");
+		if (!ip)
+			ip = cJSON_GetObjectItemCaseSensitive(d, "localIP");
+		if (!cJSON_IsString(tok) || !tok->valuestring[0]) {
+			continue;       /* devices without a token are normal (BLE, sub-devices) */
+		}
+		if (mf_token_parse(tok->valuestring, strlen(tok->valuestring), raw, &form,
+		    errbuf) != 0) {
+			if (bad)
+				(*bad)++;
+			continue;
+		}
+		if (cJSON_IsString(did)) {
+			sel = did->valuestring;
+		} else if (cJSON_IsNumber(did)) {
+			snprintf(didbuf, sizeof(didbuf), "%.0f", did->valuedouble);
+			sel = didbuf;
+		}
+		snprintf(origin, sizeof(origin), "%s#%d", name, k);
+		/* a non-numeric did (lumi.xxx, blt.xxx) cannot bind: use the IP */
+		rc = sel ? mf_tokens_add(t, raw, sel, origin, form, NULL) : -1;
+		if (rc < 0 && cJSON_IsString(ip) && ip->valuestring[0])
+			rc = mf_tokens_add(t, raw, ip->valuestring, origin, form, NULL);
+		else if (rc >= 0 && cJSON_IsString(ip) && ip->valuestring[0])
+			mf_tokens_add(t, raw, ip->valuestring, origin, form, NULL);
+		if (rc < 0)
+			rc = mf_tokens_add(t, raw, NULL, origin, form, NULL);
+		if (rc >= 0)
+			added++;
+		else if (bad)
+			(*bad)++;
+	}
+	cJSON_Delete(root);
+	return added ? 0 : mf_seterr(errbuf, MF_ERR_FORMAT, "%s: no usable token", name);
+}
+
+/* Splits on blanks, ',', ';' and '=' (did=token lines are common). */
+static char *next_field(char **p)
+{
+	char *s = *p, *start;
+
+	while (*s && strchr(" \t,;=", *s))
+		s++;
+	if (!*s)
+		return NULL;
+	start = s;
+	while (*s && !strchr(" \t,;=", *s))
+		s++;
+	if (*s)
+		*s++ = '\0';
+	*p = s;
+	return start;
+}
+
+int mf_tokens_load_mem(struct mf_tokens *t, const char *buf, size_t len, const char *name,
+                       unsigned *bad, char *errbuf)
+{
+	size_t i = 0, lineno = 0;
+	int added = 0, nbad = 0;
+	char firsterr[MF_ERRBUF_SIZE * 2 + 64] = "";
+
+	while (i < len && isspace((unsigned char)buf[i]))
+		i++;
+	if (i < len && (buf[i] == '[' || buf[i] == '{'))
+		return load_json(t, buf, len, name, bad, errbuf);
+	i = 0;
+	while (i < len) {
+		size_t s = i, e;
+		char line[512], *f1, *f2, *f3, *save;
+		char origin[160], eb[MF_ERRBUF_SIZE];
+		uint8_t raw[16];
+		int form, rc;
+
+		while (i < len && buf[i] != '\n')
+			i++;
+		e = i++;
+		lineno++;
+		if (e > s && buf[e - 1] == '\r')
+			e--;
+		if (e - s >= sizeof(line)) {
+			nbad++;
+			if (!firsterr[0])
+				snprintf(firsterr, sizeof(firsterr), "%s:%zu: line too long", name, lineno);
+			continue;
+		}
+		memcpy(line, buf + s, e - s);
+		line[e - s] = '\0';
+		if ((f1 = strchr(line, '#')) != NULL)
+			*f1 = '\0';
+		save = line;
+		f1 = next_field(&save);
+		if (!f1)
+			continue;
+		f2 = next_field(&save);
+		f3 = f2 ? next_field(&save) : NULL;
+		snprintf(origin, sizeof(origin), "%s:%zu", name, lineno);
+		if (f3) {
+			rc = MF_ERR_FORMAT;
+			snprintf(eb, sizeof(eb), "more than two fields");
+		} else {
+			const char *tok = f2 ? f2 : f1;
+
+			rc = mf_token_parse(tok, strlen(tok), raw, &form, eb);
+			if (rc == 0)
+				rc = mf_tokens_add(t, raw, f2 ? f1 : NULL, origin, form, eb);
+		}
+		if (rc < 0) {
+			nbad++;
+			if (!firsterr[0])
+				snprintf(firsterr, sizeof(firsterr), "%s:%zu: %s", name, lineno, eb);
+		} else {
+			added++;
+		}
+	}
+	if (bad)
+		*bad += (unsigned)nbad;
+	if (firsterr[0])
+		mf_seterr(errbuf, MF_ERR_FORMAT, "%s", firsterr);
+	if (!added)
+		return mf_seterr(errbuf, MF_ERR_FORMAT, "%s",
+		    firsterr[0] ? firsterr : "no token in the tokens file");
+	return 0;
+}
+
+int mf_tokens_load_file(struct mf_tokens *t, const char *path, unsigned *bad, char *errbuf)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+	const char *name;
+	int rc;
+
+	if (fd < 0)
+		return mf_seterr(errbuf, MF_ERR_IO, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || st.st_size < 0 || (uint64_t)st.st_size > MF_TOKENS_FILE_MAX) {
+		close(fd);
+		return mf_seterr(errbuf, MF_ERR_FORMAT, "%s: not a tokens file (size)", path);
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return MF_ERR_NOMEM;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (r <= 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			break;
+		}
+		got += (size_t)r;
+	}
+	close(fd);
+	name = strrchr(path, '/');
+	name = name ? name + 1 : path;
+	rc = mf_tokens_load_mem(t, buf, got, name, bad, errbuf);
+	free(buf);
+	return rc;
+}

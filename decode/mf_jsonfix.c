@@ -1,0 +1,327 @@
+/*
+ * mf_jsonfix.c - tolerant JSON for miIO plaintext.
+ *
+ * Reference: ../shared/reference/miio.md section 7; python-miio
+ * miio/protocol.py (EncryptionAdapter._decode quirks), aholstenson/miio
+ * lib/safeishJSON.js.  Order of the steps:
+ *
+ *   plaintext --strip trailing NULs--> --cut at last NUL--> split top-level
+ *   objects (brace depth, strings respected) --> per part: parse as is,
+ *   else each known repair in turn, else control characters removed.
+ */
+#include "mf_jsonfix.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mf_buf.h"
+#include "mf_err.h"
+
+static void quirk(struct mf_jsonfix *j, const char *q)
+{
+	size_t i;
+
+	for (i = 0; i < j->nquirks; i++)
+		if (strcmp(j->quirks[i], q) == 0)
+			return;
+	if (j->nquirks < MF_JSONFIX_MAX_QUIRKS)
+		j->quirks[j->nquirks++] = q;
+}
+
+void mf_jsonfix_free(struct mf_jsonfix *j)
+{
+	size_t i;
+
+	for (i = 0; i < j->nparts; i++)
+		cJSON_Delete(j->parts[i]);
+	j->nparts = 0;
+}
+
+/* Strict parse of exactly [s, s+n) with only whitespace after the value. */
+static cJSON *parse_exact(const char *s, size_t n)
+{
+	const char *end = NULL;
+	cJSON *v = cJSON_ParseWithLengthOpts(s, n, &end, 0);
+
+	if (!v)
+		return NULL;
+	while (end && (size_t)(end - s) < n && isspace((unsigned char)*end))
+		end++;
+	if (!end || (size_t)(end - s) != n) {
+		cJSON_Delete(v);
+		return NULL;
+	}
+	return v;
+}
+
+struct repair {
+	const char *find, *repl, *name;
+};
+
+static const struct repair repairs[] = {
+	{ ",,\"otu_stat\"", ",\"otu_stat\"", "broken_json:otu_stat" },
+	{ "\"value\":00", "\"value\":0", "broken_json:value_00" },
+	{ ",,", ",", "broken_json:double_comma" },
+	{ "\"result\":,", "", "broken_json:result_empty" },
+	{ "[,]", "[null,null]", "broken_json:empty_pair" },
+};
+
+/* Replaces every occurrence of r->find in b; returns 1 when something changed. */
+static int apply(struct mf_buf *b, const struct repair *r, struct mf_buf *tmp)
+{
+	size_t fl = strlen(r->find), i = 0;
+	int changed = 0;
+
+	mf_buf_reset(tmp);
+	while (i < b->len) {
+		if (b->len - i >= fl && memcmp(b->data + i, r->find, fl) == 0) {
+			if (mf_buf_addstr(tmp, r->repl) != 0)
+				return -1;
+			i += fl;
+			changed = 1;
+		} else {
+			if (mf_buf_addc(tmp, b->data[i]) != 0)
+				return -1;
+			i++;
+		}
+	}
+	if (changed) {
+		mf_buf_reset(b);
+		if (mf_buf_add(b, tmp->data, tmp->len) != 0)
+			return -1;
+	}
+	return changed;
+}
+
+static int is_ctl(uint8_t c)
+{
+	/* the set one client deletes (section 7.4); \n and \r are kept */
+	return c <= 0x09 || c == 0x0b || c == 0x0c || (c >= 0x0e && c <= 0x1f) || c == 0x7f;
+}
+
+/* C1 controls (0x80-0x9f) are only removed as raw bytes when they are not
+ * part of a UTF-8 sequence, so valid UTF-8 text passes through. */
+static int parse_part(const uint8_t *s, size_t n, size_t max_len, struct mf_jsonfix *j,
+                      cJSON **out)
+{
+	struct mf_buf b, tmp;
+	size_t i;
+	int rc = MF_ERR_FORMAT;
+
+	*out = parse_exact((const char *)s, n);
+	if (*out)
+		return 0;
+	mf_buf_init(&b, max_len * 2 + 64);
+	mf_buf_init(&tmp, max_len * 2 + 64);
+	if (mf_buf_add(&b, s, n) != 0) {
+		rc = MF_ERR_NOMEM;
+		goto done;
+	}
+	for (i = 0; i < sizeof(repairs) / sizeof(repairs[0]); i++) {
+		int ch = apply(&b, &repairs[i], &tmp);
+
+		if (ch < 0) {
+			rc = MF_ERR_NOMEM;
+			goto done;
+		}
+		if (ch) {
+			quirk(j, repairs[i].name);
+			*out = parse_exact((const char *)b.data, b.len);
+			if (*out) {
+				rc = 0;
+				goto done;
+			}
+		}
+	}
+	mf_buf_reset(&tmp);
+	for (i = 0; i < b.len; i++)
+		if (!is_ctl(b.data[i]) && mf_buf_addc(&tmp, b.data[i]) != 0) {
+			rc = MF_ERR_NOMEM;
+			goto done;
+		}
+	if (tmp.len != b.len) {
+		quirk(j, "control_chars");
+		*out = parse_exact((const char *)tmp.data, tmp.len);
+		if (*out)
+			rc = 0;
+	}
+done:
+	mf_buf_free(&b);
+	mf_buf_free(&tmp);
+	return rc;
+}
+
+/* Top-level value boundaries by brace/bracket depth, strings respected.
+ * Returns the number of parts found (0 when the text is not a sequence of
+ * complete values). */
+static size_t split(const uint8_t *s, size_t n, size_t off[], size_t len[], size_t max)
+{
+	size_t i, k = 0, start = 0;
+	int depth = 0, in_str = 0, esc = 0;
+
+	for (i = 0; i < n; i++) {
+		uint8_t c = s[i];
+
+		if (in_str) {
+			if (esc)
+				esc = 0;
+			else if (c == '\\')
+				esc = 1;
+			else if (c == '"')
+				in_str = 0;
+			continue;
+		}
+		if (c == '"') {
+			in_str = 1;
+		} else if (c == '{' || c == '[') {
+			if (depth == 0)
+				start = i;
+			depth++;
+		} else if (c == '}' || c == ']') {
+			if (--depth < 0)
+				return 0;
+			if (depth == 0) {
+				if (k == max)
+					return 0;
+				off[k] = start;
+				len[k] = i + 1 - start;
+				k++;
+			}
+		} else if (depth == 0 && !isspace(c)) {
+			return 0;
+		}
+	}
+	return depth == 0 ? k : 0;
+}
+
+int mf_jsonfix_parse(const uint8_t *buf, size_t len, size_t max_len, struct mf_jsonfix *j)
+{
+	size_t n = len, off[MF_JSONFIX_MAX_PARTS], plen[MF_JSONFIX_MAX_PARTS], k, i;
+	const uint8_t *s = buf;
+	cJSON *v;
+	int rc;
+
+	memset(j, 0, sizeof(*j));
+	if (len > max_len)
+		return MF_ERR_LIMIT;
+	while (n > 0 && s[n - 1] == 0) {
+		n--;
+		quirk(j, "trailing_nul");
+	}
+	if (n > 0 && memchr(s, 0, n)) {
+		const uint8_t *last = s + n;
+
+		while (last > s && last[-1] != 0)
+			last--;
+		n = (size_t)(last - s) - 1;
+		while (n > 0 && s[n - 1] == 0)
+			n--;
+		quirk(j, "junk_after_nul");
+	}
+	j->text_off = 0;
+	j->text_len = n;
+	rc = parse_part(s, n, max_len, j, &v);
+	if (rc == MF_ERR_NOMEM)
+		return rc;
+	if (rc == 0) {
+		j->parts[j->nparts++] = v;
+		return 0;
+	}
+	k = split(s, n, off, plen, MF_JSONFIX_MAX_PARTS);
+	if (k < 2)
+		return MF_ERR_FORMAT;
+	quirk(j, "concatenated");
+	for (i = 0; i < k; i++) {
+		rc = parse_part(s + off[i], plen[i], max_len, j, &v);
+		if (rc == MF_ERR_NOMEM) {
+			mf_jsonfix_free(j);
+			return rc;
+		}
+		if (rc == 0)
+			j->parts[j->nparts++] = v;
+	}
+	return j->nparts ? 0 : MF_ERR_FORMAT;
+}
+
+cJSON *mf_json_expand_strings(const cJSON *v, int depth_max)
+{
+	cJSON *c;
+
+	if (!v)
+		return NULL;
+	if (cJSON_IsString(v) && depth_max > 0) {
+		const char *s = v->valuestring;
+
+		while (*s && isspace((unsigned char)*s))
+			s++;
+		if (*s == '{' || *s == '[') {
+			cJSON *p = parse_exact(s, strlen(s));
+
+			if (p) {
+				cJSON *e = mf_json_expand_strings(p, depth_max - 1);
+
+				cJSON_Delete(p);
+				return e;
+			}
+		}
+		return cJSON_Duplicate(v, 0);
+	}
+	if ((cJSON_IsArray(v) || cJSON_IsObject(v)) && depth_max > 0) {
+		const cJSON *it;
+
+		c = cJSON_IsArray(v) ? cJSON_CreateArray() : cJSON_CreateObject();
+		if (!c)
+			return NULL;
+		for (it = v->child; it; it = it->next) {
+			cJSON *e = mf_json_expand_strings(it, depth_max - 1);
+
+			if (!e) {
+				cJSON_Delete(c);
+				return NULL;
+			}
+			if (cJSON_IsArray(v))
+				cJSON_AddItemToArray(c, e);
+			else
+				cJSON_AddItemToObject(c, it->string, e);
+		}
+		return c;
+	}
+	return cJSON_Duplicate(v, 1);
+}
+
+static const char *const secret_keys[] = {
+	"token", "passwd", "password", "pwd", "ssecurity", "servicetoken", "passtoken",
+	"key", "cloud_key", "wifi_passwd", "psk", "bindkey", "beaconkey", "token_enc", NULL
+};
+
+int mf_json_is_secret_key(const char *key)
+{
+	size_t i;
+
+	for (i = 0; key && secret_keys[i]; i++)
+		if (strcasecmp(key, secret_keys[i]) == 0)
+			return 1;
+	return 0;
+}
+
+void mf_json_redact_secrets(cJSON *v, int depth_max)
+{
+	cJSON *it;
+
+	if (!v || depth_max <= 0)
+		return;
+	for (it = v->child; it; it = it->next) {
+		if (it->string && mf_json_is_secret_key(it->string) && cJSON_IsString(it)) {
+			size_t n = strlen(it->valuestring);
+			char mark[48];
+
+			snprintf(mark, sizeof(mark), "[redacted:%zu]", n);
+			cJSON_SetValuestring(it, mark);
+		} else {
+			mf_json_redact_secrets(it, depth_max - 1);
+		}
+	}
+}

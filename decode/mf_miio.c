@@ -1,0 +1,802 @@
+/*
+ * mf_miio.c - the miIO binary protocol (UDP 54321; same framing on the
+ * device-to-cloud link, UDP 8053).
+ *
+ * Reference: ../shared/reference/miio.md; OpenMiHome mihome-binary-protocol
+ * doc/PROTOCOL.md (two errata: the checksum field holds the token while
+ * hashing, not zeros; iv = MD5(key || token)); python-miio miio/protocol.py.
+ *
+ *  0                   1                   2                   3
+ *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ * +-------------------------------+-------------------------------+
+ * |         magic 0x2131          |  length = 32 + payload bytes  |  0
+ * +-------------------------------+-------------------------------+
+ * |  unknown: 0, FFFFFFFF in hello (upper half of a 64-bit DID)   |  4
+ * +---------------------------------------------------------------+
+ * |  device id                                                    |  8
+ * +---------------------------------------------------------------+
+ * |  stamp (uptime or Unix seconds)                               | 12
+ * +---------------------------------------------------------------+
+ * |  checksum: MD5(frame with these 16 bytes set to the token);   | 16
+ * |  hello: 16 x FF; hello reply: token, or FF/00 when hidden     |
+ * +---------------------------------------------------------------+
+ * |  payload: AES-128-CBC(key=MD5(token), iv=MD5(key||token),     | 32
+ * |           PKCS#7(JSON)), a multiple of 16 bytes               |
+ * +---------------------------------------------------------------+
+ *
+ * The token for a frame is chosen by DID (--tokens), then by the device's
+ * IP, then by trying every known token against the checksum: the MD5 is the
+ * oracle, padding never is.  Tokens that the traffic reveals (hello replies,
+ * miIO.info / _otc.info results) join the store for the rest of the capture.
+ */
+#include "mf_miio.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "mf_buf.h"
+#include "mf_codec.h"
+#include "mf_ctx.h"
+#include "mf_cur.h"
+#include "mf_err.h"
+#include "mf_event.h"
+#include "mf_frame.h"
+#include "mf_jsonfix.h"
+#include "mf_time.h"
+#include "mf_tokens.h"
+
+#define MIIO_PORT 54321
+#define MIIO_OT_PORT 8053
+#define MIIO_HDR 32
+#define DID_CACHE 4096          /* did -> token index, power of two */
+#define UPTIME_MAX 1000000000u  /* stamps below: uptime (section 8) */
+#define PREVIEW_MAX 256
+
+struct miio_hdr {
+	uint16_t magic, len;
+	uint32_t unk, did, stamp;
+	uint64_t did64;
+	uint8_t md5[16];
+};
+
+struct pend {
+	uint32_t did;
+	uint8_t peer[16];       /* the client side of the exchange */
+	uint8_t peer_len;
+	uint16_t peer_port;
+	int64_t id;
+	uint64_t frame;
+	int64_t ts_ns;
+	char method[64];
+	unsigned answered : 1;
+	unsigned used : 1;
+};
+
+struct did_slot {
+	uint32_t did;
+	int idx;                /* token index, or -1 = none matched */
+	size_t ntokens;         /* store size when a miss was recorded */
+	unsigned used : 1;
+	unsigned bound : 1;     /* a token is bound to this DID or IP */
+};
+
+struct miio_state {
+	struct mf_ctx *ctx;
+	EVP_MD_CTX *md;
+	EVP_MD *md5;
+	uint8_t *plain;
+	size_t plain_cap;
+	struct pend *pend;      /* ring of requests awaiting an answer */
+	size_t npend, pend_cap, pend_head;
+	struct did_slot cache[DID_CACHE];
+	struct mf_buf scratch;
+};
+
+/* ---- helpers ---- */
+
+static int is_all(const uint8_t *p, size_t n, uint8_t v)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != v)
+			return 0;
+	return 1;
+}
+
+static void did_str(uint32_t did, char out[16])
+{
+	snprintf(out, 16, "%" PRIu32, did);
+}
+
+static int probe(const struct mf_pkt *p)
+{
+	return p->len >= MIIO_HDR && p->payload[0] == 0x21 && p->payload[1] == 0x31 &&
+	    mf_be16(p->payload + 2) == p->len;
+}
+
+static void *state_new(struct mf_ctx *ctx)
+{
+	struct miio_state *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->ctx = ctx;
+	s->md = EVP_MD_CTX_new();
+	s->md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+	s->plain_cap = 65536;
+	s->plain = malloc(s->plain_cap);
+	s->pend_cap = ctx->lim.pair_max ? ctx->lim.pair_max : 1024;
+	s->pend = calloc(s->pend_cap, sizeof(*s->pend));
+	mf_buf_init(&s->scratch, 1u << 20);
+	if (!s->md || !s->md5 || !s->plain || !s->pend) {
+		EVP_MD_CTX_free(s->md);
+		EVP_MD_free(s->md5);
+		free(s->plain);
+		free(s->pend);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void state_free(void *st)
+{
+	struct miio_state *s = st;
+
+	if (!s)
+		return;
+	EVP_MD_CTX_free(s->md);
+	EVP_MD_free(s->md5);
+	free(s->plain);
+	free(s->pend);
+	mf_buf_free(&s->scratch);
+	free(s);
+}
+
+/* MD5(frame[0..15] || token || frame[32..]) == frame[16..31] ? */
+static int checksum_ok(struct miio_state *s, const uint8_t *frame, size_t len,
+                       const uint8_t token[16])
+{
+	uint8_t d[16];
+	unsigned int dl = 16;
+
+	if (EVP_DigestInit_ex(s->md, s->md5, NULL) != 1 ||
+	    EVP_DigestUpdate(s->md, frame, 16) != 1 ||
+	    EVP_DigestUpdate(s->md, token, 16) != 1 ||
+	    (len > MIIO_HDR && EVP_DigestUpdate(s->md, frame + MIIO_HDR, len - MIIO_HDR) != 1) ||
+	    EVP_DigestFinal_ex(s->md, d, &dl) != 1)
+		return 0;
+	return memcmp(d, frame + 16, 16) == 0;
+}
+
+static struct did_slot *cache_slot(struct miio_state *s, uint32_t did)
+{
+	size_t h = (size_t)(did * 2654435761u) & (DID_CACHE - 1), i;
+
+	for (i = 0; i < DID_CACHE; i++) {
+		struct did_slot *sl = &s->cache[(h + i) & (DID_CACHE - 1)];
+
+		if (!sl->used || sl->did == did)
+			return sl;
+	}
+	return NULL;            /* full: no caching, still correct */
+}
+
+/* Finds the token whose checksum matches.  Order: cached, bound to the DID,
+ * bound to the device IP, every other token.  Returns the index or -1. */
+static int find_token(struct miio_state *s, const struct mf_pkt *p, const struct miio_hdr *h,
+                      const uint8_t *dev_ip, int *how, int *bound)
+{
+	struct mf_tokens *t = s->ctx->tokens;
+	size_t n = mf_tokens_count(t), i;
+	struct did_slot *sl = cache_slot(s, h->did);
+	int idx;
+
+	*how = 0;
+	*bound = 0;
+	if (!n)
+		return -1;
+	if (sl && sl->used) {
+		if (sl->idx >= 0 && checksum_ok(s, p->payload, p->len,
+		    mf_tokens_get(t, (size_t)sl->idx)->token))
+			return sl->idx;
+		if (sl->idx < 0 && sl->ntokens == n) {
+			*bound = sl->bound;
+			return -1;      /* nothing new to try since the last miss */
+		}
+	}
+	idx = -1;
+	for (i = 0; i < n && idx < 0; i++) {
+		const struct mf_token *tk = mf_tokens_get(t, i);
+
+		if (tk->has_did && tk->did == h->did) {
+			*bound = 1;
+			if (checksum_ok(s, p->payload, p->len, tk->token))
+				idx = (int)i;
+		}
+	}
+	for (i = 0; i < n && idx < 0 && dev_ip; i++) {
+		const struct mf_token *tk = mf_tokens_get(t, i);
+
+		if (tk->ip_len == p->addr_len && memcmp(tk->ip, dev_ip, p->addr_len) == 0) {
+			*bound = 1;
+			if (checksum_ok(s, p->payload, p->len, tk->token))
+				idx = (int)i;
+		}
+	}
+	for (i = 0; i < n && idx < 0; i++) {
+		const struct mf_token *tk = mf_tokens_get(t, i);
+
+		if (checksum_ok(s, p->payload, p->len, tk->token)) {
+			idx = (int)i;
+			*how = 1;       /* by trial */
+		}
+	}
+	/* One altered frame must not hide a device's token: a miss only
+	 * replaces a slot that never matched. */
+	if (sl && (idx >= 0 || !sl->used || sl->idx < 0)) {
+		sl->used = 1;
+		sl->did = h->did;
+		sl->idx = idx;
+		sl->ntokens = n;
+		sl->bound = *bound;
+	}
+	if (idx >= 0)
+		mf_tokens_set_confirmed(t, (size_t)idx);
+	return idx;
+}
+
+static const char *kind_of_request(const char *method, int from_device)
+{
+	if (strcmp(method, "properties_changed") == 0)
+		return "property";
+	if (strcmp(method, "props") == 0 || strcmp(method, "event_occured") == 0 ||
+	    strncmp(method, "event.", 6) == 0)
+		return "device_event";
+	if (from_device && strncmp(method, "_", 1) == 0)
+		return "device_event"; /* _otc.*, _async.*, _sync.* uplinks */
+	return "command";
+}
+
+static cJSON *miio_obj(const struct miio_hdr *h, const struct mf_pkt *p, const char *direction,
+                       int64_t ts_ns)
+{
+	cJSON *o = mf_json_obj();
+	char t[32];
+
+	if (!o)
+		return NULL;
+	if (direction)
+		mf_json_str(o, "direction", direction);
+	mf_json_num(o, "length", h->len);
+	if (h->unk && h->unk != 0xffffffffu)
+		mf_json_u64(o, "did64", h->did64);
+	mf_json_u64(o, "stamp", h->stamp);
+	if (h->stamp != 0 && h->stamp != 0xffffffffu) {
+		if (h->stamp < UPTIME_MAX) {
+			mf_json_str(o, "stamp_kind", "uptime");
+			mf_time_iso(ts_ns - (int64_t)h->stamp * MF_NS_PER_S, t);
+			mf_json_str(o, "device_boot", t);
+		} else {
+			mf_json_str(o, "stamp_kind", "unix");
+			mf_time_iso((int64_t)h->stamp * MF_NS_PER_S, t);
+			mf_json_str(o, "stamp_time", t);
+			mf_json_num(o, "clock_skew_s",
+			    (double)((int64_t)h->stamp - ts_ns / MF_NS_PER_S));
+		}
+	}
+	(void)p;
+	return o;
+}
+
+static struct mf_event *new_event(const struct mf_pkt *p, const char *protocol, const char *kind)
+{
+	return mf_event_new(p->frame->ts_ns, p->frame->input ? p->frame->input->source : "pcap",
+	    protocol, kind);
+}
+
+/* Appends net, miio, evidence and raw (each may be NULL), then emits. */
+static int finish_raw(struct miio_state *s, struct mf_event *ev, const struct mf_pkt *p,
+                      cJSON *mo, cJSON *raw)
+{
+	if (!ev) {
+		cJSON_Delete(mo);
+		cJSON_Delete(raw);
+		return MF_ERR_NOMEM;
+	}
+	mf_pkt_add_net(ev, p);
+	mf_event_add(ev, "miio", mo);
+	mf_event_frame_evidence(ev, p->frame);
+	mf_event_add(ev, "raw", raw);
+	return mf_emit(s->ctx, ev);
+}
+
+static int finish(struct miio_state *s, struct mf_event *ev, const struct mf_pkt *p, cJSON *mo)
+{
+	return finish_raw(s, ev, p, mo, NULL);
+}
+
+static int anomaly(struct miio_state *s, const struct mf_pkt *p, const struct miio_hdr *h,
+                   const char *direction, const char *reason, const char *detail)
+{
+	struct mf_event *ev = new_event(p, "miio", "anomaly");
+	char ds[16];
+
+	if (!ev)
+		return MF_ERR_NOMEM;
+	if (h && h->magic == 0x2131 && h->did != 0xffffffffu) {
+		did_str(h->did, ds);
+		mf_event_str(ev, "did", ds);
+	}
+	mf_event_str(ev, "reason", reason);
+	mf_event_str(ev, "detail", detail);
+	return finish(s, ev, p, h ? miio_obj(h, p, direction, p->frame->ts_ns) : NULL);
+}
+
+static void token_hex(const struct mf_ctx *ctx, const uint8_t tok[16], char *out, size_t n)
+{
+	char hex[33];
+
+	mf_hex_encode(tok, 16, hex);
+	mf_redact(ctx, hex, out, n);
+}
+
+/* A token found in the traffic: a finding of its own, and a key for later. */
+static int learn_token(struct miio_state *s, const struct mf_pkt *p, uint32_t did,
+                       const uint8_t tok[16], const char *where, const char *protocol)
+{
+	struct mf_event *ev;
+	char origin[160], ds[16], shown[64];
+	int idx, known = mf_tokens_find_token(s->ctx->tokens, tok) >= 0;
+
+	snprintf(origin, sizeof(origin), "learned: %s frame %" PRIu64, where, p->frame->number);
+	did_str(did, ds);
+	idx = s->ctx->tokens ? mf_tokens_add(s->ctx->tokens, tok, ds, origin, MF_TOK_HEX32, NULL)
+	    : -1;
+	ev = new_event(p, protocol, "token");
+	if (!ev)
+		return MF_ERR_NOMEM;
+	mf_event_str(ev, "did", ds);
+	token_hex(s->ctx, tok, shown, sizeof(shown));
+	mf_event_str(ev, "token", shown);
+	mf_event_str(ev, "found_in", where);
+	mf_event_bool(ev, "already_known", known);
+	if (idx >= 0)
+		mf_event_str(ev, "token_origin", mf_tokens_get(s->ctx->tokens, (size_t)idx)->origin);
+	mf_pkt_add_net(ev, p);
+	mf_event_frame_evidence(ev, p->frame);
+	return mf_emit(s->ctx, ev);
+}
+
+/* ---- 32-byte frames (section 3) ---- */
+
+static int decode_short(struct miio_state *s, const struct mf_pkt *p, const struct miio_hdr *h)
+{
+	const uint8_t *f = p->payload;
+	const char *type;
+	struct mf_event *ev;
+	cJSON *mo;
+	char ds[16];
+	int rc, from_dev = p->sport == MIIO_PORT && p->dport != MIIO_PORT;
+
+	if (is_all(f + 4, 28, 0xff))
+		type = "hello";
+	else if (is_all(f + 4, 12, 0xff) && memcmp(f + 16, "MDID", 4) == 0)
+		type = "mdid_probe";
+	else if (memcmp(f + 16, "MSUB", 4) == 0 && memcmp(f + 24, "PUB", 3) == 0)
+		type = "msub_reply";
+	else if (is_all(f + 4, 8, 0xff) && is_all(f + 12, 20, 0))
+		type = "cloud_client_hello";
+	else if (is_all(f + 4, 8, 0xff) && is_all(f + 16, 16, 0))
+		type = "cloud_server_hello";
+	else if (is_all(f + 4, 12, 0xff))
+		type = "invalid_hello";
+	else if (from_dev || p->sport == MIIO_PORT)
+		type = "hello_reply";
+	else
+		type = "keepalive";
+	ev = new_event(p, "miio-hello", strcmp(type, "invalid_hello") == 0 ? "anomaly"
+	    : "handshake");
+	if (!ev)
+		return MF_ERR_NOMEM;
+	if (strcmp(type, "hello") && strncmp(type, "cloud", 5) && strcmp(type, "mdid_probe") &&
+	    strcmp(type, "invalid_hello")) {
+		did_str(h->did, ds);
+		mf_event_str(ev, "did", ds);
+	}
+	if (strcmp(type, "invalid_hello") == 0)
+		mf_event_str(ev, "reason", "invalid_hello");
+	mo = miio_obj(h, p, from_dev ? "from_device" : (p->dport == MIIO_PORT ? "to_device" : NULL),
+	    p->frame->ts_ns);
+	mf_json_str(mo, "type", type);
+	if (strcmp(type, "hello_reply") == 0) {
+		int hidden = is_all(f + 16, 16, 0xff) || is_all(f + 16, 16, 0);
+
+		mf_json_bool(mo, "token_revealed", !hidden);
+	} else if (strcmp(type, "mdid_probe") == 0) {
+		char hex[17];
+
+		mf_hex_encode(f + 20, 8, hex);
+		mf_json_str(mo, "virtual_did", hex);
+	} else if (strcmp(type, "msub_reply") == 0) {
+		mf_json_u64(mo, "subscribe_ts", mf_be32(f + 20));
+		mf_json_num(mo, "sub_type", f[27]);
+		mf_json_bool(mo, "wildcard", f[28] == 0xfe);
+	}
+	rc = finish(s, ev, p, mo);
+	if (rc == 0 && strcmp(type, "hello_reply") == 0 && !is_all(f + 16, 16, 0xff) &&
+	    !is_all(f + 16, 16, 0))
+		rc = learn_token(s, p, h->did, f + 16, "hello reply", "miio-hello");
+	return rc;
+}
+
+/* ---- request/response pairing (section 9) ---- */
+
+static struct pend *pend_find(struct miio_state *s, uint32_t did, const uint8_t *peer,
+                              uint8_t plen, uint16_t pport, int64_t id)
+{
+	size_t i;
+
+	/* newest first: a retransmitted id is most likely the latest one */
+	for (i = s->npend; i-- > 0;) {
+		struct pend *q = &s->pend[(s->pend_head + i) % s->pend_cap];
+
+		if (q->used && q->did == did && q->id == id && q->peer_len == plen &&
+		    q->peer_port == pport && memcmp(q->peer, peer, plen) == 0)
+			return q;
+	}
+	return NULL;
+}
+
+static int expire(struct miio_state *s, int64_t now_ns, int all)
+{
+	int rc = 0;
+
+	while (s->npend) {
+		struct pend *q = &s->pend[s->pend_head];
+
+		if (!all && q->used && now_ns - q->ts_ns < s->ctx->lim.pair_timeout_ns)
+			break;
+		if (q->used && !q->answered) {
+			struct mf_event *ev = mf_event_new(q->ts_ns + s->ctx->lim.pair_timeout_ns,
+			    "pcap", "miio", "anomaly");
+			char ds[16], det[160];
+			cJSON *mo = mf_json_obj();
+
+			if (!ev) {
+				cJSON_Delete(mo);
+				return MF_ERR_NOMEM;
+			}
+			did_str(q->did, ds);
+			mf_event_str(ev, "did", ds);
+			mf_event_str(ev, "event", q->method);
+			mf_event_str(ev, "reason", "unanswered");
+			snprintf(det, sizeof(det), "request id %" PRId64 " (%s) got no answer within %llds",
+			    q->id, q->method,
+			    (long long)(s->ctx->lim.pair_timeout_ns / MF_NS_PER_S));
+			mf_event_str(ev, "detail", det);
+			mf_json_num(mo, "id", (double)q->id);
+			mf_json_u64(mo, "request_frame", q->frame);
+			mf_event_add(ev, "miio", mo);
+			rc = mf_emit(s->ctx, ev);
+		}
+		q->used = 0;
+		s->pend_head = (s->pend_head + 1) % s->pend_cap;
+		s->npend--;
+	}
+	return rc;
+}
+
+static void pend_add(struct miio_state *s, const struct mf_pkt *p, uint32_t did,
+                     const uint8_t *client, uint16_t cport, int64_t id, const char *method)
+{
+	struct pend *q;
+
+	if (s->npend == s->pend_cap)
+		expire(s, INT64_MAX, 0);  /* window full: the oldest is declared unanswered */
+	if (s->npend == s->pend_cap) {
+		s->pend[s->pend_head].used = 0;
+		s->pend_head = (s->pend_head + 1) % s->pend_cap;
+		s->npend--;
+	}
+	q = &s->pend[(s->pend_head + s->npend) % s->pend_cap];
+	memset(q, 0, sizeof(*q));
+	q->used = 1;
+	q->did = did;
+	memcpy(q->peer, client, p->addr_len);
+	q->peer_len = p->addr_len;
+	q->peer_port = cport;
+	q->id = id;
+	q->frame = p->frame->number;
+	q->ts_ns = p->frame->ts_ns;
+	snprintf(q->method, sizeof(q->method), "%s", method);
+	s->npend++;
+}
+
+/* ---- one decrypted JSON message ---- */
+
+static int emit_message(struct miio_state *s, const struct mf_pkt *p, const struct miio_hdr *h,
+                        const cJSON *msg, const struct mf_jsonfix *jf, size_t part,
+                        size_t pad, int tidx, int by_trial)
+{
+	const cJSON *method = cJSON_GetObjectItemCaseSensitive(msg, "method");
+	const cJSON *idj = cJSON_GetObjectItemCaseSensitive(msg, "id");
+	const cJSON *result = cJSON_GetObjectItemCaseSensitive(msg, "result");
+	const cJSON *error = cJSON_GetObjectItemCaseSensitive(msg, "error");
+	const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
+	int dport_dev = p->dport == MIIO_PORT || p->dport == MIIO_OT_PORT;
+	int sport_dev = p->sport == MIIO_PORT || p->sport == MIIO_OT_PORT;
+	int is_req = cJSON_IsString(method), is_resp = !is_req && (result || error);
+	const uint8_t *client;
+	uint16_t cport;
+	const char *direction, *kind;
+	struct mf_event *ev;
+	struct pend *q = NULL;
+	cJSON *mo, *raw, *val = NULL, *qa;
+	char ds[16], shown[64];
+	int64_t id = cJSON_IsNumber(idj) ? (int64_t)idj->valuedouble : -1;
+	size_t i;
+	int rc, dup = 0, from_dev, lan_key;
+
+	/* Direction: the side on the miIO port is the device; when both are
+	 * (device to device), a request goes to the device and a reply comes
+	 * from it. */
+	if (sport_dev && !dport_dev)
+		from_dev = 1;
+	else if (dport_dev && !sport_dev)
+		from_dev = 0;
+	else
+		from_dev = !is_req;
+	direction = from_dev ? "from_device" : "to_device";
+	client = from_dev ? p->dst : p->src;
+	cport = from_dev ? p->dport : p->sport;
+
+	if (is_req) {
+		kind = kind_of_request(method->valuestring, from_dev);
+	} else if (is_resp) {
+		kind = "response";
+		/* the requester is whoever this response goes to */
+		q = pend_find(s, h->did, p->dst, p->addr_len, p->dport, id);
+		if (q && q->answered)
+			dup = 1;
+	} else {
+		kind = "data";
+	}
+	ev = new_event(p, "miio", kind);
+	if (!ev)
+		return MF_ERR_NOMEM;
+	did_str(h->did, ds);
+	mf_event_str(ev, "did", ds);
+	if (is_req)
+		mf_event_str(ev, "event", method->valuestring);
+	else if (q)
+		mf_event_str(ev, "event", q->method);
+	if (is_req && params)
+		val = mf_json_expand_strings(params, (int)s->ctx->lim.json_depth_max);
+	else if (is_resp)
+		val = mf_json_expand_strings(result ? result : error, (int)s->ctx->lim.json_depth_max);
+	lan_key = !s->ctx->show_secrets && ((q && strcmp(q->method, "get_lumi_dpf_aes_key") == 0) ||
+	    (is_req && strcmp(method->valuestring, "set_lumi_dpf_aes_key") == 0));
+	if (val && lan_key) {
+		/* the Lumi LAN password travels as a bare string */
+		cJSON_Delete(val);
+		val = cJSON_CreateString("[redacted]");
+	}
+	if (val) {
+		if (!s->ctx->show_secrets)
+			mf_json_redact_secrets(val, (int)s->ctx->lim.json_depth_max);
+		mf_event_add(ev, "value", val);
+	}
+	if (is_resp && error)
+		mf_event_bool(ev, "error", 1);
+
+	mo = miio_obj(h, p, direction, p->frame->ts_ns);
+	if (id >= 0)
+		mf_json_num(mo, "id", (double)id);
+	mf_json_str(mo, "checksum", "valid");
+	token_hex(s->ctx, mf_tokens_get(s->ctx->tokens, (size_t)tidx)->token, shown,
+	    sizeof(shown));
+	mf_json_str(mo, "token", shown);
+	mf_json_str(mo, "token_origin", mf_tokens_get(s->ctx->tokens, (size_t)tidx)->origin);
+	if (by_trial)
+		mf_json_bool(mo, "token_by_trial", 1);
+	mf_json_num(mo, "padding", (double)pad);
+	if (jf->nquirks) {
+		qa = cJSON_CreateArray();
+		for (i = 0; i < jf->nquirks; i++)
+			cJSON_AddItemToArray(qa, cJSON_CreateString(jf->quirks[i]));
+		cJSON_AddItemToObject(mo, "quirks", qa);
+	}
+	if (jf->nparts > 1) {
+		mf_json_num(mo, "part", (double)part + 1);
+		mf_json_num(mo, "parts", (double)jf->nparts);
+	}
+	if (is_resp && q) {
+		mf_json_u64(mo, "request_frame", q->frame);
+		mf_json_num(mo, "rtt_ms", (double)((p->frame->ts_ns - q->ts_ns) / 1000000));
+	}
+	if (is_req && id >= 0) {
+		struct pend *prev = pend_find(s, h->did, client, p->addr_len, cport, id);
+
+		if (prev && !prev->answered && strcmp(prev->method, method->valuestring) == 0) {
+			mf_json_u64(mo, "retransmit_of", prev->frame);
+			prev->used = 0;  /* the new copy takes over the wait */
+		}
+	}
+	raw = cJSON_Duplicate(msg, 1);
+	if (raw && !s->ctx->show_secrets) {
+		mf_json_redact_secrets(raw, (int)s->ctx->lim.json_depth_max);
+		if (lan_key) {
+			cJSON_DeleteItemFromObjectCaseSensitive(raw, is_req ? "params" : "result");
+			cJSON_AddStringToObject(raw, is_req ? "params" : "result", "[redacted]");
+		}
+	}
+	rc = finish_raw(s, ev, p, mo, raw);
+	if (rc)
+		return rc;
+
+	if (is_req && id >= 0)
+		pend_add(s, p, h->did, client, cport, id, method->valuestring);
+	if (q) {
+		if (dup) {
+			char det[128];
+
+			snprintf(det, sizeof(det), "second answer to request id %" PRId64
+			    " of frame %" PRIu64, id, q->frame);
+			rc = anomaly(s, p, h, direction, "duplicate_response", det);
+		}
+		q->answered = 1;
+	}
+	/* tokens carried in the clear inside messages */
+	if (rc == 0 && is_resp && cJSON_IsObject(result) && q &&
+	    (strcmp(q->method, "miIO.info") == 0)) {
+		const cJSON *tk = cJSON_GetObjectItemCaseSensitive(result, "token");
+		uint8_t raw16[16];
+
+		if (cJSON_IsString(tk) && mf_token_parse(tk->valuestring, strlen(tk->valuestring),
+		    raw16, NULL, NULL) == 0)
+			rc = learn_token(s, p, h->did, raw16, "miIO.info reply", "miio");
+	}
+	if (rc == 0 && is_req && strcmp(method->valuestring, "_otc.info") == 0 &&
+	    cJSON_IsObject(params)) {
+		const cJSON *tk = cJSON_GetObjectItemCaseSensitive(params, "token");
+		uint8_t raw16[16];
+
+		if (cJSON_IsString(tk) && mf_token_parse(tk->valuestring, strlen(tk->valuestring),
+		    raw16, NULL, NULL) == 0)
+			rc = learn_token(s, p, h->did, raw16, "_otc.info uplink", "miio");
+	}
+	return rc;
+}
+
+/* ---- frames with a payload ---- */
+
+static int decode(void *st, struct mf_ctx *ctx, const struct mf_pkt *p)
+{
+	struct miio_state *s = st;
+	struct mf_cur c;
+	struct miio_hdr h;
+	struct mf_jsonfix jf;
+	const uint8_t *dev_ip = NULL;
+	const char *direction = NULL;
+	char det[PREVIEW_MAX + 128];
+	size_t plen, pad, i;
+	int tidx, by_trial, bound, rc;
+
+	(void)ctx;
+	if (!probe(p) && p->len >= 2 && !(p->payload[0] == 0x21 && p->payload[1] == 0x31)) {
+		/* on the miIO port but not miIO at all */
+		if (p->len < MIIO_HDR && p->claimed_len <= p->len)
+			return anomaly(s, p, NULL, NULL, "truncated",
+			    "datagram shorter than the 32-byte miIO header");
+		return anomaly(s, p, NULL, NULL, "bad_magic", "first two bytes are not 21 31");
+	}
+	mf_cur_init(&c, p->payload, p->len);
+	h.magic = mf_cur_be16(&c);
+	h.len = mf_cur_be16(&c);
+	h.unk = mf_cur_be32(&c);
+	h.did = mf_cur_be32(&c);
+	h.stamp = mf_cur_be32(&c);
+	mf_cur_copy(&c, h.md5, 16);
+	h.did64 = ((uint64_t)h.unk << 32) | h.did;
+	ctx->st.miio_frames++;
+	if (!mf_cur_ok(&c))
+		return anomaly(s, p, NULL, NULL, "truncated",
+		    "datagram shorter than the 32-byte miIO header");
+	if (p->sport == MIIO_PORT && p->dport != MIIO_PORT)
+		direction = "from_device";
+	else if (p->dport == MIIO_PORT && p->sport != MIIO_PORT)
+		direction = "to_device";
+	if (h.len < MIIO_HDR) {
+		snprintf(det, sizeof(det), "header length %u is below 32", h.len);
+		return anomaly(s, p, &h, direction, "bad_length", det);
+	}
+	if (h.len != p->len) {
+		if (p->claimed_len > p->len && h.len <= p->claimed_len) {
+			snprintf(det, sizeof(det), "frame of %u bytes, only %zu captured", h.len, p->len);
+			return anomaly(s, p, &h, direction, "truncated", det);
+		}
+		snprintf(det, sizeof(det), "header says %u bytes, datagram has %zu", h.len, p->len);
+		return anomaly(s, p, &h, direction, "length_mismatch", det);
+	}
+	if (h.len == MIIO_HDR)
+		return decode_short(s, p, &h);
+	plen = h.len - MIIO_HDR;
+	if (direction && strcmp(direction, "from_device") == 0)
+		dev_ip = p->src;
+	else if (direction)
+		dev_ip = p->dst;
+	/* The checksum covers any length, so it is checked first: a misaligned
+	 * payload under a valid checksum is a different finding from an altered
+	 * frame. */
+	tidx = find_token(s, p, &h, dev_ip, &by_trial, &bound);
+	if (plen % 16 && (tidx >= 0 || !bound)) {
+		snprintf(det, sizeof(det), "payload of %zu bytes is not a multiple of 16%s", plen,
+		    tidx >= 0 ? " (checksum valid)" : "");
+		return anomaly(s, p, &h, direction, "payload_not_block_aligned", det);
+	}
+	if (tidx < 0) {
+		ctx->st.miio_no_token++;
+		if (bound) {
+			/* a token is given for this device but does not match: a wrong
+			 * token, a reset device, or an altered frame */
+			snprintf(det, sizeof(det), "the token given for this device does not match "
+			    "the checksum (%zu tokens tried)", mf_tokens_count(ctx->tokens));
+			return anomaly(s, p, &h, direction, "checksum_mismatch", det);
+		}
+		snprintf(det, sizeof(det), "no known token matches the checksum (%zu tried)",
+		    mf_tokens_count(ctx->tokens));
+		return anomaly(s, p, &h, direction, "no_token", det);
+	}
+	if (plen > s->plain_cap)
+		return anomaly(s, p, &h, direction, "too_large", "payload above the plaintext cap");
+	if (mf_tokens_decrypt(ctx->tokens, (size_t)tidx, p->payload + MIIO_HDR, plen, s->plain) != 0)
+		return anomaly(s, p, &h, direction, "decrypt_failed", "AES-CBC failed");
+	ctx->st.miio_decrypted++;
+	pad = s->plain[plen - 1];
+	for (i = 0; pad >= 1 && pad <= 16 && i < pad; i++)
+		if (s->plain[plen - 1 - i] != pad)
+			break;
+	if (pad < 1 || pad > 16 || i != pad) {
+		/* the checksum proved the token: a real finding, show the bytes */
+		mf_buf_reset(&s->scratch);
+		mf_escape_bytes(s->plain, plen, PREVIEW_MAX, &s->scratch);
+		snprintf(det, sizeof(det), "PKCS#7 padding invalid; plaintext: %s",
+		    mf_buf_cstr(&s->scratch));
+		return anomaly(s, p, &h, direction, "bad_padding", det);
+	}
+	rc = mf_jsonfix_parse(s->plain, plen - pad, ctx->lim.plaintext_max, &jf);
+	if (rc == MF_ERR_NOMEM)
+		return rc;
+	if (rc != 0) {
+		mf_buf_reset(&s->scratch);
+		mf_escape_bytes(s->plain, plen - pad, PREVIEW_MAX, &s->scratch);
+		snprintf(det, sizeof(det), "decrypted but not JSON: %s", mf_buf_cstr(&s->scratch));
+		return anomaly(s, p, &h, direction, "json_unparsable", det);
+	}
+	for (i = 0; i < jf.nparts && rc == 0; i++)
+		rc = emit_message(s, p, &h, jf.parts[i], &jf, i, pad, tidx, by_trial);
+	mf_jsonfix_free(&jf);
+	return rc;
+}
+
+static void tick(void *st, struct mf_ctx *ctx, int64_t now_ns, int final)
+{
+	(void)ctx;
+	expire(st, now_ns, final);
+}
+
+const struct mf_udp_proto mf_proto_miio = {
+	.name = "miio",
+	.ports = { MIIO_PORT, MIIO_OT_PORT, 0 },
+	.probe = probe,
+	.state_new = state_new,
+	.state_free = state_free,
+	.decode = decode,
+	.tick = tick,
+};

@@ -1,0 +1,132 @@
+/* Token parsing in every accepted form, token files, AES-CBC of the store. */
+#include <stdint.h>
+#include <string.h>
+
+#include "mf_codec.h"
+#include "mf_err.h"
+#include "mf_tokens.h"
+#include "mf_test.h"
+
+static void forms(void)
+{
+	uint8_t t[16], want[16];
+	char eb[MF_ERRBUF_SIZE], hex[33];
+	int form = 0;
+
+	CHECK_EQ_INT(mf_token_parse("9c3b2d1da5beceee2808a3d3653b485d", 32, t, &form, eb), 0);
+	CHECK_EQ_INT(form, MF_TOK_HEX32);
+	mf_hex_decode("9c3b2d1da5beceee2808a3d3653b485d", 32, want, 16);
+	CHECK_MEM(t, want, 16);
+	/* miio.md section 12: the iOS ZTOKEN vector */
+	CHECK_EQ_INT(mf_token_parse("16a935db276e19b1c7bef0739f2deb7d3aca43c5e26a3c6445351cb2fb8495ea"
+	    "0143db63ee66b0cdff9f69917680151e", 96, t, &form, eb), 0);
+	CHECK_EQ_INT(form, MF_TOK_IOS96);
+	mf_hex_encode(t, 16, hex);
+	CHECK_EQ_STR(hex, "4a447a41467058496746505541597033");
+	/* 16 ASCII characters are the raw bytes */
+	CHECK_EQ_INT(mf_token_parse("JDzAFpXIgFPUAYp3", 16, t, &form, eb), 0);
+	CHECK_EQ_INT(form, MF_TOK_ASCII16);
+	CHECK_MEM(t, "JDzAFpXIgFPUAYp3", 16);
+	CHECK_EQ_INT(mf_token_parse("9c3b2d1d", 8, t, &form, eb), MF_ERR_FORMAT);
+	CHECK(strstr(eb, "8 characters") != NULL);
+	/* 32 characters that are not hex are no token form at all */
+	CHECK_EQ_INT(mf_token_parse("zz3b2d1da5beceee2808a3d3653b485d", 32, t, &form, eb),
+	    MF_ERR_FORMAT);
+	/* a 96-hex string that does not decrypt to a hex token */
+	CHECK(mf_token_parse("00000000000000000000000000000000000000000000000000000000000000000000"
+	    "0000000000000000000000000000", 96, t, &form, eb) != 0);
+}
+
+static void derive_and_crypt(void)
+{
+	struct mf_tokens *ts = mf_tokens_new();
+	uint8_t tok[16], key[16], iv[16], pt[32], ct[32], back[32];
+	char eb[MF_ERRBUF_SIZE];
+	int i;
+
+	mf_hex_decode("9c3b2d1da5beceee2808a3d3653b485d", 32, tok, 16);
+	i = mf_tokens_add(ts, tok, "0x047bd1b5", "test", MF_TOK_HEX32, eb);
+	CHECK_EQ_INT(i, 0);
+	mf_hex_decode("5bd1b6d9525ef5220600414d08e035f7", 32, key, 16);
+	mf_hex_decode("0a513932aa181a684da8566cf8d62125", 32, iv, 16);
+	CHECK_MEM(mf_tokens_get(ts, 0)->key, key, 16);
+	CHECK_MEM(mf_tokens_get(ts, 0)->iv, iv, 16);
+	CHECK_EQ_INT(mf_tokens_find_did(ts, 0x047bd1b5), 0);
+	CHECK_EQ_INT(mf_tokens_find_did(ts, 1), -1);
+	/* same token + binding merges */
+	CHECK_EQ_INT(mf_tokens_add(ts, tok, "75223477", "again", MF_TOK_HEX32, eb), 0);
+	CHECK_EQ_INT(mf_tokens_count(ts), 1);
+	CHECK_EQ_INT(mf_tokens_add(ts, tok, "192.168.1.5", "ip", MF_TOK_HEX32, eb), 1);
+	{
+		uint8_t ip[4] = { 192, 168, 1, 5 };
+
+		CHECK_EQ_INT(mf_tokens_find_ip(ts, ip, 4), 1);
+	}
+	CHECK(mf_tokens_add(ts, tok, "kitchen", "bad", MF_TOK_HEX32, eb) < 0);
+	memset(pt, 'A', sizeof(pt));
+	CHECK_EQ_INT(mf_tokens_encrypt(ts, 0, pt, 32, ct), 0);
+	CHECK(memcmp(ct, pt, 32) != 0);
+	/* twice: the cached context must restart from the fixed IV each time */
+	CHECK_EQ_INT(mf_tokens_decrypt(ts, 0, ct, 32, back), 0);
+	CHECK_MEM(back, pt, 32);
+	CHECK_EQ_INT(mf_tokens_decrypt(ts, 0, ct, 32, back), 0);
+	CHECK_MEM(back, pt, 32);
+	CHECK_EQ_INT(mf_tokens_decrypt(ts, 0, ct, 31, back), MF_ERR_ARG);
+	mf_tokens_free(ts);
+}
+
+static void files(void)
+{
+	static const char txt[] =
+	    "# living room\n"
+	    "75223477 9c3b2d1da5beceee2808a3d3653b485d\n"
+	    "192.168.1.20\t00112233445566778899aabbccddeeff   # plug\n"
+	    "\n"
+	    "0x1e240=JDzAFpXIgFPUAYp3\r\n"
+	    "ffeeddccbbaa99887766554433221100\n"
+	    "kitchen 00112233445566778899aabbccddeeff\n"
+	    "1 2 3\n";
+	static const char js[] =
+	    "[{\"did\":\"123\",\"token\":\"00112233445566778899aabbccddeeff\",\"localip\":\"10.0.0.9\"},"
+	    " {\"did\":\"lumi.158d0001\",\"token\":\"\"},"
+	    " {\"did\":\"blt.3.abc\",\"token\":\"ffeeddccbbaa99887766554433221100\"}]";
+	struct mf_tokens *ts = mf_tokens_new();
+	char eb[MF_ERRBUF_SIZE] = "";
+	unsigned bad = 0;
+
+	CHECK_EQ_INT(mf_tokens_load_mem(ts, txt, sizeof(txt) - 1, "tokens.txt", &bad, eb), 0);
+	CHECK_EQ_INT(bad, 2);
+	CHECK(strstr(eb, "tokens.txt:7") != NULL);
+	CHECK_EQ_INT(mf_tokens_count(ts), 4);
+	CHECK_EQ_INT(mf_tokens_find_did(ts, 75223477), 0);
+	CHECK_EQ_STR(mf_tokens_get(ts, 0)->origin, "tokens.txt:2");
+	CHECK_EQ_INT(mf_tokens_find_did(ts, 123456), 2);
+	CHECK(!mf_tokens_get(ts, 3)->has_did && mf_tokens_get(ts, 3)->ip_len == 0);
+	mf_tokens_free(ts);
+
+	ts = mf_tokens_new();
+	bad = 0;
+	CHECK_EQ_INT(mf_tokens_load_mem(ts, js, sizeof(js) - 1, "devices.json", &bad, eb), 0);
+	CHECK_EQ_INT(bad, 0);
+	CHECK_EQ_INT(mf_tokens_find_did(ts, 123), 0);
+	{
+		uint8_t ip[4] = { 10, 0, 0, 9 };
+
+		CHECK(mf_tokens_find_ip(ts, ip, 4) >= 0);
+	}
+	CHECK_EQ_INT(mf_tokens_count(ts), 3);   /* did 123, its IP, the BLE one unbound */
+	mf_tokens_free(ts);
+
+	ts = mf_tokens_new();
+	CHECK_EQ_INT(mf_tokens_load_mem(ts, "# nothing\n", 10, "empty", NULL, eb), MF_ERR_FORMAT);
+	CHECK_EQ_INT(mf_tokens_load_file(ts, "/nonexistent/tokens", NULL, eb), MF_ERR_IO);
+	mf_tokens_free(ts);
+}
+
+int main(void)
+{
+	forms();
+	derive_and_crypt();
+	files();
+	return TEST_DONE();
+}
