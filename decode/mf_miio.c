@@ -277,7 +277,8 @@ static cJSON *miio_obj(const struct miio_hdr *h, const struct mf_pkt *p, const c
 	if (h->unk && h->unk != 0xffffffffu)
 		mf_json_u64(o, "did64", h->did64);
 	mf_json_u64(o, "stamp", h->stamp);
-	if (h->stamp != 0 && h->stamp != 0xffffffffu) {
+	/* a pcapng Simple Packet Block has no time: no derived times then */
+	if (h->stamp != 0 && h->stamp != 0xffffffffu && ts_ns != MF_TIME_NONE) {
 		if (h->stamp < UPTIME_MAX) {
 			mf_json_str(o, "stamp_kind", "uptime");
 			mf_time_iso(ts_ns - (int64_t)h->stamp * MF_NS_PER_S, t);
@@ -453,41 +454,51 @@ static struct pend *pend_find(struct miio_state *s, uint32_t did, const uint8_t 
 	return NULL;
 }
 
+/* Pops the oldest pending request; reports it when nobody answered. */
+static int pop_head(struct miio_state *s)
+{
+	struct pend *q = &s->pend[s->pend_head];
+	int rc = 0;
+
+	if (q->used && !q->answered) {
+		struct mf_event *ev = mf_event_new(q->ts_ns == MF_TIME_NONE ? MF_TIME_NONE
+		    : q->ts_ns + s->ctx->lim.pair_timeout_ns, "pcap", "miio", "anomaly");
+		char ds[16], det[160];
+		cJSON *mo;
+
+		if (!ev)
+			return MF_ERR_NOMEM;
+		mo = mf_json_obj();
+		did_str(q->did, ds);
+		mf_event_str(ev, "did", ds);
+		mf_event_str(ev, "event", q->method);
+		mf_event_str(ev, "reason", "unanswered");
+		snprintf(det, sizeof(det), "request id %" PRId64 " (%s) got no answer within %llds",
+		    q->id, q->method, (long long)(s->ctx->lim.pair_timeout_ns / MF_NS_PER_S));
+		mf_event_str(ev, "detail", det);
+		mf_json_num(mo, "id", (double)q->id);
+		mf_json_u64(mo, "request_frame", q->frame);
+		mf_event_add(ev, "miio", mo);
+		rc = mf_emit(s->ctx, ev);
+	}
+	q->used = 0;
+	s->pend_head = (s->pend_head + 1) % s->pend_cap;
+	s->npend--;
+	return rc;
+}
+
+/* Requests older than the timeout (all of them when final) are done. */
 static int expire(struct miio_state *s, int64_t now_ns, int all)
 {
 	int rc = 0;
 
-	while (s->npend) {
-		struct pend *q = &s->pend[s->pend_head];
+	while (s->npend && rc == 0) {
+		const struct pend *q = &s->pend[s->pend_head];
 
-		if (!all && q->used && now_ns - q->ts_ns < s->ctx->lim.pair_timeout_ns)
+		if (!all && q->used && (q->ts_ns == MF_TIME_NONE || now_ns == MF_TIME_NONE ||
+		    now_ns - q->ts_ns < s->ctx->lim.pair_timeout_ns))
 			break;
-		if (q->used && !q->answered) {
-			struct mf_event *ev = mf_event_new(q->ts_ns + s->ctx->lim.pair_timeout_ns,
-			    "pcap", "miio", "anomaly");
-			char ds[16], det[160];
-			cJSON *mo = mf_json_obj();
-
-			if (!ev) {
-				cJSON_Delete(mo);
-				return MF_ERR_NOMEM;
-			}
-			did_str(q->did, ds);
-			mf_event_str(ev, "did", ds);
-			mf_event_str(ev, "event", q->method);
-			mf_event_str(ev, "reason", "unanswered");
-			snprintf(det, sizeof(det), "request id %" PRId64 " (%s) got no answer within %llds",
-			    q->id, q->method,
-			    (long long)(s->ctx->lim.pair_timeout_ns / MF_NS_PER_S));
-			mf_event_str(ev, "detail", det);
-			mf_json_num(mo, "id", (double)q->id);
-			mf_json_u64(mo, "request_frame", q->frame);
-			mf_event_add(ev, "miio", mo);
-			rc = mf_emit(s->ctx, ev);
-		}
-		q->used = 0;
-		s->pend_head = (s->pend_head + 1) % s->pend_cap;
-		s->npend--;
+		rc = pop_head(s);
 	}
 	return rc;
 }
@@ -498,12 +509,7 @@ static void pend_add(struct miio_state *s, const struct mf_pkt *p, uint32_t did,
 	struct pend *q;
 
 	if (s->npend == s->pend_cap)
-		expire(s, INT64_MAX, 0);  /* window full: the oldest is declared unanswered */
-	if (s->npend == s->pend_cap) {
-		s->pend[s->pend_head].used = 0;
-		s->pend_head = (s->pend_head + 1) % s->pend_cap;
-		s->npend--;
-	}
+		pop_head(s);      /* window full: the oldest is declared unanswered */
 	q = &s->pend[(s->pend_head + s->npend) % s->pend_cap];
 	memset(q, 0, sizeof(*q));
 	q->used = 1;
@@ -618,7 +624,8 @@ static int emit_message(struct miio_state *s, const struct mf_pkt *p, const stru
 	}
 	if (is_resp && q) {
 		mf_json_u64(mo, "request_frame", q->frame);
-		mf_json_num(mo, "rtt_ms", (double)((p->frame->ts_ns - q->ts_ns) / 1000000));
+		if (p->frame->ts_ns != MF_TIME_NONE && q->ts_ns != MF_TIME_NONE)
+			mf_json_num(mo, "rtt_ms", (double)((p->frame->ts_ns - q->ts_ns) / 1000000));
 	}
 	if (is_req && id >= 0) {
 		struct pend *prev = pend_find(s, h->did, client, p->addr_len, cport, id);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mf_buf.h"
 #include "mf_codec.h"
 #include "mf_ctx.h"
 #include "mf_err.h"
@@ -332,8 +333,134 @@ static void hellos(void)
 	rig_free(&r);
 }
 
+
+/* Builds a valid frame for token index ti of r's store around plaintext
+ * (PKCS#7 added unless raw_pad), returns its hex in a static buffer. */
+static const char *build(struct rig *r, size_t ti, uint32_t did, uint32_t stamp,
+                         const char *json, int bad_pad)
+{
+	static char hex[4200];
+	uint8_t fr[2048], md[16];
+	size_t n = strlen(json), padded = (n / 16 + 1) * 16, i;
+	const struct mf_token *tk = mf_tokens_get(r->ctx.tokens, ti);
+
+	memset(fr, 0, 32);
+	fr[0] = 0x21;
+	fr[1] = 0x31;
+	fr[2] = (uint8_t)((32 + padded) >> 8);
+	fr[3] = (uint8_t)(32 + padded);
+	fr[8] = (uint8_t)(did >> 24); fr[9] = (uint8_t)(did >> 16);
+	fr[10] = (uint8_t)(did >> 8); fr[11] = (uint8_t)did;
+	fr[12] = (uint8_t)(stamp >> 24); fr[13] = (uint8_t)(stamp >> 16);
+	fr[14] = (uint8_t)(stamp >> 8); fr[15] = (uint8_t)stamp;
+	memcpy(fr + 32, json, n);
+	for (i = n; i < padded; i++)
+		fr[32 + i] = (uint8_t)(padded - n);
+	if (bad_pad)
+		fr[32 + padded - 1] = 0x42;
+	mf_tokens_encrypt(r->ctx.tokens, ti, fr + 32, padded, fr + 32);
+	memcpy(fr + 16, tk->token, 16);
+	mf_md5(fr, 32 + padded, md);
+	memcpy(fr + 16, md, 16);
+	mf_hex_encode(fr, 32 + padded, hex);
+	return hex;
+}
+
+static int find_reason(const char *reason)
+{
+	int i, k = 0;
+
+	for (i = 0; i < nev; i++)
+		if (str(evs[i], "reason") && strcmp(str(evs[i], "reason"), reason) == 0)
+			k++;
+	return k;
+}
+
+static void pairing_and_findings(void)
+{
+	struct rig r;
+	uint8_t tok[16];
+	const uint32_t did = 0x0001e240;
+
+	rig_init(&r);
+	mf_hex_decode("00112233445566778899aabbccddeeff", 32, tok, 16);
+	mf_tokens_add(r.ctx.tokens, tok, "123456", "tokens.txt:1", MF_TOK_HEX32, NULL);
+	feed(&r, build(&r, 0, did, 100, "{\"id\":7,\"method\":\"set_power\",\"params\":[\"on\"]}", 0), 1, T0);
+	feed(&r, build(&r, 0, did, 101, "{\"id\":7,\"method\":\"set_power\",\"params\":[\"on\"]}", 0), 1, T0 + S);
+	feed(&r, build(&r, 0, did, 102, "{\"id\":7,\"result\":[\"ok\"]}", 0), 0, T0 + S + S / 10);
+	feed(&r, build(&r, 0, did, 102, "{\"id\":7,\"result\":[\"ok\"]}", 0), 0, T0 + S + S / 5);
+	CHECK_EQ_INT(nev, 5);
+	if (nev == 5) {
+		CHECK_EQ_INT(num(evs[1], "miio.retransmit_of"), 1);
+		CHECK_EQ_INT(num(evs[2], "miio.request_frame"), 2);
+		CHECK_EQ_INT(num(evs[2], "miio.rtt_ms"), 100);
+		CHECK_EQ_STR(str(evs[2], "event"), "set_power");
+		CHECK_EQ_STR(str(evs[4], "reason"), "duplicate_response");
+	}
+	clear();
+	/* an unanswered request is reported once its 5 s have passed */
+	feed(&r, build(&r, 0, did, 110, "{\"id\":8,\"method\":\"get_prop\",\"params\":[\"power\"]}", 0), 1, T0 + 10 * S);
+	mf_proto_miio.tick(r.st, &r.ctx, T0 + 12 * S, 0);
+	CHECK_EQ_INT(find_reason("unanswered"), 0);
+	mf_proto_miio.tick(r.st, &r.ctx, T0 + 16 * S, 0);
+	CHECK_EQ_INT(find_reason("unanswered"), 1);
+	clear();
+	/* device pushes */
+	feed(&r, build(&r, 0, did, 120, "{\"id\":9,\"method\":\"properties_changed\",\"params\":[{\"did\":\"123456\",\"siid\":2,\"piid\":1,\"value\":true}]}", 0), 0, T0 + 20 * S);
+	feed(&r, build(&r, 0, did, 121, "{\"id\":10,\"method\":\"event_occured\",\"params\":{\"did\":\"123456\",\"siid\":3,\"eiid\":1,\"arguments\":[]}}", 0), 0, T0 + 21 * S);
+	feed(&r, build(&r, 0, did, 122, "{\"id\":11,\"method\":\"props\",\"params\":{\"device_log\":\"[12629,[\\\"event.motion\\\",[]]]\"}}", 0), 0, T0 + 22 * S);
+	CHECK_EQ_INT(nev, 3);
+	if (nev == 3) {
+		CHECK_EQ_STR(evs[0]->kind, "property");
+		CHECK_EQ_STR(evs[1]->kind, "device_event");
+		CHECK_EQ_STR(evs[2]->kind, "device_event");
+		/* nested JSON strings are expanded in value, kept verbatim in raw */
+		CHECK_EQ_STR(json_of(cJSON_GetObjectItemCaseSensitive(evs[2]->body, "value")),
+		    "{\"device_log\":[12629,[\"event.motion\",[]]]}");
+	}
+	clear();
+	/* secrets: Wi-Fi password and the Lumi LAN key are redacted */
+	feed(&r, build(&r, 0, did, 130, "{\"id\":12,\"method\":\"miIO.config_router\",\"params\":{\"ssid\":\"home\",\"passwd\":\"hunter22\",\"uid\":1234}}", 0), 1, T0 + 30 * S);
+	feed(&r, build(&r, 0, did, 131, "{\"id\":13,\"method\":\"get_lumi_dpf_aes_key\",\"params\":[]}", 0), 1, T0 + 31 * S);
+	feed(&r, build(&r, 0, did, 131, "{\"id\":13,\"result\":[\"0987654321qwerty\"]}", 0), 0, T0 + 31 * S);
+	CHECK_EQ_INT(nev, 3);
+	if (nev == 3) {
+		char *line;
+		struct mf_buf b;
+
+		mf_buf_init(&b, 1 << 20);
+		mf_event_to_json(evs[0], &b);
+		line = (char *)mf_buf_cstr(&b);
+		CHECK(strstr(line, "hunter22") == NULL);
+		CHECK(strstr(line, "\"ssid\":\"home\"") != NULL);
+		mf_buf_reset(&b);
+		mf_event_to_json(evs[2], &b);
+		line = (char *)mf_buf_cstr(&b);
+		CHECK(strstr(line, "0987654321qwerty") == NULL);
+		mf_buf_free(&b);
+	}
+	clear();
+	/* miIO.info reveals a (new) token: learned and reported */
+	feed(&r, build(&r, 0, did, 140, "{\"id\":14,\"method\":\"miIO.info\",\"params\":[]}", 0), 1, T0 + 40 * S);
+	feed(&r, build(&r, 0, did, 140, "{\"id\":14,\"result\":{\"model\":\"chuangmi.plug.m1\",\"token\":\"ffeeddccbbaa99887766554433221100\"}}", 0), 0, T0 + 40 * S);
+	CHECK_EQ_INT(nev, 3);
+	if (nev == 3) {
+		CHECK_EQ_STR(evs[2]->kind, "token");
+		CHECK_EQ_STR(str(evs[2], "found_in"), "miIO.info reply");
+		CHECK(strstr(json_of(evs[1]->body), "ffeeddcc") == NULL);
+	}
+	CHECK_EQ_INT(mf_tokens_count(r.ctx.tokens), 2);
+	clear();
+	/* valid checksum, broken padding: a finding, plaintext shown */
+	feed(&r, build(&r, 0, did, 150, "{\"id\":15,\"method\":\"x\"}", 1), 1, T0 + 50 * S);
+	CHECK_EQ_INT(find_reason("bad_padding"), 1);
+	clear();
+	rig_free(&r);
+}
+
 int main(void)
 {
+	pairing_and_findings();
 	eip_vectors();
 	encoder_roundtrip();
 	synthetic_and_negative();
