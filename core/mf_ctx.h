@@ -41,6 +41,7 @@ struct mf_ctx {
 	struct mf_limits lim;
 	struct mf_stats st;
 	unsigned show_secrets : 1;
+	char lumi_password[17];     /* Lumi gateway LAN password, "" when unknown */
 	uint64_t seq;               /* next event sequence number */
 };
 

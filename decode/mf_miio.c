@@ -659,6 +659,14 @@ static int emit_message(struct miio_state *s, const struct mf_pkt *p, const stru
 		}
 		q->answered = 1;
 	}
+	/* the Lumi LAN password, for checking LAN write keys */
+	if (rc == 0 && is_resp && q && strcmp(q->method, "get_lumi_dpf_aes_key") == 0) {
+		const cJSON *k = cJSON_IsArray(result) ? result->child : result;
+
+		if (cJSON_IsString(k) && strlen(k->valuestring) == 16)
+			snprintf(s->ctx->lumi_password, sizeof(s->ctx->lumi_password), "%s",
+			    k->valuestring);
+	}
 	/* tokens carried in the clear inside messages */
 	if (rc == 0 && is_resp && cJSON_IsObject(result) && q &&
 	    (strcmp(q->method, "miIO.info") == 0)) {
