@@ -1,6 +1,7 @@
 /* cli_common.c - shared CLI helpers; see cli.h. */
 #include "cli.h"
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,4 +83,109 @@ int cli_load_tokens(struct mf_ctx *ctx, const struct cli_opts *o)
 		}
 	}
 	return problems;
+}
+
+static int format_ok(const char *formats, const char *f)
+{
+	size_t n = strlen(f);
+	const char *p = formats;
+
+	while ((p = strstr(p, f)) != NULL) {
+		if ((p == formats || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+int cli_parse(int argc, char **argv, unsigned allowed, const char *formats, int need_inputs,
+              void (*help)(FILE *), struct cli_opts *o)
+{
+	static const struct option lo[] = {
+		{ "tokens", required_argument, NULL, 't' },
+		{ "token", required_argument, NULL, 'T' },
+		{ "show-secrets", no_argument, NULL, 'S' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "tz", required_argument, NULL, 'Z' },
+		{ "lumi-password", required_argument, NULL, 'L' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const struct { int c; unsigned bit; } need[] = {
+		{ 't', CLI_O_TOKENS }, { 'T', CLI_O_TOKENS }, { 'S', CLI_O_SECRETS },
+		{ 'F', CLI_O_FORMAT }, { 'o', CLI_O_OUT }, { 'Z', CLI_O_TZ }, { 'q', CLI_O_QUIET },
+		{ 'L', CLI_O_LUMI },
+	};
+	int c;
+	size_t i;
+
+	memset(o, 0, sizeof(*o));
+	o->format = "jsonl";
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "t:o:qh", lo, NULL)) != -1) {
+		for (i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+			if (need[i].c == c && !(allowed & need[i].bit)) {
+				cli_warn("%s: option not accepted by this command", argv[0]);
+				help(stderr);
+				return MF_EXIT_USAGE;
+			}
+		switch (c) {
+		case 't':
+			if (o->ntokens_files == 16) {
+				cli_warn("too many --tokens files");
+				return MF_EXIT_USAGE;
+			}
+			o->tokens_files[o->ntokens_files++] = optarg;
+			break;
+		case 'T':
+			if (o->ntokens == 64) {
+				cli_warn("too many --token values");
+				return MF_EXIT_USAGE;
+			}
+			o->tokens[o->ntokens++] = optarg;
+			break;
+		case 'S':
+			o->show_secrets = 1;
+			break;
+		case 'F':
+			if (!format_ok(formats, optarg)) {
+				cli_warn("%s: --format takes %s", argv[0], formats);
+				return MF_EXIT_USAGE;
+			}
+			o->format = optarg;
+			break;
+		case 'o':
+			o->out_dir = optarg;
+			break;
+		case 'Z':
+			o->tz = optarg;
+			break;
+		case 'L':
+			if (strlen(optarg) != 16) {
+				cli_warn("--lumi-password: the gateway LAN password has 16 characters");
+				return MF_EXIT_USAGE;
+			}
+			o->lumi_password = optarg;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'h':
+			help(stdout);
+			return -1;
+		default:
+			help(stderr);
+			return MF_EXIT_USAGE;
+		}
+	}
+	o->inputs = argv + optind;
+	o->ninputs = argc - optind;
+	if (need_inputs && o->ninputs == 0) {
+		cli_warn("%s: no input given", argv[0]);
+		help(stderr);
+		return MF_EXIT_USAGE;
+	}
+	return 0;
 }

@@ -71,9 +71,11 @@ struct pend {
 	int64_t id;
 	uint64_t frame;
 	int64_t ts_ns;
+	const struct mf_input *input;   /* outlives the decoder */
 	char method[64];
 	unsigned answered : 1;
 	unsigned used : 1;
+	unsigned push : 1;      /* device -> subscriber: often never acknowledged */
 };
 
 struct did_slot {
@@ -438,6 +440,7 @@ static int decode_short(struct miio_state *s, const struct mf_pkt *p, const stru
 
 /* ---- request/response pairing (section 9) ---- */
 
+/* pport 0 matches any port. */
 static struct pend *pend_find(struct miio_state *s, uint32_t did, const uint8_t *peer,
                               uint8_t plen, uint16_t pport, int64_t id)
 {
@@ -448,7 +451,7 @@ static struct pend *pend_find(struct miio_state *s, uint32_t did, const uint8_t 
 		struct pend *q = &s->pend[(s->pend_head + i) % s->pend_cap];
 
 		if (q->used && q->did == did && q->id == id && q->peer_len == plen &&
-		    q->peer_port == pport && memcmp(q->peer, peer, plen) == 0)
+		    (pport == 0 || q->peer_port == pport) && memcmp(q->peer, peer, plen) == 0)
 			return q;
 	}
 	return NULL;
@@ -460,7 +463,7 @@ static int pop_head(struct miio_state *s)
 	struct pend *q = &s->pend[s->pend_head];
 	int rc = 0;
 
-	if (q->used && !q->answered) {
+	if (q->used && !q->answered && !q->push) {
 		struct mf_event *ev = mf_event_new(q->ts_ns == MF_TIME_NONE ? MF_TIME_NONE
 		    : q->ts_ns + s->ctx->lim.pair_timeout_ns, "pcap", "miio", "anomaly");
 		char ds[16], det[160];
@@ -479,6 +482,15 @@ static int pop_head(struct miio_state *s)
 		mf_json_num(mo, "id", (double)q->id);
 		mf_json_u64(mo, "request_frame", q->frame);
 		mf_event_add(ev, "miio", mo);
+		{
+			/* the evidence is the request nobody answered */
+			struct mf_frame f;
+
+			memset(&f, 0, sizeof(f));
+			f.number = q->frame;
+			f.input = q->input;
+			mf_event_frame_evidence(ev, &f);
+		}
 		rc = mf_emit(s->ctx, ev);
 	}
 	q->used = 0;
@@ -520,6 +532,7 @@ static void pend_add(struct miio_state *s, const struct mf_pkt *p, uint32_t did,
 	q->id = id;
 	q->frame = p->frame->number;
 	q->ts_ns = p->frame->ts_ns;
+	q->input = p->frame->input;
 	snprintf(q->method, sizeof(q->method), "%s", method);
 	s->npend++;
 }
@@ -537,7 +550,9 @@ static int emit_message(struct miio_state *s, const struct mf_pkt *p, const stru
 	const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
 	int dport_dev = p->dport == MIIO_PORT || p->dport == MIIO_OT_PORT;
 	int sport_dev = p->sport == MIIO_PORT || p->sport == MIIO_OT_PORT;
-	int is_req = cJSON_IsString(method), is_resp = !is_req && (result || error);
+	/* a reply whose broken "result" had to be removed still answers its id */
+	int is_req = cJSON_IsString(method);
+	int is_resp = !is_req && (result || error || cJSON_IsNumber(idj));
 	const uint8_t *client;
 	uint16_t cport;
 	const char *direction, *kind;
@@ -628,7 +643,8 @@ static int emit_message(struct miio_state *s, const struct mf_pkt *p, const stru
 			mf_json_num(mo, "rtt_ms", (double)((p->frame->ts_ns - q->ts_ns) / 1000000));
 	}
 	if (is_req && id >= 0) {
-		struct pend *prev = pend_find(s, h->did, client, p->addr_len, cport, id);
+		/* clients retry from a new socket: the port may change, the id not */
+		struct pend *prev = pend_find(s, h->did, client, p->addr_len, 0, id);
 
 		if (prev && !prev->answered && strcmp(prev->method, method->valuestring) == 0) {
 			mf_json_u64(mo, "retransmit_of", prev->frame);
@@ -647,8 +663,10 @@ static int emit_message(struct miio_state *s, const struct mf_pkt *p, const stru
 	if (rc)
 		return rc;
 
-	if (is_req && id >= 0)
+	if (is_req && id >= 0) {
 		pend_add(s, p, h->did, client, cport, id, method->valuestring);
+		s->pend[(s->pend_head + s->npend - 1) % s->pend_cap].push = (unsigned)from_dev;
+	}
 	if (q) {
 		if (dup) {
 			char det[128];

@@ -1,0 +1,329 @@
+/*
+ * mf_html.c - report.html: one self-contained page (inline CSS and SVG, no
+ * script, no network fetch) with the case summary, the devices, a timeline
+ * chart per device (one lane per source), the correlation table, and the
+ * anomalies and warnings.
+ */
+#include "mf_report.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mf_correlate.h"
+#include "mf_err.h"
+#include "mf_registry.h"
+#include "mf_store.h"
+#include "mf_time.h"
+
+#define ANOMALY_ROWS 500
+#define CHART_W 900
+#define LANE_H 18
+
+static void esc(FILE *o, const char *s)
+{
+	if (!s)
+		return;
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", o); break;
+		case '>': fputs("&gt;", o); break;
+		case '&': fputs("&amp;", o); break;
+		case '"': fputs("&quot;", o); break;
+		default: fputc(*s, o);
+		}
+	}
+}
+
+static const char *gs(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static void local_time(const struct mf_report *r, int64_t ns, char *out, size_t n)
+{
+	struct tm tm;
+	time_t t = (time_t)(ns / MF_NS_PER_S);
+
+	out[0] = '\0';
+	if (!r->tz_name || !r->tz_name[0] || ns == MF_TIME_NONE)
+		return;
+	if (localtime_r(&t, &tm))
+		strftime(out, n, "%Y-%m-%d %H:%M:%S %Z", &tm);
+}
+
+static const char *const srcname[] = { "pcap", "live", "cloud", "phone", "other" };
+static const char *const srccol[] = { "#1f77b4", "#17becf", "#2ca02c", "#ff7f0e", "#7f7f7f" };
+
+struct mark {
+	uint32_t did, event;
+	int64_t ts;
+	uint8_t src, matched;
+};
+
+static int by_did_ts(const void *a, const void *b)
+{
+	const struct mark *x = a, *y = b;
+
+	if (x->did != y->did)
+		return x->did < y->did ? -1 : 1;
+	return x->ts < y->ts ? -1 : (x->ts > y->ts);
+}
+
+static void chart(FILE *o, const struct mf_report *r)
+{
+	size_t n = mf_store_count(r->st), i, nm = 0, a, b;
+	uint32_t k_ev = mf_store_intern(r->st, "device_event");
+	struct mark *m = malloc((n ? n : 1) * sizeof(*m));
+	int64_t t0 = INT64_MAX, t1 = INT64_MIN;
+	char iso[32];
+
+	if (!m)
+		return;
+	for (i = 0; i < n; i++) {
+		const struct mf_ent *e = mf_store_ent(r->st, i);
+
+		if (e->kind != k_ev || !e->did || e->ts_ns == MF_TIME_NONE)
+			continue;
+		m[nm].did = e->did;
+		m[nm].event = e->event;
+		m[nm].ts = e->ts_ns;
+		m[nm].src = e->src;
+		m[nm].matched = e->group != 0;
+		if (e->ts_ns < t0)
+			t0 = e->ts_ns;
+		if (e->ts_ns > t1)
+			t1 = e->ts_ns;
+		nm++;
+	}
+	fputs("<h2 id=\"timeline\">Device timelines</h2>\n", o);
+	if (!nm) {
+		fputs("<p>No device events.</p>\n", o);
+		free(m);
+		return;
+	}
+	qsort(m, nm, sizeof(*m), by_did_ts);
+	if (t1 == t0)
+		t1 = t0 + MF_NS_PER_S;
+	mf_time_iso(t0, iso);
+	fprintf(o, "<p class=\"axis\">From ");
+	esc(o, iso);
+	mf_time_iso(t1, iso);
+	fprintf(o, " to ");
+	esc(o, iso);
+	fputs(" (UTC). Each source has its own lane; a ring marks an event matched in another "
+	    "source.</p>\n<p class=\"legend\">", o);
+	for (i = 0; i < 4; i++)
+		fprintf(o, "<span style=\"color:%s\">&#9632; %s</span> ", srccol[i], srcname[i]);
+	fputs("</p>\n", o);
+	for (a = 0; a < nm; a = b) {
+		const struct mf_device *d = mf_registry_find(r->reg, m[a].did);
+		unsigned lanes = 0, lane_of[5] = { 0 }, nl = 0, k;
+
+		for (b = a; b < nm && m[b].did == m[a].did; b++)
+			lanes |= 1u << m[b].src;
+		for (k = 0; k < 5; k++)
+			if (lanes & (1u << k))
+				lane_of[k] = nl++;
+		fputs("<div class=\"dev\"><h3>", o);
+		esc(o, mf_store_str(r->st, m[a].did));
+		if (d && d->name[0]) {
+			fputs(" &mdash; ", o);
+			esc(o, d->name);
+		}
+		if (d && (d->model[0] || d->lan_model[0])) {
+			fputs(" <small>", o);
+			esc(o, d->model[0] ? d->model : d->lan_model);
+			fputs("</small>", o);
+		}
+		fprintf(o, "</h3>\n<svg width=\"%d\" height=\"%u\" viewBox=\"0 0 %d %u\" "
+		    "xmlns=\"http://www.w3.org/2000/svg\">\n", CHART_W + 60, nl * LANE_H + 4,
+		    CHART_W + 60, nl * LANE_H + 4);
+		for (k = 0; k < 5; k++)
+			if (lanes & (1u << k))
+				fprintf(o, "<text x=\"0\" y=\"%u\" class=\"lane\">%s</text>"
+				    "<line x1=\"55\" x2=\"%d\" y1=\"%u\" y2=\"%u\" class=\"grid\"/>\n",
+				    lane_of[k] * LANE_H + 13, srcname[k], CHART_W + 58,
+				    lane_of[k] * LANE_H + 9, lane_of[k] * LANE_H + 9);
+		for (i = a; i < b; i++) {
+			double x = 58 + (double)(m[i].ts - t0) / (double)(t1 - t0) * CHART_W;
+			unsigned y = lane_of[m[i].src] * LANE_H + 9;
+
+			mf_time_iso(m[i].ts, iso);
+			fprintf(o, "<circle cx=\"%.1f\" cy=\"%u\" r=\"%s\" fill=\"%s\"%s><title>", x, y,
+			    m[i].matched ? "5" : "3.5", srccol[m[i].src],
+			    m[i].matched ? " stroke=\"#000\" stroke-width=\"1.2\"" : "");
+			esc(o, iso);
+			fputc(' ', o);
+			esc(o, mf_store_str(r->st, m[i].event));
+			fprintf(o, " (%s)</title></circle>\n", srcname[m[i].src]);
+		}
+		fputs("</svg></div>\n", o);
+	}
+	free(m);
+}
+
+static void th(FILE *o, const char *const *cols)
+{
+	fputs("<tr>", o);
+	for (; *cols; cols++)
+		fprintf(o, "<th>%s</th>", *cols);
+	fputs("</tr>\n", o);
+}
+
+static void td(FILE *o, const char *s)
+{
+	fputs("<td>", o);
+	esc(o, s);
+	fputs("</td>", o);
+}
+
+static void tdn(FILE *o, uint64_t v, int flag)
+{
+	fprintf(o, "<td class=\"n%s\">%" PRIu64 "</td>", flag && v ? " flag" : "", v);
+}
+
+int mf_report_html(const struct mf_report *r, FILE *o)
+{
+	size_t i, n = mf_store_count(r->st), shown = 0;
+	uint32_t k_an = mf_store_intern(r->st, "anomaly");
+	char buf[64], loc[64];
+
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+	    "<title>miforensics report</title>\n<style>\n"
+	    "body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}\n"
+	    "table{border-collapse:collapse;margin:8px 0 20px}\n"
+	    "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}\n"
+	    "th{background:#f2f2f2}td.n{text-align:right}td.flag{background:#fdd;font-weight:bold}\n"
+	    ".dev{margin:6px 0 14px}.dev h3{font-size:14px;margin:4px 0}\n"
+	    ".lane{font-size:11px;fill:#555}.grid{stroke:#ddd}\n"
+	    "code{font-size:12px;word-break:break-all}small{color:#666}\n"
+	    "</style></head><body>\n<h1>miforensics report</h1>\n", o);
+	fprintf(o, "<p>miforensics %s &mdash; %zu events. Times are UTC%s%s.</p>\n", MF_VERSION,
+	    n, r->tz_name && r->tz_name[0] ? "; local times in " : "",
+	    r->tz_name && r->tz_name[0] ? r->tz_name : "");
+	fputs("<p><a href=\"#inputs\">Inputs</a> &middot; <a href=\"#devices\">Devices</a> &middot; "
+	    "<a href=\"#timeline\">Timelines</a> &middot; <a href=\"#correlation\">Correlation</a>"
+	    " &middot; <a href=\"#anomalies\">Anomalies</a></p>\n", o);
+
+	fputs("<h2 id=\"inputs\">Inputs</h2>\n<table>\n", o);
+	th(o, (const char *const[]){ "path", "type", "size", "SHA-256", "status", NULL });
+	for (i = 0; i < r->ninputs; i++) {
+		fputs("<tr>", o);
+		td(o, r->inputs[i].path);
+		td(o, r->inputs[i].type);
+		tdn(o, r->inputs[i].size, 0);
+		fputs("<td><code>", o);
+		esc(o, r->inputs[i].sha256);
+		fputs("</code></td>", o);
+		td(o, r->inputs[i].status ? "incomplete" : "ok");
+		fputs("</tr>\n", o);
+	}
+	fputs("</table>\n", o);
+
+	fputs("<h2 id=\"devices\">Devices</h2>\n<table>\n", o);
+	th(o, (const char *const[]){ "did", "model", "name", "room", "IP", "MAC", "pcap", "phone",
+	    "cloud", NULL });
+	for (i = 0; i < mf_registry_count(r->reg); i++) {
+		const struct mf_device *d = mf_registry_get(r->reg, i);
+
+		fputs("<tr>", o);
+		td(o, mf_store_str(r->st, d->did));
+		td(o, d->model[0] ? d->model : d->lan_model);
+		td(o, d->name);
+		td(o, d->room);
+		td(o, d->ip);
+		td(o, d->mac);
+		tdn(o, d->events[MF_SRC_PCAP] + d->events[MF_SRC_LIVE], 0);
+		tdn(o, d->events[MF_SRC_PHONE], 0);
+		tdn(o, d->events[MF_SRC_CLOUD], 0);
+		fputs("</tr>\n", o);
+	}
+	fputs("</table>\n", o);
+
+	chart(o, r);
+
+	fputs("<h2 id=\"correlation\">Correlation</h2>\n", o);
+	if (r->corr) {
+		fprintf(o, "<p>Phone device-log events matched with traffic events of the same "
+		    "device and event name within %.1f s after the per-device clock offset. "
+		    "<b>Only on phone while capturing</b> is a capture gap or an altered log.</p>"
+		    "\n<table>\n", r->corr->tolerance_s);
+		th(o, (const char *const[]){ "did", "name", "phone", "traffic", "cloud", "matched",
+		    "only traffic", "only phone", "only on phone while capturing", "offset (s)",
+		    NULL });
+		for (i = 0; i < r->corr->ndev; i++) {
+			const struct mf_corr_dev *c = &r->corr->dev[i];
+			const struct mf_device *d = mf_registry_find(r->reg, c->did);
+
+			fputs("<tr>", o);
+			td(o, mf_store_str(r->st, c->did));
+			td(o, d ? d->name : "");
+			tdn(o, c->phone, 0);
+			tdn(o, c->traffic, 0);
+			tdn(o, c->cloud, 0);
+			tdn(o, c->matched, 0);
+			tdn(o, c->only_traffic, 0);
+			tdn(o, c->only_phone, 0);
+			tdn(o, c->only_phone_in_capture, 1);
+			if (c->has_offset)
+				snprintf(buf, sizeof(buf), "%.3f", c->offset_s);
+			else
+				snprintf(buf, sizeof(buf), "-");
+			td(o, buf);
+			fputs("</tr>\n", o);
+		}
+		fputs("</table>\n", o);
+	}
+
+	fputs("<h2 id=\"anomalies\">Anomalies and warnings</h2>\n", o);
+	if (r->warnings && cJSON_GetArraySize(r->warnings)) {
+		const cJSON *w;
+
+		fputs("<ul>\n", o);
+		cJSON_ArrayForEach(w, r->warnings) {
+			fputs("<li>", o);
+			esc(o, cJSON_IsString(w) ? w->valuestring : "");
+			fputs("</li>\n", o);
+		}
+		fputs("</ul>\n", o);
+	}
+	fputs("<table>\n", o);
+	th(o, (const char *const[]){ "time (UTC)", "local", "source", "reason", "detail",
+	    "evidence", NULL });
+	for (i = 0; i < n && shown < ANOMALY_ROWS; i++) {
+		const struct mf_ent *e = mf_store_ent(r->st, i);
+		cJSON *ev;
+		const cJSON *evd;
+		char *es;
+
+		if (e->kind != k_an)
+			continue;
+		ev = mf_report_event(r, i);
+		if (!ev)
+			continue;
+		evd = cJSON_GetObjectItemCaseSensitive(ev, "evidence");
+		es = evd ? cJSON_PrintUnformatted(evd) : NULL;
+		local_time(r, e->ts_ns, loc, sizeof(loc));
+		fputs("<tr>", o);
+		td(o, gs(ev, "ts"));
+		td(o, loc);
+		td(o, gs(ev, "protocol") ? gs(ev, "protocol") : gs(ev, "source"));
+		td(o, gs(ev, "reason"));
+		td(o, gs(ev, "detail"));
+		fputs("<td><code>", o);
+		esc(o, es);
+		fputs("</code></td></tr>\n", o);
+		free(es);
+		cJSON_Delete(ev);
+		shown++;
+	}
+	fputs("</table>\n", o);
+	if (shown == ANOMALY_ROWS)
+		fputs("<p>Only the first anomalies are listed; events.jsonl has all of them.</p>\n", o);
+	fputs("</body></html>\n", o);
+	return ferror(o) ? MF_ERR_IO : 0;
+}

@@ -1,0 +1,255 @@
+/* mf_registry.c - device registry; see mf_registry.h. */
+#include "mf_registry.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mf_store.h"
+
+struct mf_registry {
+	struct mf_device *v;
+	size_t n, alloc;
+	uint32_t *by_did;         /* did id -> index + 1 */
+	size_t nby;
+};
+
+static struct mf_device *dev_get(struct mf_registry *r, uint32_t did)
+{
+	if (did < r->nby && r->by_did[did])
+		return &r->v[r->by_did[did] - 1];
+	if (did >= r->nby) {
+		size_t nn = (did + 1) * 2;
+		uint32_t *nb = realloc(r->by_did, nn * sizeof(*nb));
+
+		if (!nb)
+			return NULL;
+		memset(nb + r->nby, 0, (nn - r->nby) * sizeof(*nb));
+		r->by_did = nb;
+		r->nby = nn;
+	}
+	if (r->n == r->alloc) {
+		size_t na = r->alloc ? r->alloc * 2 : 64;
+		struct mf_device *nv = realloc(r->v, na * sizeof(*nv));
+
+		if (!nv)
+			return NULL;
+		r->v = nv;
+		r->alloc = na;
+	}
+	memset(&r->v[r->n], 0, sizeof(r->v[r->n]));
+	r->v[r->n].did = did;
+	r->by_did[did] = (uint32_t)++r->n;
+	return &r->v[r->n - 1];
+}
+
+static const char *gs(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : NULL;
+}
+
+static void set(char *dst, size_t n, const char *v)
+{
+	if (v && !dst[0])
+		snprintf(dst, n, "%s", v);
+}
+
+/* Rooms list their devices: remember room (and home) names per did. */
+static void rooms(struct mf_registry *r, struct mf_store *st, const cJSON *o)
+{
+	const cJSON *dids = cJSON_GetObjectItemCaseSensitive(o, "dids"), *d;
+	const char *name = gs(o, "name"), *home = gs(o, "home_name");
+
+	if (!cJSON_IsArray(dids))
+		return;
+	for (d = dids->child; d; d = d->next) {
+		struct mf_device *dv;
+		char num[32];
+		const char *ds = NULL;
+
+		if (cJSON_IsString(d))
+			ds = d->valuestring;
+		else if (cJSON_IsNumber(d)) {
+			snprintf(num, sizeof(num), "%.0f", d->valuedouble);
+			ds = num;
+		}
+		if (!ds || !(dv = dev_get(r, mf_store_intern(st, ds))))
+			continue;
+		set(dv->room, sizeof(dv->room), name);
+		set(dv->home, sizeof(dv->home), home);
+	}
+}
+
+struct mf_registry *mf_registry_build(struct mf_store *st)
+{
+	struct mf_registry *r = calloc(1, sizeof(*r));
+	uint32_t k_device, k_room;
+	size_t i, n = mf_store_count(st);
+
+	if (!r)
+		return NULL;
+	k_device = mf_store_intern(st, "device");
+	k_room = mf_store_intern(st, "room");
+	for (i = 0; i < n; i++) {
+		struct mf_ent *e = mf_store_ent(st, i);
+		struct mf_device *d;
+		cJSON *o;
+		const cJSON *net, *mi;
+		const char *proto;
+
+		if (e->kind == k_room) {
+			o = mf_store_load(st, i);
+			if (o)
+				rooms(r, st, o);
+			cJSON_Delete(o);
+			continue;
+		}
+		if (!e->did)
+			continue;
+		d = dev_get(r, e->did);
+		if (!d)
+			break;
+		if (e->src < MF_REG_SOURCES)
+			d->events[e->src]++;
+		if (e->src == MF_SRC_PHONE)
+			d->from_phone = 1;
+		else if (e->src == MF_SRC_CLOUD)
+			d->from_cloud = 1;
+		else
+			d->from_traffic = 1;
+		/* read back only device records and one traffic event per device
+		 * (its IP / LAN model): the registry costs O(devices) parses */
+		if (e->kind != k_device && (e->src == MF_SRC_PHONE || d->traffic_read))
+			continue;
+		if (e->kind != k_device)
+			d->traffic_read = 1;
+		o = mf_store_load(st, i);
+		if (!o)
+			continue;
+		proto = gs(o, "protocol");
+		if (e->kind == k_device) {
+			set(d->model, sizeof(d->model), gs(o, "model"));
+			set(d->name, sizeof(d->name), gs(o, "name"));
+			set(d->name, sizeof(d->name), gs(o, "device_name"));
+			set(d->mac, sizeof(d->mac), gs(o, "mac"));
+			set(d->ip, sizeof(d->ip), gs(o, "ip"));
+			set(d->ip, sizeof(d->ip), gs(o, "localip"));
+			set(d->ip, sizeof(d->ip), gs(o, "localIP"));
+			set(d->parent, sizeof(d->parent), gs(o, "parent"));
+			set(d->parent, sizeof(d->parent), gs(o, "parent_did"));
+			set(d->room, sizeof(d->room), gs(o, "room"));
+			set(d->room, sizeof(d->room), gs(o, "room_name"));
+			set(d->home, sizeof(d->home), gs(o, "home"));
+			set(d->home, sizeof(d->home), gs(o, "home_name"));
+		} else if (proto && strcmp(proto, "lumi-lan") == 0) {
+			set(d->lan_model, sizeof(d->lan_model), gs(o, "model"));
+		} else if (proto && strcmp(proto, "miio") == 0) {
+			net = cJSON_GetObjectItemCaseSensitive(o, "net");
+			mi = cJSON_GetObjectItemCaseSensitive(o, "miio");
+			if (net && mi && gs(mi, "direction")) {
+				int from = strcmp(gs(mi, "direction"), "from_device") == 0;
+
+				set(d->ip, sizeof(d->ip), gs(net, from ? "src" : "dst"));
+			}
+			set(d->model, sizeof(d->model), gs(o, "model"));
+		} else {
+			set(d->model, sizeof(d->model), gs(o, "model"));
+		}
+		cJSON_Delete(o);
+	}
+	return r;
+}
+
+void mf_registry_free(struct mf_registry *r)
+{
+	if (!r)
+		return;
+	free(r->v);
+	free(r->by_did);
+	free(r);
+}
+
+size_t mf_registry_count(const struct mf_registry *r)
+{
+	return r ? r->n : 0;
+}
+
+const struct mf_device *mf_registry_get(const struct mf_registry *r, size_t i)
+{
+	return i < r->n ? &r->v[i] : NULL;
+}
+
+const struct mf_device *mf_registry_find(const struct mf_registry *r, uint32_t did)
+{
+	return r && did < r->nby && r->by_did[did] ? &r->v[r->by_did[did] - 1] : NULL;
+}
+
+void mf_registry_name_event(const struct mf_registry *r, uint32_t did, cJSON *obj)
+{
+	const struct mf_device *d = mf_registry_find(r, did);
+	cJSON *it, *next, *tmp;
+
+	if (!d || (!d->model[0] && !d->name[0] && !d->room[0]))
+		return;
+	/* rebuild the member list to insert after "did" */
+	tmp = cJSON_CreateObject();
+	for (it = obj->child; it; it = next) {
+		next = it->next;
+		cJSON_DetachItemViaPointer(obj, it);
+		cJSON_AddItemToObject(tmp, it->string, it);
+		if (strcmp(it->string, "did") == 0) {
+			if (d->model[0] && !cJSON_GetObjectItemCaseSensitive(obj, "model") &&
+			    !(next && next->string && strcmp(next->string, "model") == 0))
+				cJSON_AddStringToObject(tmp, "model", d->model);
+			if (d->name[0] && !cJSON_GetObjectItemCaseSensitive(obj, "device_name"))
+				cJSON_AddStringToObject(tmp, "device_name", d->name);
+			if (d->room[0] && !cJSON_GetObjectItemCaseSensitive(obj, "room"))
+				cJSON_AddStringToObject(tmp, "room", d->room);
+		}
+	}
+	obj->child = tmp->child;
+	tmp->child = NULL;
+	cJSON_Delete(tmp);
+}
+
+static int cmpdev(const void *a, const void *b, void *st)
+{
+	const struct mf_device *x = a, *y = b;
+
+	return strcmp(mf_store_str(st, x->did), mf_store_str(st, y->did));
+}
+
+cJSON *mf_registry_json(const struct mf_registry *r, const struct mf_store *st)
+{
+	cJSON *arr = cJSON_CreateArray();
+	struct mf_device *sorted;
+	size_t i;
+	static const char *srcname[MF_REG_SOURCES] = { "pcap", "live", "cloud", "phone", "other" };
+
+	if (!r || !r->n)
+		return arr;
+	sorted = malloc(r->n * sizeof(*sorted));
+	if (!sorted)
+		return arr;
+	memcpy(sorted, r->v, r->n * sizeof(*sorted));
+	qsort_r(sorted, r->n, sizeof(*sorted), cmpdev, (void *)st);
+	for (i = 0; i < r->n; i++) {
+		const struct mf_device *d = &sorted[i];
+		cJSON *o = cJSON_CreateObject(), *ev = cJSON_CreateObject();
+		int k;
+
+		cJSON_AddStringToObject(o, "did", mf_store_str(st, d->did));
+#define F(x) if (d->x[0]) cJSON_AddStringToObject(o, #x, d->x)
+		F(model); F(name); F(room); F(home); F(mac); F(ip); F(parent); F(lan_model);
+#undef F
+		for (k = 0; k < MF_REG_SOURCES; k++)
+			if (d->events[k])
+				cJSON_AddNumberToObject(ev, srcname[k], (double)d->events[k]);
+		cJSON_AddItemToObject(o, "events", ev);
+		cJSON_AddItemToArray(arr, o);
+	}
+	free(sorted);
+	return arr;
+}
