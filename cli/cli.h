@@ -76,5 +76,6 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_run_capture(struct mf_ctx *ctx, struct mf_input *in, int quiet, int captures_only);
 
 int cmd_packets(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
 
 #endif

@@ -13,6 +13,8 @@ struct subcmd {
 };
 
 static const struct subcmd cmds[] = {
+	{ "analyze", cmd_analyze,
+	  "decode every input, correlate, and write the report folder" },
 	{ "packets", cmd_packets,
 	  "one JSON line per decoded application message in captures" },
 };

@@ -85,13 +85,15 @@ static void rooms(struct mf_registry *r, struct mf_store *st, const cJSON *o)
 struct mf_registry *mf_registry_build(struct mf_store *st)
 {
 	struct mf_registry *r = calloc(1, sizeof(*r));
-	uint32_t k_device, k_room;
+	uint32_t k_device, k_room, k_info, k_resp;
 	size_t i, n = mf_store_count(st);
 
 	if (!r)
 		return NULL;
 	k_device = mf_store_intern(st, "device");
 	k_room = mf_store_intern(st, "room");
+	k_info = mf_store_intern(st, "miIO.info");
+	k_resp = mf_store_intern(st, "response");
 	for (i = 0; i < n; i++) {
 		struct mf_ent *e = mf_store_ent(st, i);
 		struct mf_device *d;
@@ -119,6 +121,19 @@ struct mf_registry *mf_registry_build(struct mf_store *st)
 			d->from_cloud = 1;
 		else
 			d->from_traffic = 1;
+		/* a miIO.info answer names the device: model, MAC, firmware */
+		if (e->event == k_info && e->kind == k_resp) {
+			o = mf_store_load(st, i);
+			if (o) {
+				const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "value");
+				const cJSON *ni = cJSON_GetObjectItemCaseSensitive(v, "netif");
+
+				set(d->model, sizeof(d->model), gs(v, "model"));
+				set(d->mac, sizeof(d->mac), gs(v, "mac"));
+				set(d->ip, sizeof(d->ip), gs(ni, "localIp"));
+				cJSON_Delete(o);
+			}
+		}
 		/* read back only device records and one traffic event per device
 		 * (its IP / LAN model): the registry costs O(devices) parses */
 		if (e->kind != k_device && (e->src == MF_SRC_PHONE || d->traffic_read))

@@ -1,0 +1,327 @@
+/*
+ * cmd_analyze.c - `miforensics analyze INPUT... [-o DIR]`: every input
+ * decoded (captures, phone extractions), events merged into one store,
+ * the device registry built, phone logs correlated with traffic, and the
+ * report folder written (or the timeline streamed to stdout).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "mf_codec.h"
+#include "mf_correlate.h"
+#include "mf_err.h"
+#include "mf_event.h"
+#include "mf_registry.h"
+#include "mf_report.h"
+#include "mf_store.h"
+#include "mf_tokens.h"
+#ifdef HAVE_MF_PARSERS
+#include "mf_phone.h"
+#endif
+
+#define CORR_TOLERANCE_S 3.0
+
+static void help(FILE *f)
+{
+	fprintf(f,
+	    "usage: miforensics analyze [options] INPUT...\n\n"
+	    "Decodes every input - captures (pcap/pcapng, also .gz) and Mi Home phone\n"
+	    "extractions (folder, .tar, .tar.gz, .zip, adb backup) - merges the events into\n"
+	    "one timeline, cross-validates the phone's device logs against the traffic and\n"
+	    "writes the report folder (events.jsonl, timeline.csv, report.html, case.json).\n"
+	    "Inputs are recognised by content.\n\n"
+	    "options:\n"
+	    "  -o, --out DIR        write the report folder (created; must be empty)\n"
+	    "      --format F       without -o: jsonl (default), csv or tln to stdout\n"
+	    "  -t, --tokens FILE    device tokens: lines '<did-or-ip> <token>' or a JSON list\n"
+	    "      --token TOKEN    a token to try on every device (repeatable)\n"
+	    "      --lumi-password P  the Lumi gateway LAN password: checks write keys\n"
+	    "      --tz ZONE        zone for local times in report.html (data stay UTC)\n"
+	    "      --show-secrets   do not redact tokens and passwords\n"
+	    "  -q, --quiet          no progress or summary on stderr\n"
+	    "  -h, --help           this text\n");
+}
+
+#ifdef HAVE_MF_PARSERS
+static void sha256_file(const char *path, struct mf_report_input *ri)
+{
+	struct mf_sha256_ctx *h;
+	uint8_t buf[1 << 16];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	h = mf_sha256_new();
+	while (h && (n = read(fd, buf, sizeof(buf))) > 0) {
+		mf_sha256_update(h, buf, (size_t)n);
+		ri->size += (uint64_t)n;
+	}
+	if (h)
+		mf_sha256_final_hex(h, ri->sha256);
+	mf_sha256_free(h);
+	close(fd);
+}
+
+static void phone_problem(void *arg, const char *msg)
+{
+	const char *path = arg;
+
+	cli_warn("%s: %s", path, msg);
+}
+#endif
+
+/* One input: a capture, else a phone extraction.  Returns 0 or 1 (bad). */
+static int run_input(struct mf_ctx *ctx, struct mf_input *in, struct mf_report_input *ri,
+                     int quiet, cJSON *warnings)
+{
+	struct stat st;
+	int rc;
+
+	ri->path = in->path;
+	ri->name = in->name;
+	if (stat(in->path, &st) != 0) {
+		cli_warn("%s: %s", in->path, strerror(errno));
+		ri->type = "missing";
+		ri->status = 1;
+		return 1;
+	}
+	if (S_ISREG(st.st_mode)) {
+		rc = cli_run_capture(ctx, in, quiet, 0);
+		if (rc >= 0) {
+			ri->type = "capture";
+			ri->size = in->size;
+			memcpy(ri->sha256, in->sha256, sizeof(ri->sha256));
+			ri->status = rc;
+			return rc;
+		}
+	}
+#ifdef HAVE_MF_PARSERS
+	{
+		struct mf_phone_opts po;
+		struct mf_phone_summary sum;
+		char eb[MF_ERRBUF_SIZE] = "";
+
+		mf_phone_opts_default(&po);
+		po.name = in->name;
+		memset(&sum, 0, sizeof(sum));
+		ri->type = S_ISDIR(st.st_mode) ? "phone-folder" : "phone-archive";
+		if (S_ISREG(st.st_mode))
+			sha256_file(in->path, ri);
+		rc = mf_phone_scan(ctx, in->path, &po, phone_problem, (void *)in->path, &sum, eb);
+		if (rc != 0) {
+			cli_warn("%s: %s", in->path, eb[0] ? eb : "not a capture or a phone extraction");
+			ri->type = "unrecognised";
+			ri->status = 1;
+			return 1;
+		}
+		if (sum.problems) {
+			char w[512];
+
+			snprintf(w, sizeof(w), "%s: %u problem(s) while reading the phone extraction",
+			    in->name, sum.problems);
+			cJSON_AddItemToArray(warnings, cJSON_CreateString(w));
+			ri->status = 1;
+		}
+		if (!quiet)
+			fprintf(stderr, "%s: phone extraction, %u app folder(s), %u files, %" PRIu64
+			    " events\n", in->path, sum.roots, sum.files, sum.events);
+		return ri->status;
+	}
+#else
+	(void)warnings;
+	cli_warn("%s: not a capture (phone extractions are not supported in this build)",
+	    in->path);
+	ri->type = "unrecognised";
+	ri->status = 1;
+	return 1;
+#endif
+}
+
+static int write_file(const char *dir, const char *name, const struct mf_report *r,
+                      int (*fn)(const struct mf_report *, FILE *))
+{
+	char path[4096];
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wx");   /* never overwrite */
+	if (!f) {
+		cli_warn("%s: %s", path, strerror(errno));
+		return 1;
+	}
+	rc = fn(r, f);
+	if (fclose(f) != 0 || rc != 0) {
+		cli_warn("%s: writing failed", path);
+		return 1;
+	}
+	return 0;
+}
+
+static int make_out_dir(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0755) == 0)
+		return 0;
+	if (errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+		static const char *names[] = { "events.jsonl", "timeline.csv", "report.html",
+		                               "case.json", NULL };
+		char p[4096];
+		size_t i;
+
+		for (i = 0; names[i]; i++) {
+			snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+			if (access(p, F_OK) == 0) {
+				cli_warn("%s: a report is already there; choose another folder", dir);
+				return -1;
+			}
+		}
+		return 0;
+	}
+	cli_warn("%s: %s", dir, strerror(errno));
+	return -1;
+}
+
+static cJSON *options_json(const struct cli_opts *o)
+{
+	cJSON *j = cJSON_CreateObject(), *a = cJSON_CreateArray();
+	int i;
+
+	for (i = 0; i < o->ntokens_files; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(o->tokens_files[i]));
+	cJSON_AddItemToObject(j, "tokens_files", a);
+	cJSON_AddNumberToObject(j, "tokens_given", o->ntokens);
+	cJSON_AddBoolToObject(j, "lumi_password_given", o->lumi_password != NULL);
+	cJSON_AddBoolToObject(j, "show_secrets", o->show_secrets);
+	if (o->tz)
+		cJSON_AddStringToObject(j, "tz", o->tz);
+	cJSON_AddNumberToObject(j, "correlation_tolerance_s", CORR_TOLERANCE_S);
+	return j;
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+	struct cli_opts o;
+	struct mf_ctx ctx;
+	struct mf_store *st;
+	struct mf_registry *reg = NULL;
+	struct mf_corr corr;
+	struct mf_report rep;
+	struct mf_input *ins;
+	struct mf_report_input *ris;
+	cJSON *warnings, *opts;
+	int i, rc, bad = 0;
+	size_t k;
+
+	rc = cli_parse(argc, argv, CLI_O_TOKENS | CLI_O_SECRETS | CLI_O_FORMAT | CLI_O_OUT |
+	    CLI_O_TZ | CLI_O_QUIET | CLI_O_LUMI, "jsonl,csv,tln", 1, help, &o);
+	if (rc)
+		return rc < 0 ? MF_EXIT_OK : rc;
+	if (o.out_dir && make_out_dir(o.out_dir) != 0)
+		return MF_EXIT_USAGE;
+	if (o.tz) {
+		setenv("TZ", o.tz, 1);
+		tzset();
+	}
+	mf_ctx_init(&ctx);
+	ctx.show_secrets = o.show_secrets;
+	if (o.lumi_password)
+		snprintf(ctx.lumi_password, sizeof(ctx.lumi_password), "%s", o.lumi_password);
+	warnings = cJSON_CreateArray();
+	if (cli_load_tokens(&ctx, &o)) {
+		cJSON_AddItemToArray(warnings, cJSON_CreateString("the tokens file had problems"));
+		bad = 1;
+	}
+	st = mf_store_new();
+	ins = calloc((size_t)o.ninputs, sizeof(*ins));
+	ris = calloc((size_t)o.ninputs, sizeof(*ris));
+	if (!st || !ins || !ris) {
+		cli_warn("out of memory or no temporary file");
+		return MF_EXIT_INPUT;
+	}
+	ctx.emit = mf_store_emit;
+	ctx.emit_arg = st;
+	for (i = 0; i < o.ninputs; i++) {
+		const char *slash = strrchr(o.inputs[i], '/');
+
+		ins[i].path = o.inputs[i];
+		ins[i].name = slash && slash[1] ? slash + 1 : o.inputs[i];
+		ins[i].source = "pcap";
+		ins[i].index = i;
+		if (run_input(&ctx, &ins[i], &ris[i], o.quiet, warnings)) {
+			char w[600];
+
+			snprintf(w, sizeof(w), "%s: bad or incomplete input", ins[i].path);
+			cJSON_AddItemToArray(warnings, cJSON_CreateString(w));
+			bad = 1;
+		}
+	}
+	mf_store_sort(st);
+	reg = mf_registry_build(st);
+	memset(&corr, 0, sizeof(corr));
+	if (mf_correlate(st, CORR_TOLERANCE_S, &corr) != 0)
+		cli_warn("correlation ran out of memory");
+	for (k = 0; k < corr.ndev; k++) {
+		if (corr.dev[k].only_phone_in_capture) {
+			char w[256];
+
+			snprintf(w, sizeof(w), "device %s: %" PRIu64 " phone log event(s) while the "
+			    "capture was running have no traffic counterpart (capture gap or "
+			    "altered log)", mf_store_str(st, corr.dev[k].did),
+			    corr.dev[k].only_phone_in_capture);
+			cJSON_AddItemToArray(warnings, cJSON_CreateString(w));
+		}
+	}
+	opts = options_json(&o);
+	memset(&rep, 0, sizeof(rep));
+	rep.st = st;
+	rep.reg = reg;
+	rep.corr = &corr;
+	rep.inputs = ris;
+	rep.ninputs = (size_t)o.ninputs;
+	rep.options = opts;
+	rep.warnings = warnings;
+	rep.tz_name = o.tz;
+	if (o.out_dir) {
+		bad |= write_file(o.out_dir, "events.jsonl", &rep, mf_report_jsonl);
+		bad |= write_file(o.out_dir, "timeline.csv", &rep, mf_report_csv);
+		bad |= write_file(o.out_dir, "report.html", &rep, mf_report_html);
+		bad |= write_file(o.out_dir, "case.json", &rep, mf_report_case);
+	} else {
+		if (!strcmp(o.format, "csv"))
+			rc = mf_report_csv(&rep, stdout);
+		else if (!strcmp(o.format, "tln"))
+			rc = mf_report_tln(&rep, stdout);
+		else
+			rc = mf_report_jsonl(&rep, stdout);
+		if (rc != 0 || fflush(stdout) != 0) {
+			cli_warn("writing the output failed");
+			bad = 1;
+		}
+	}
+	if (!o.quiet) {
+		fprintf(stderr, "%zu events, %zu devices, %u correlated pairs", mf_store_count(st),
+		    mf_registry_count(reg), corr.groups);
+		if (o.out_dir)
+			fprintf(stderr, "; report in %s/", o.out_dir);
+		fputc('\n', stderr);
+	}
+	cJSON_Delete(opts);
+	cJSON_Delete(warnings);
+	mf_corr_free(&corr);
+	mf_registry_free(reg);
+	mf_store_free(st);
+	mf_tokens_free(ctx.tokens);
+	free(ins);
+	free(ris);
+	return bad ? MF_EXIT_INPUT : MF_EXIT_OK;
+}
