@@ -71,6 +71,7 @@ struct pend {
 	int64_t id;
 	uint64_t frame;
 	int64_t ts_ns;
+	uint64_t qseq;          /* the request's line in the output queue */
 	const struct mf_input *input;   /* outlives the decoder */
 	char method[64];
 	unsigned answered : 1;
@@ -86,8 +87,19 @@ struct did_slot {
 	unsigned bound : 1;     /* a token is bound to this DID or IP */
 };
 
+/* Output queue: a request is held until its answer (or the timeout) so the
+ * request line can say which frame answered it; everything behind it waits,
+ * which keeps the miIO lines in capture order. */
+struct outq {
+	struct mf_event *ev;
+	unsigned pending : 1;
+};
+
 struct miio_state {
 	struct mf_ctx *ctx;
+	struct outq *q;
+	size_t qhead, qn;
+	uint64_t qbase;         /* sequence number of q[qhead] */
 	EVP_MD_CTX *md;
 	EVP_MD *md5;
 	uint8_t *plain;
@@ -134,8 +146,10 @@ static void *state_new(struct mf_ctx *ctx)
 	s->plain = malloc(s->plain_cap);
 	s->pend_cap = ctx->lim.pair_max ? ctx->lim.pair_max : 1024;
 	s->pend = calloc(s->pend_cap, sizeof(*s->pend));
+	s->q = calloc(s->pend_cap, sizeof(*s->q));
 	mf_buf_init(&s->scratch, 1u << 20);
-	if (!s->md || !s->md5 || !s->plain || !s->pend) {
+	if (!s->md || !s->md5 || !s->plain || !s->pend || !s->q) {
+		free(s->q);
 		EVP_MD_CTX_free(s->md);
 		EVP_MD_free(s->md5);
 		free(s->plain);
@@ -156,8 +170,80 @@ static void state_free(void *st)
 	EVP_MD_free(s->md5);
 	free(s->plain);
 	free(s->pend);
+	while (s->qn) {         /* only after an error: tick(final) drains */
+		mf_event_free(s->q[s->qhead].ev);
+		s->qhead = (s->qhead + 1) % s->pend_cap;
+		s->qn--;
+	}
+	free(s->q);
 	mf_buf_free(&s->scratch);
 	free(s);
+}
+
+/* Emits the queue head while it is not waiting for an answer. */
+static int q_drain(struct miio_state *s, int force)
+{
+	int rc = 0, r;
+
+	while (s->qn && (force || !s->q[s->qhead].pending)) {
+		r = mf_emit(s->ctx, s->q[s->qhead].ev);
+		if (r && !rc)
+			rc = r;
+		s->q[s->qhead].ev = NULL;
+		s->qhead = (s->qhead + 1) % s->pend_cap;
+		s->qbase++;
+		s->qn--;
+		force = 0;
+	}
+	return rc;
+}
+
+/* Queues ev (owned); returns its sequence number via *seq. */
+static int q_push(struct miio_state *s, struct mf_event *ev, int pending, uint64_t *seq)
+{
+	int rc = 0;
+
+	if (s->qn == s->pend_cap)
+		rc = q_drain(s, 1);      /* full: the oldest goes out unannotated */
+	s->q[(s->qhead + s->qn) % s->pend_cap].ev = ev;
+	s->q[(s->qhead + s->qn) % s->pend_cap].pending = (unsigned)pending;
+	if (seq)
+		*seq = s->qbase + s->qn;
+	s->qn++;
+	if (!pending) {
+		int r = q_drain(s, 0);
+
+		if (r && !rc)
+			rc = r;
+	}
+	return rc;
+}
+
+/* The held request line of seq, or NULL once it was written. */
+static struct outq *q_get(struct miio_state *s, uint64_t seq)
+{
+	if (seq < s->qbase || seq >= s->qbase + s->qn)
+		return NULL;
+	return &s->q[(s->qhead + (seq - s->qbase)) % s->pend_cap];
+}
+
+/* Settles a held request: answered by frame (0 = not answered). */
+static void q_settle(struct miio_state *s, uint64_t seq, uint64_t frame, uint64_t retried_as)
+{
+	struct outq *o = q_get(s, seq);
+	cJSON *mo;
+
+	if (!o || !o->pending)
+		return;
+	mo = cJSON_GetObjectItemCaseSensitive(o->ev->body, "miio");
+	if (mo) {
+		if (frame)
+			mf_json_u64(mo, "response_frame", frame);
+		if (retried_as)
+			mf_json_u64(mo, "retransmitted_as", retried_as);
+		mf_json_bool(mo, "answered", frame != 0);
+	}
+	o->pending = 0;
 }
 
 /* MD5(frame[0..15] || token || frame[32..]) == frame[16..31] ? */
@@ -304,8 +390,8 @@ static struct mf_event *new_event(const struct mf_pkt *p, const char *protocol, 
 }
 
 /* Appends net, miio, evidence and raw (each may be NULL), then emits. */
-static int finish_raw(struct miio_state *s, struct mf_event *ev, const struct mf_pkt *p,
-                      cJSON *mo, cJSON *raw)
+static int finish_q(struct miio_state *s, struct mf_event *ev, const struct mf_pkt *p,
+                    cJSON *mo, cJSON *raw, int pending, uint64_t *seq)
 {
 	if (!ev) {
 		cJSON_Delete(mo);
@@ -316,7 +402,13 @@ static int finish_raw(struct miio_state *s, struct mf_event *ev, const struct mf
 	mf_event_add(ev, "miio", mo);
 	mf_event_frame_evidence(ev, p->frame);
 	mf_event_add(ev, "raw", raw);
-	return mf_emit(s->ctx, ev);
+	return q_push(s, ev, pending, seq);
+}
+
+static int finish_raw(struct miio_state *s, struct mf_event *ev, const struct mf_pkt *p,
+                      cJSON *mo, cJSON *raw)
+{
+	return finish_q(s, ev, p, mo, raw, 0, NULL);
 }
 
 static int finish(struct miio_state *s, struct mf_event *ev, const struct mf_pkt *p, cJSON *mo)
@@ -367,13 +459,19 @@ static int learn_token(struct miio_state *s, const struct mf_pkt *p, uint32_t di
 	mf_event_str(ev, "did", ds);
 	token_hex(s->ctx, tok, shown, sizeof(shown));
 	mf_event_str(ev, "token", shown);
-	mf_event_str(ev, "found_in", where);
-	mf_event_bool(ev, "already_known", known);
-	if (idx >= 0)
-		mf_event_str(ev, "token_origin", mf_tokens_get(s->ctx->tokens, (size_t)idx)->origin);
 	mf_pkt_add_net(ev, p);
+	{
+		cJSON *mo = mf_json_obj();
+
+		mf_json_str(mo, "found_in", where);
+		mf_json_bool(mo, "already_known", known);
+		if (idx >= 0)
+			mf_json_str(mo, "token_origin",
+			    mf_tokens_get(s->ctx->tokens, (size_t)idx)->origin);
+		mf_event_add(ev, "miio", mo);
+	}
 	mf_event_frame_evidence(ev, p->frame);
-	return mf_emit(s->ctx, ev);
+	return q_push(s, ev, 0, NULL);
 }
 
 /* ---- 32-byte frames (section 3) ---- */
@@ -463,6 +561,8 @@ static int pop_head(struct miio_state *s)
 	struct pend *q = &s->pend[s->pend_head];
 	int rc = 0;
 
+	if (q->used && !q->answered)
+		q_settle(s, q->qseq, 0, 0);
 	if (q->used && !q->answered && !q->push) {
 		struct mf_event *ev = mf_event_new(q->ts_ns == MF_TIME_NONE ? MF_TIME_NONE
 		    : q->ts_ns + s->ctx->lim.pair_timeout_ns, "pcap", "miio", "anomaly");
@@ -491,7 +591,7 @@ static int pop_head(struct miio_state *s)
 			f.input = q->input;
 			mf_event_frame_evidence(ev, &f);
 		}
-		rc = mf_emit(s->ctx, ev);
+		rc = q_push(s, ev, 0, NULL);
 	}
 	q->used = 0;
 	s->pend_head = (s->pend_head + 1) % s->pend_cap;
@@ -563,6 +663,7 @@ static int emit_message(struct miio_state *s, const struct mf_pkt *p, const stru
 	int64_t id = cJSON_IsNumber(idj) ? (int64_t)idj->valuedouble : -1;
 	size_t i;
 	int rc, dup = 0, from_dev, lan_key;
+	uint64_t seq = 0;
 
 	/* Direction: the side on the miIO port is the device; when both are
 	 * (device to device), a request goes to the device and a reply comes
@@ -648,6 +749,7 @@ static int emit_message(struct miio_state *s, const struct mf_pkt *p, const stru
 
 		if (prev && !prev->answered && strcmp(prev->method, method->valuestring) == 0) {
 			mf_json_u64(mo, "retransmit_of", prev->frame);
+			q_settle(s, prev->qseq, 0, p->frame->number);
 			prev->used = 0;  /* the new copy takes over the wait */
 		}
 	}
@@ -659,13 +761,17 @@ static int emit_message(struct miio_state *s, const struct mf_pkt *p, const stru
 			cJSON_AddStringToObject(raw, is_req ? "params" : "result", "[redacted]");
 		}
 	}
-	rc = finish_raw(s, ev, p, mo, raw);
+	rc = finish_q(s, ev, p, mo, raw, is_req && id >= 0, &seq);
 	if (rc)
 		return rc;
 
 	if (is_req && id >= 0) {
+		struct pend *np;
+
 		pend_add(s, p, h->did, client, cport, id, method->valuestring);
-		s->pend[(s->pend_head + s->npend - 1) % s->pend_cap].push = (unsigned)from_dev;
+		np = &s->pend[(s->pend_head + s->npend - 1) % s->pend_cap];
+		np->push = (unsigned)from_dev;
+		np->qseq = seq;
 	}
 	if (q) {
 		if (dup) {
@@ -674,6 +780,9 @@ static int emit_message(struct miio_state *s, const struct mf_pkt *p, const stru
 			snprintf(det, sizeof(det), "second answer to request id %" PRId64
 			    " of frame %" PRIu64, id, q->frame);
 			rc = anomaly(s, p, h, direction, "duplicate_response", det);
+		} else {
+			q_settle(s, q->qseq, p->frame->number, 0);
+			rc = q_drain(s, 0);
 		}
 		q->answered = 1;
 	}
@@ -820,8 +929,13 @@ static int decode(void *st, struct mf_ctx *ctx, const struct mf_pkt *p)
 
 static void tick(void *st, struct mf_ctx *ctx, int64_t now_ns, int final)
 {
+	struct miio_state *s = st;
+
 	(void)ctx;
-	expire(st, now_ns, final);
+	expire(s, now_ns, final);
+	q_drain(s, 0);
+	while (final && s->qn)
+		q_drain(s, 1);
 }
 
 const struct mf_udp_proto mf_proto_miio = {
