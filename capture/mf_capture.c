@@ -63,6 +63,7 @@ struct mf_cap {
 
 	/* classic pcap */
 	pcap_t *pcap;
+	FILE *fp;               /* libpcap's stream over src (owned by pcap) */
 	uint32_t linktype;
 	unsigned rec_hdr;               /* record header size: 16, Kuznetzov 24 */
 	uint64_t packets;
@@ -167,7 +168,11 @@ static int lp_open(struct mf_cap *c, char *errbuf)
 	fp = fopencookie(c, "r", fns);
 	if (!fp)
 		return mf_seterr(errbuf, MF_ERR_NOMEM, "fopencookie failed");
-	setvbuf(fp, NULL, _IONBF, 0);
+	/* A real stdio buffer: unbuffered, every fread of libpcap became
+	 * several cookie calls and reading cost 40% of the run.  The consumed
+	 * position is still exact: see logical_pos(). */
+	setvbuf(fp, NULL, _IOFBF, 1 << 18);
+	c->fp = fp;
 	c->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, perr);
 	if (!c->pcap) {
 		fclose(fp);     /* on failure libpcap leaves the FILE to us */
@@ -178,16 +183,27 @@ static int lp_open(struct mf_cap *c, char *errbuf)
 	return 0;
 }
 
+/* Logical bytes libpcap has consumed: what the source delivered minus what
+ * still sits unread in the FILE buffer (glibc's read pointers). */
+static uint64_t logical_pos(const struct mf_cap *c)
+{
+	uint64_t pos = mf_src_pos(c->src);
+
+	if (c->fp && c->fp->_IO_read_end >= c->fp->_IO_read_ptr)
+		pos -= (uint64_t)(c->fp->_IO_read_end - c->fp->_IO_read_ptr);
+	return pos;
+}
+
 static int lp_next(struct mf_cap *c, struct mf_frame *f, char *errbuf)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	int rc;
 
-	c->offset = mf_src_pos(c->src);
+	c->offset = logical_pos(c);
 	rc = pcap_next_ex(c->pcap, &h, &data);
 	if (rc == 1) {
-		uint64_t used = mf_src_pos(c->src) - c->offset;
+		uint64_t used = logical_pos(c) - c->offset;
 
 		c->packets++;
 		/* libpcap silently cuts a record longer than the file's snaplen

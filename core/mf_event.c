@@ -55,9 +55,49 @@ int mf_event_str(struct mf_event *ev, const char *key, const char *val)
 	return val ? mf_event_add(ev, key, cJSON_CreateString(val)) : 0;
 }
 
+/* Debian's cJSON 1.7.15 prints every number with "%1.15g" and checks it
+ * back with sscanf; integers as raw text are exact and far cheaper. */
+cJSON *mf_json_number(double v)
+{
+	char tmp[32];
+
+	if (v == (double)(long long)v && v > -9007199254740992.0 && v < 9007199254740992.0) {
+		snprintf(tmp, sizeof(tmp), "%lld", (long long)v);
+		return cJSON_CreateRaw(tmp);
+	}
+	return cJSON_CreateNumber(v);
+}
+
+void mf_json_intify(cJSON *v, int depth_max)
+{
+	cJSON *it;
+
+	if (!v || depth_max <= 0)
+		return;
+	for (it = v->child; it; it = it->next) {
+		if (cJSON_IsNumber(it)) {
+			double d = it->valuedouble;
+
+			if (d == (double)(long long)d && d > -9007199254740992.0 &&
+			    d < 9007199254740992.0) {
+				char tmp[32];
+
+				snprintf(tmp, sizeof(tmp), "%lld", (long long)d);
+				it->type = cJSON_Raw;
+				it->valuestring = strdup(tmp);
+				if (!it->valuestring) {   /* keep it a number then */
+					it->type = cJSON_Number;
+				}
+			}
+		} else {
+			mf_json_intify(it, depth_max - 1);
+		}
+	}
+}
+
 int mf_event_num(struct mf_event *ev, const char *key, double val)
 {
-	return mf_event_add(ev, key, cJSON_CreateNumber(val));
+	return mf_event_add(ev, key, mf_json_number(val));
 }
 
 int mf_event_bool(struct mf_event *ev, const char *key, int val)
@@ -79,7 +119,7 @@ void mf_json_str(cJSON *o, const char *key, const char *val)
 void mf_json_num(cJSON *o, const char *key, double val)
 {
 	if (o)
-		cJSON_AddItemToObject(o, key, cJSON_CreateNumber(val));
+		cJSON_AddItemToObject(o, key, mf_json_number(val));
 }
 
 void mf_json_u64(cJSON *o, const char *key, uint64_t val)
@@ -130,10 +170,25 @@ static int add_json_string(struct mf_buf *out, const char *s)
 	return rc;
 }
 
+/* Envelope names are the program's own identifiers: no escaping needed,
+ * but refuse anything that would need it rather than write broken JSON. */
+static int add_ident(struct mf_buf *out, const char *key, const char *v)
+{
+	const char *p;
+
+	for (p = v; *p; p++)
+		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) {
+			int rc = mf_buf_printf(out, ",\"%s\":", key);
+
+			return rc ? rc : add_json_string(out, v);
+		}
+	return mf_buf_printf(out, ",\"%s\":\"%s\"", key, v);
+}
+
 int mf_event_to_json(const struct mf_event *ev, struct mf_buf *out)
 {
 	char t[32], e[32];
-	char *body;
+	size_t room, start;
 	int rc = 0;
 
 	if (ev->ts_ns != MF_TIME_NONE) {
@@ -147,39 +202,31 @@ int mf_event_to_json(const struct mf_event *ev, struct mf_buf *out)
 		mf_time_iso(ev->logged_ns, t);
 		rc = mf_buf_printf(out, ",\"logged_ts\":\"%s\"", t);
 	}
-	if (rc == 0 && ev->source) {
-		rc = mf_buf_addstr(out, ",\"source\":");
-		if (rc == 0)
-			rc = add_json_string(out, ev->source);
-	}
-	if (rc == 0 && ev->protocol) {
-		rc = mf_buf_addstr(out, ",\"protocol\":");
-		if (rc == 0)
-			rc = add_json_string(out, ev->protocol);
-	}
-	if (rc == 0 && ev->artifact) {
-		rc = mf_buf_addstr(out, ",\"artifact\":");
-		if (rc == 0)
-			rc = add_json_string(out, ev->artifact);
-	}
-	if (rc == 0) {
-		rc = mf_buf_addstr(out, ",\"kind\":");
-		if (rc == 0)
-			rc = add_json_string(out, ev->kind ? ev->kind : "data");
-	}
+	if (rc == 0 && ev->source)
+		rc = add_ident(out, "source", ev->source);
+	if (rc == 0 && ev->protocol)
+		rc = add_ident(out, "protocol", ev->protocol);
+	if (rc == 0 && ev->artifact)
+		rc = add_ident(out, "artifact", ev->artifact);
+	if (rc == 0)
+		rc = add_ident(out, "kind", ev->kind ? ev->kind : "data");
 	if (rc)
 		return rc;
-	body = cJSON_PrintUnformatted(ev->body);
-	if (!body)
-		return MF_ERR_NOMEM;
-	/* body is "{...}" - splice its members after the envelope */
-	if (strlen(body) > 2) {
-		rc = mf_buf_addc(out, ',');
-		if (rc == 0)
-			rc = mf_buf_add(out, body + 1, strlen(body) - 2);
+	if (!ev->body->child)
+		return mf_buf_addc(out, '}');
+	/* print the body straight into the buffer (no intermediate string);
+	 * cJSON needs 5 spare bytes, a too small buffer is retried larger */
+	for (room = 4096;; room *= 4) {
+		if (mf_buf_reserve(out, room) != 0)
+			return MF_ERR_LIMIT;
+		start = out->len;
+		if (cJSON_PrintPreallocated(ev->body, (char *)out->data + start, (int)room, 0))
+			break;
+		if (room > (16u << 20))
+			return MF_ERR_LIMIT;
 	}
-	free(body);
-	if (rc == 0)
-		rc = mf_buf_addc(out, '}');
-	return rc;
+	/* body is "{...}": turn its "{" into the separating "," */
+	out->data[start] = ',';
+	out->len = start + strlen((char *)out->data + start);
+	return 0;
 }

@@ -51,5 +51,10 @@ void mf_json_num(cJSON *o, const char *key, double val);
 /* Integer written exactly (cJSON doubles lose precision past 2^53). */
 void mf_json_u64(cJSON *o, const char *key, uint64_t val);
 void mf_json_bool(cJSON *o, const char *key, int val);
+/* A number item; integers become raw text (exact, cheap to print). */
+cJSON *mf_json_number(double v);
+/* Turns the integral numbers of a tree into raw items, in place (values
+ * read by cJSON_IsNumber afterwards are raw: use cJSON_IsRaw too). */
+void mf_json_intify(cJSON *v, int depth_max);
 
 #endif

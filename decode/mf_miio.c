@@ -72,6 +72,7 @@ struct pend {
 	uint64_t frame;
 	int64_t ts_ns;
 	uint64_t qseq;          /* the request's line in the output queue */
+	int32_t next;           /* hash chain (ring index), -1 ends */
 	const struct mf_input *input;   /* outlives the decoder */
 	char method[64];
 	unsigned answered : 1;
@@ -106,6 +107,8 @@ struct miio_state {
 	size_t plain_cap;
 	struct pend *pend;      /* ring of requests awaiting an answer */
 	size_t npend, pend_cap, pend_head;
+	int32_t *bucket;        /* (did, id) hash -> first ring index, -1 empty */
+	size_t nbucket;         /* power of two */
 	struct did_slot cache[DID_CACHE];
 	struct mf_buf scratch;
 };
@@ -147,9 +150,15 @@ static void *state_new(struct mf_ctx *ctx)
 	s->pend_cap = ctx->lim.pair_max ? ctx->lim.pair_max : 1024;
 	s->pend = calloc(s->pend_cap, sizeof(*s->pend));
 	s->q = calloc(s->pend_cap, sizeof(*s->q));
+	for (s->nbucket = 64; s->nbucket < s->pend_cap; s->nbucket *= 2)
+		;
+	s->bucket = malloc(s->nbucket * sizeof(*s->bucket));
+	if (s->bucket)
+		memset(s->bucket, 0xff, s->nbucket * sizeof(*s->bucket));  /* all -1 */
 	mf_buf_init(&s->scratch, 1u << 20);
-	if (!s->md || !s->md5 || !s->plain || !s->pend || !s->q) {
+	if (!s->md || !s->md5 || !s->plain || !s->pend || !s->q || !s->bucket) {
 		free(s->q);
+		free(s->bucket);
 		EVP_MD_CTX_free(s->md);
 		EVP_MD_free(s->md5);
 		free(s->plain);
@@ -176,6 +185,7 @@ static void state_free(void *st)
 		s->qn--;
 	}
 	free(s->q);
+	free(s->bucket);
 	mf_buf_free(&s->scratch);
 	free(s);
 }
@@ -538,21 +548,40 @@ static int decode_short(struct miio_state *s, const struct mf_pkt *p, const stru
 
 /* ---- request/response pairing (section 9) ---- */
 
-/* pport 0 matches any port. */
+static size_t pend_hash(const struct miio_state *s, uint32_t did, int64_t id)
+{
+	uint64_t h = ((uint64_t)did << 32) ^ (uint64_t)id;
+
+	h *= 0x9e3779b97f4a7c15ULL;
+	return (size_t)(h >> 40) & (s->nbucket - 1);
+}
+
+/* pport 0 matches any port.  Newest first: chains are pushed at the head,
+ * and a retransmitted id is most likely the latest one. */
 static struct pend *pend_find(struct miio_state *s, uint32_t did, const uint8_t *peer,
                               uint8_t plen, uint16_t pport, int64_t id)
 {
-	size_t i;
+	int32_t i;
 
-	/* newest first: a retransmitted id is most likely the latest one */
-	for (i = s->npend; i-- > 0;) {
-		struct pend *q = &s->pend[(s->pend_head + i) % s->pend_cap];
+	for (i = s->bucket[pend_hash(s, did, id)]; i >= 0; i = s->pend[i].next) {
+		struct pend *q = &s->pend[i];
 
 		if (q->used && q->did == did && q->id == id && q->peer_len == plen &&
 		    (pport == 0 || q->peer_port == pport) && memcmp(q->peer, peer, plen) == 0)
 			return q;
 	}
 	return NULL;
+}
+
+/* Unlinks ring slot i from its hash chain. */
+static void pend_unlink(struct miio_state *s, size_t i)
+{
+	int32_t *pp = &s->bucket[pend_hash(s, s->pend[i].did, s->pend[i].id)];
+
+	while (*pp >= 0 && (size_t)*pp != i)
+		pp = &s->pend[*pp].next;
+	if (*pp >= 0)
+		*pp = s->pend[i].next;
 }
 
 /* Pops the oldest pending request; reports it when nobody answered. */
@@ -594,6 +623,7 @@ static int pop_head(struct miio_state *s)
 		rc = q_push(s, ev, 0, NULL);
 	}
 	q->used = 0;
+	pend_unlink(s, s->pend_head);
 	s->pend_head = (s->pend_head + 1) % s->pend_cap;
 	s->npend--;
 	return rc;
@@ -624,6 +654,13 @@ static void pend_add(struct miio_state *s, const struct mf_pkt *p, uint32_t did,
 		pop_head(s);      /* window full: the oldest is declared unanswered */
 	q = &s->pend[(s->pend_head + s->npend) % s->pend_cap];
 	memset(q, 0, sizeof(*q));
+	{
+		size_t slot = (s->pend_head + s->npend) % s->pend_cap;
+		size_t b = pend_hash(s, did, id);
+
+		q->next = s->bucket[b];
+		s->bucket[b] = (int32_t)slot;
+	}
 	q->used = 1;
 	q->did = did;
 	memcpy(q->peer, client, p->addr_len);
@@ -712,6 +749,7 @@ static int emit_message(struct miio_state *s, const struct mf_pkt *p, const stru
 	if (val) {
 		if (!s->ctx->show_secrets)
 			mf_json_redact_secrets(val, (int)s->ctx->lim.json_depth_max);
+		mf_json_intify(val, (int)s->ctx->lim.json_depth_max);
 		mf_event_add(ev, "value", val);
 	}
 	if (is_resp && error)
@@ -761,6 +799,7 @@ static int emit_message(struct miio_state *s, const struct mf_pkt *p, const stru
 			cJSON_AddStringToObject(raw, is_req ? "params" : "result", "[redacted]");
 		}
 	}
+	mf_json_intify(raw, (int)s->ctx->lim.json_depth_max);
 	rc = finish_q(s, ev, p, mo, raw, is_req && id >= 0, &seq);
 	if (rc)
 		return rc;

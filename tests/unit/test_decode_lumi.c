@@ -104,14 +104,14 @@ int main(void)
 	CHECK_EQ_STR(gs(evs[0], "event", NULL), "event.open");
 	CHECK_EQ_STR(gs(evs[0], "did", NULL), "lumi.158d000065a271");
 	CHECK_EQ_STR(gs(evs[0], "model", NULL), "magnet");
-	CHECK_EQ_INT(get(evs[0], "lumi", "proto")->valuedouble, 1);
+	CHECK_EQ_STR(js(get(evs[0], "lumi", "proto")), "1");
 	clear();
 
 	feed(&ctx, st, "{\"cmd\":\"report\",\"model\":\"sensor_motion.aq2\",\"sid\":\"158d0001a2b3c4\","
 	    "\"params\":[{\"motion_status\":\"motion\"},{\"lux\":12}]}", 9898, 9898, 1);
 	CHECK_EQ_INT(nev, 1);
 	CHECK_EQ_STR(gs(evs[0], "event", NULL), "event.motion");
-	CHECK_EQ_INT(get(evs[0], "lumi", "proto")->valuedouble, 2);
+	CHECK_EQ_STR(js(get(evs[0], "lumi", "proto")), "2");
 	clear();
 
 	feed(&ctx, st, "{\"cmd\":\"report\",\"model\":\"motion\",\"sid\":\"158d0001a2b3c4\","
