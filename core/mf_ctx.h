@@ -27,7 +27,8 @@ struct mf_limits {
 };
 
 struct mf_stats {
-	uint64_t frames, bytes;
+	uint64_t frames, bytes;         /* read by capture/ */
+	uint64_t decoded_frames;        /* seen by decode/ (also live frames) */
 	uint64_t link_unknown, ipv4, ipv6, ip_invalid, frags, frag_reassembled, frag_dropped;
 	uint64_t udp, tcp, other_ip;
 	uint64_t miio_frames, miio_decrypted, miio_no_token;

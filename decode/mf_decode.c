@@ -517,8 +517,7 @@ int mf_decode_frame(struct mf_decoder *d, const struct mf_frame *f)
 	struct walk w;
 	int rc;
 
-	d->ctx->st.frames++;
-	d->ctx->st.bytes += f->caplen;
+	d->ctx->st.decoded_frames++;
 	if (f->ts_ns != MF_TIME_NONE)
 		clock_advance(d, f->ts_ns);
 	rc = mf_link_parse(f->linktype, f->data, f->caplen, &l2);

@@ -533,7 +533,7 @@ static void test_unknown_link(void)
 	feed_in(&e, &e.in2, 147, fr, sizeof(fr), 0, T0);
 	CHECK_EQ_INT(nreason(&e, "link_unknown"), 3);
 	CHECK_EQ_INT(e.ctx.st.link_unknown, 5);
-	CHECK_EQ_INT(e.ctx.st.frames, 5);
+	CHECK_EQ_INT(e.ctx.st.decoded_frames, 5);
 	env_done(&e);
 }
 
@@ -884,6 +884,23 @@ static void test_frag_limits(void)
 	CHECK_EQ_INT(nreason(&e, "ip_frag_dropped"), 1);
 	env_done(&e);
 
+	/* a hole flood: hundreds of separate pieces */
+	env_init(&e);
+	env_start(&e);
+	{
+		unsigned i;
+
+		for (i = 0; i < 300; i++) {
+			k = ip4(pkt, "10.0.0.1", "10.0.0.2", 17, 9, (uint16_t)(0x2000 | (i * 2)), l4, 8);
+			feed(&e, 101, pkt, k);
+		}
+	}
+	CHECK_EQ_INT(nreason(&e, "ip_frag_dropped"), 1);
+	ev = find_reason(&e, "ip_frag_dropped");
+	CHECK(ev && strstr(cJSON_GetObjectItemCaseSensitive(ev->body, "detail")->valuestring,
+	    "separate pieces") != NULL);
+	env_done(&e);
+
 	/* a fragment cut by the snaplen: the datagram still completes, truncated */
 	env_init(&e);
 	env_start(&e);
@@ -1120,6 +1137,14 @@ static void test_community_id(void)
 	cid_case(17, "fe80::1", 54321, "ff02::1", 54321, "1:E2VBU6a2R9nB1dk1g62K55MpE0k=");
 	cid_case(17, "fe80::2", 4321, "fe80::1", 9898, "1:hK4ZB6pH8izaHv8kxnS6I+Q1OCQ=");
 	cid_case(17, "fe80::1", 9898, "fe80::2", 4321, "1:hK4ZB6pH8izaHv8kxnS6I+Q1OCQ=");
+	/* ICMP (sport = type, dport = code): echo request and reply share an
+	 * id; an unpaired type is one-way.  Also a protocol without ports. */
+	cid_case(1, "192.168.0.89", 8, "192.168.0.1", 0, "1:X0snYXpgwiv9TZtqg64sgzUn6Dk=");
+	cid_case(1, "192.168.0.1", 0, "192.168.0.89", 0, "1:X0snYXpgwiv9TZtqg64sgzUn6Dk=");
+	cid_case(1, "192.168.0.89", 3, "192.168.0.1", 1, "1:LXCfhMUFbYXe+CEMrQuZCbiLY3o=");
+	cid_case(58, "fe80::200:86ff:fe05:80da", 135, "fe80::260:97ff:fe07:69ea", 0,
+	    "1:dGHyGvjMfljg6Bppwm3bg0LO8TY=");
+	cid_case(47, "10.0.0.2", 0, "10.0.0.1", 0, "1:+KlEHDT0vJgzs/eNmzHq0aSpRYw=");
 
 	addr("192.168.1.2", a, 0);
 	mf_addr_str(a, 4, s);
