@@ -898,10 +898,10 @@ static int decode(void *st, struct mf_ctx *ctx, const struct mf_pkt *p)
 		return anomaly(s, p, &h, direction, "bad_length", det);
 	}
 	if (h.len != p->len) {
-		if (p->claimed_len > p->len && h.len <= p->claimed_len) {
-			snprintf(det, sizeof(det), "frame of %u bytes, only %zu captured", h.len, p->len);
-			return anomaly(s, p, &h, direction, "truncated", det);
-		}
+		/* a datagram cut by the snap length was reported by the UDP layer
+		 * (udp_truncated, protocol miio): not twice */
+		if (p->claimed_len > p->len && h.len <= p->claimed_len)
+			return 0;
 		snprintf(det, sizeof(det), "header says %u bytes, datagram has %zu", h.len, p->len);
 		return anomaly(s, p, &h, direction, "length_mismatch", det);
 	}
