@@ -25,26 +25,35 @@ print("%.4f %d" % (dt, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
 PY
 }
 
-mf=(); ts=(); rss=0
+bulk=$work/bulk-${mb}MB.pcap
+[ -f "$bulk" ] || /usr/bin/python3 "$top/bench/mkcapture.py" "$bulk" "$work/tokens-bulk.txt" "$mb" 0
+bsize=$(stat -c %s "$bulk")
+mf=(); ts=(); bk=(); rss=0
 cat "$cap" > /dev/null   # page cache warm for both
 for i in $(seq "$runs"); do
 	read -r s r < <(timed "$bin" packets -q -t "$work/tokens.txt" "$cap")
 	mf+=("$s"); [ "$r" -gt "$rss" ] && rss=$r
 	read -r s _ < <(timed tshark -n -r "$cap" -Y "udp.port==54321")
 	ts+=("$s")
+	read -r s r < <(timed "$bin" packets -q "$bulk")
+	bk+=("$s"); [ "$r" -gt "$rss" ] && rss=$r
 done
 # events really decoded (not a no-op run)
 ev=$("$bin" packets -q -t "$work/tokens.txt" "$cap" | grep -c '"kind":"\(command\|response\)"' || true)
-/usr/bin/python3 - "$size" "$rss" "$ev" "${mf[*]}" "${ts[*]}" <<'PY'
+/usr/bin/python3 - "$size" "$rss" "$ev" "${mf[*]}" "${ts[*]}" "$bsize" "${bk[*]}" <<'PY'
 import statistics, sys
 size, rss, ev = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 mf = [float(x) for x in sys.argv[4].split()]
 ts = [float(x) for x in sys.argv[5].split()]
+bsize = int(sys.argv[6])
+bk = [float(x) for x in sys.argv[7].split()]
 m, t = statistics.median(mf), statistics.median(ts)
 print("capture             %.0f MB" % (size / 1e6))
 print("miIO messages out   %d" % ev)
 print("miforensics median  %.3f s  (%.2f GB/s)  runs %s" % (m, size / m / 1e9, mf))
 print("tshark median       %.3f s  (%.3f GB/s)  runs %s" % (t, size / t / 1e9, ts))
 print("ratio               %.1fx faster than tshark" % (t / m))
+b = statistics.median(bk)
+print("bulk-only capture   %.0f MB in %.3f s median (%.2f GB/s per core)" % (bsize / 1e6, b, bsize / b / 1e9))
 print("peak RSS            %.1f MB" % (rss / 1024))
 PY
