@@ -19,6 +19,11 @@ void mf_ctx_init(struct mf_ctx *ctx)
 	ctx->lim.pair_timeout_ns = 5LL * 1000000000LL;
 	ctx->lim.plaintext_max = 65536;
 	ctx->lim.json_depth_max = 64;
+	ctx->lim.tcp_stream_max = 4u << 20;
+	ctx->lim.tcp_mem_max = 64u << 20;
+	ctx->lim.tcp_streams_max = 65536;
+	ctx->lim.tcp_idle_ns = 600LL * 1000000000LL;
+	ctx->lim.http_body_max = 16u << 20;
 }
 
 int mf_emit(struct mf_ctx *ctx, struct mf_event *ev)

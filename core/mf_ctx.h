@@ -12,6 +12,7 @@
 struct mf_event;
 struct mf_frame;
 struct mf_tokens;
+struct mf_keylog;
 
 /* The sink takes ownership of ev (it must free it or keep it). */
 typedef int (*mf_emit_fn)(void *arg, struct mf_event *ev);
@@ -24,6 +25,11 @@ struct mf_limits {
 	int64_t pair_timeout_ns;  /* no answer after this: unanswered */
 	size_t plaintext_max;     /* decrypted payload kept for JSON parsing */
 	size_t json_depth_max;
+	size_t tcp_stream_max;    /* bytes buffered out of order per direction */
+	size_t tcp_mem_max;       /* all streams; the oldest idle are flushed first */
+	size_t tcp_streams_max;   /* concurrent streams */
+	int64_t tcp_idle_ns;      /* a stream idle this long is closed (timeout) */
+	size_t http_body_max;     /* one HTTP body after de-chunking/inflating */
 };
 
 struct mf_stats {
@@ -39,6 +45,8 @@ struct mf_ctx {
 	mf_emit_fn emit;
 	void *emit_arg;
 	struct mf_tokens *tokens;   /* secrets store, owned by the caller */
+	struct mf_keylog *keylog;   /* TLS secrets (key log, pcapng DSB), or NULL */
+	char ssecurity[128];        /* Mi cloud session secret (base64), "" unknown */
 	struct mf_limits lim;
 	struct mf_stats st;
 	unsigned show_secrets : 1;
