@@ -22,6 +22,9 @@ struct cli_opts {
 	int ntokens_files;
 	const char *tokens[64];
 	int ntokens;
+	const char *keylog_files[16];
+	int nkeylogs;
+	const char *ssecurity;
 	const char *format;      /* jsonl (default), csv, tln */
 	const char *out_dir;     /* -o */
 	const char *tz;          /* --tz */
@@ -51,7 +54,8 @@ enum {
 	CLI_O_OUT = 1u << 3,     /* -o/--out */
 	CLI_O_TZ = 1u << 4,      /* --tz */
 	CLI_O_QUIET = 1u << 5,   /* -q */
-	CLI_O_LUMI = 1u << 6     /* --lumi-password */
+	CLI_O_LUMI = 1u << 6,    /* --lumi-password */
+	CLI_O_KEYLOG = 1u << 7   /* -k/--keylog, --ssecurity */
 };
 
 /* Parses argv (argv[0] is the command name).  formats: the --format values
@@ -59,6 +63,10 @@ enum {
  * 0, -1 after --help (exit 0), or MF_EXIT_USAGE. */
 int cli_parse(int argc, char **argv, unsigned allowed, const char *formats, int need_inputs,
               void (*help)(FILE *), struct cli_opts *o);
+
+/* Loads --keylog files into ctx->keylog (created here) and --ssecurity.
+ * Problems are printed to stderr; returns the number of problems. */
+int cli_load_keylogs(struct mf_ctx *ctx, const struct cli_opts *o);
 
 /* Loads --tokens files and --token values into ctx->tokens (created here).
  * Problems are printed to stderr; returns the number of problems. */
@@ -76,6 +84,14 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_run_capture(struct mf_ctx *ctx, struct mf_input *in, int quiet, int captures_only);
 
 int cmd_packets(int argc, char **argv);
+int cmd_phone(int argc, char **argv);
+int cmd_tokens(int argc, char **argv);
+
+/* `tokens` on a capture: emits one kind:"token" event per token found
+ * (fields did, ip, model, device_name, token, found_in, evidence) through
+ * ctx (ctx->show_secrets is set); returns 0, or MF_EXIT_INPUT when the
+ * capture was bad.  cmd_tokens.c holds a weak placeholder. */
+int cli_tokens_from_capture(const char *path, struct mf_ctx *ctx, const struct cli_opts *o);
 int cmd_analyze(int argc, char **argv);
 
 #endif

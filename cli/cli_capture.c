@@ -13,6 +13,7 @@
 #include "mf_err.h"
 #include "mf_event.h"
 #include "mf_frame.h"
+#include "mf_keylog.h"
 #include "mf_time.h"
 
 static void capture_problem(struct mf_ctx *ctx, struct mf_cap *cap, struct mf_input *in,
@@ -35,6 +36,21 @@ static void capture_problem(struct mf_ctx *ctx, struct mf_cap *cap, struct mf_in
 	cli_warn("%s: %s", in->path, msg);
 }
 
+/* pcapng Decryption Secrets Blocks: TLS key logs join the store at once,
+ * so the records after them decrypt (libpcap would skip these blocks). */
+static void on_secret(void *arg, uint32_t type, const uint8_t *data, size_t len,
+                      const struct mf_input *in, uint64_t block_no)
+{
+	struct mf_ctx *ctx = arg;
+	char origin[300];
+
+	if (type != 0x544c534bu || !ctx->keylog)   /* "TLSK" */
+		return;
+	snprintf(origin, sizeof(origin), "%s: pcapng DSB block %llu", in ? in->name : "?",
+	    (unsigned long long)block_no);
+	mf_keylog_add_mem(ctx->keylog, (const char *)data, len, origin, NULL);
+}
+
 int cli_run_capture(struct mf_ctx *ctx, struct mf_input *in, int quiet, int captures_only)
 {
 	char eb[MF_ERRBUF_SIZE] = "";
@@ -53,6 +69,7 @@ int cli_run_capture(struct mf_ctx *ctx, struct mf_input *in, int quiet, int capt
 		cli_warn("%s: %s", in->path, eb[0] ? eb : mf_strerror(rc));
 		return 1;
 	}
+	mf_cap_set_secret_cb(cap, on_secret, ctx);
 	dec = mf_decoder_new(ctx);
 	if (!dec) {
 		mf_cap_close(cap);

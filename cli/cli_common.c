@@ -8,6 +8,7 @@
 
 #include "mf_err.h"
 #include "mf_event.h"
+#include "mf_keylog.h"
 #include "mf_tokens.h"
 
 void cli_warn(const char *fmt, ...)
@@ -110,13 +111,15 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *formats, int 
 		{ "tz", required_argument, NULL, 'Z' },
 		{ "lumi-password", required_argument, NULL, 'L' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "keylog", required_argument, NULL, 'k' },
+		{ "ssecurity", required_argument, NULL, 'Y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static const struct { int c; unsigned bit; } need[] = {
 		{ 't', CLI_O_TOKENS }, { 'T', CLI_O_TOKENS }, { 'S', CLI_O_SECRETS },
 		{ 'F', CLI_O_FORMAT }, { 'o', CLI_O_OUT }, { 'Z', CLI_O_TZ }, { 'q', CLI_O_QUIET },
-		{ 'L', CLI_O_LUMI },
+		{ 'L', CLI_O_LUMI }, { 'k', CLI_O_KEYLOG }, { 'Y', CLI_O_KEYLOG },
 	};
 	int c;
 	size_t i;
@@ -124,7 +127,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *formats, int 
 	memset(o, 0, sizeof(*o));
 	o->format = "jsonl";
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:o:qh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:o:k:qh", lo, NULL)) != -1) {
 		for (i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 			if (need[i].c == c && !(allowed & need[i].bit)) {
 				cli_warn("%s: option not accepted by this command", argv[0]);
@@ -172,6 +175,16 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *formats, int 
 		case 'q':
 			o->quiet = 1;
 			break;
+		case 'k':
+			if (o->nkeylogs == 16) {
+				cli_warn("too many --keylog files");
+				return MF_EXIT_USAGE;
+			}
+			o->keylog_files[o->nkeylogs++] = optarg;
+			break;
+		case 'Y':
+			o->ssecurity = optarg;
+			break;
 		case 'h':
 			help(stdout);
 			return -1;
@@ -188,4 +201,37 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *formats, int 
 		return MF_EXIT_USAGE;
 	}
 	return 0;
+}
+
+int cli_load_keylogs(struct mf_ctx *ctx, const struct cli_opts *o)
+{
+	char eb[MF_ERRBUF_SIZE];
+	int i, problems = 0;
+
+	ctx->keylog = mf_keylog_new();
+	if (!ctx->keylog) {
+		cli_warn("out of memory");
+		return 1;
+	}
+	for (i = 0; i < o->nkeylogs; i++) {
+		unsigned bad = 0;
+		int rc;
+
+		eb[0] = '\0';
+		rc = mf_keylog_load_file(ctx->keylog, o->keylog_files[i], &bad, eb);
+		if (rc < 0 || bad) {
+			cli_warn("keylog: %s%s", rc < 0 && eb[0] ? eb : o->keylog_files[i],
+			    bad ? ": some lines are not key log lines" : "");
+			problems++;
+		}
+	}
+	if (o->ssecurity) {
+		if (strlen(o->ssecurity) >= sizeof(ctx->ssecurity)) {
+			cli_warn("--ssecurity: too long");
+			problems++;
+		} else {
+			snprintf(ctx->ssecurity, sizeof(ctx->ssecurity), "%s", o->ssecurity);
+		}
+	}
+	return problems;
 }

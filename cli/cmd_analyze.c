@@ -21,6 +21,7 @@
 #include "mf_registry.h"
 #include "mf_report.h"
 #include "mf_store.h"
+#include "mf_keylog.h"
 #include "mf_tokens.h"
 #ifdef HAVE_MF_PARSERS
 #include "mf_phone.h"
@@ -42,6 +43,8 @@ static void help(FILE *f)
 	    "      --format F       without -o: jsonl (default), csv or tln to stdout\n"
 	    "  -t, --tokens FILE    device tokens: lines '<did-or-ip> <token>' or a JSON list\n"
 	    "      --token TOKEN    a token to try on every device (repeatable)\n"
+	    "  -k, --keylog FILE    TLS key log (SSLKEYLOGFILE); pcapng-embedded keys are used too\n"
+	    "      --ssecurity B64  Mi cloud session secret, when the capture does not carry it\n"
 	    "      --lumi-password P  the Lumi gateway LAN password: checks write keys\n"
 	    "      --tz ZONE        zone for local times in report.html (data stay UTC)\n"
 	    "      --show-secrets   do not redact tokens and passwords\n"
@@ -201,6 +204,11 @@ static cJSON *options_json(const struct cli_opts *o)
 	cJSON_AddItemToObject(j, "tokens_files", a);
 	cJSON_AddNumberToObject(j, "tokens_given", o->ntokens);
 	cJSON_AddBoolToObject(j, "lumi_password_given", o->lumi_password != NULL);
+	cJSON_AddBoolToObject(j, "ssecurity_given", o->ssecurity != NULL);
+	a = cJSON_CreateArray();
+	for (i = 0; i < o->nkeylogs; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(o->keylog_files[i]));
+	cJSON_AddItemToObject(j, "keylog_files", a);
 	cJSON_AddBoolToObject(j, "show_secrets", o->show_secrets);
 	if (o->tz)
 		cJSON_AddStringToObject(j, "tz", o->tz);
@@ -223,7 +231,7 @@ int cmd_analyze(int argc, char **argv)
 	size_t k;
 
 	rc = cli_parse(argc, argv, CLI_O_TOKENS | CLI_O_SECRETS | CLI_O_FORMAT | CLI_O_OUT |
-	    CLI_O_TZ | CLI_O_QUIET | CLI_O_LUMI, "jsonl,csv,tln", 1, help, &o);
+	    CLI_O_TZ | CLI_O_QUIET | CLI_O_LUMI | CLI_O_KEYLOG, "jsonl,csv,tln", 1, help, &o);
 	if (rc)
 		return rc < 0 ? MF_EXIT_OK : rc;
 	if (o.out_dir && make_out_dir(o.out_dir) != 0)
@@ -239,6 +247,10 @@ int cmd_analyze(int argc, char **argv)
 	warnings = cJSON_CreateArray();
 	if (cli_load_tokens(&ctx, &o)) {
 		cJSON_AddItemToArray(warnings, cJSON_CreateString("the tokens file had problems"));
+		bad = 1;
+	}
+	if (cli_load_keylogs(&ctx, &o)) {
+		cJSON_AddItemToArray(warnings, cJSON_CreateString("the key log had problems"));
 		bad = 1;
 	}
 	st = mf_store_new();
@@ -321,6 +333,7 @@ int cmd_analyze(int argc, char **argv)
 	mf_registry_free(reg);
 	mf_store_free(st);
 	mf_tokens_free(ctx.tokens);
+	mf_keylog_free(ctx.keylog);
 	free(ins);
 	free(ris);
 	return bad ? MF_EXIT_INPUT : MF_EXIT_OK;

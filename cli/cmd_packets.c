@@ -13,6 +13,7 @@
 #include "mf_event.h"
 #include "mf_frame.h"
 #include "mf_time.h"
+#include "mf_keylog.h"
 #include "mf_tokens.h"
 
 static void help(FILE *f)
@@ -25,6 +26,8 @@ static void help(FILE *f)
 	    "options:\n"
 	    "  -t, --tokens FILE    device tokens: lines '<did-or-ip> <token>' or a JSON list\n"
 	    "      --token TOKEN    a token to try on every device (repeatable)\n"
+	    "  -k, --keylog FILE    TLS key log (SSLKEYLOGFILE); pcapng-embedded keys are used too\n"
+	    "      --ssecurity B64  Mi cloud session secret, when the capture does not carry it\n"
 	    "      --lumi-password P  the Lumi gateway LAN password (16 chars): checks write keys\n"
 	    "      --show-secrets   print tokens and passwords instead of redacting them\n"
 	    "      --format jsonl   output format (jsonl only for this command)\n"
@@ -42,7 +45,7 @@ int cmd_packets(int argc, char **argv)
 	int i, rc, bad = 0;
 
 	rc = cli_parse(argc, argv, CLI_O_TOKENS | CLI_O_SECRETS | CLI_O_FORMAT | CLI_O_QUIET |
-	    CLI_O_LUMI, "jsonl", 1, help, &o);
+	    CLI_O_LUMI | CLI_O_KEYLOG, "jsonl", 1, help, &o);
 	if (rc)
 		return rc < 0 ? MF_EXIT_OK : rc;
 	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
@@ -51,6 +54,8 @@ int cmd_packets(int argc, char **argv)
 	if (o.lumi_password)
 		snprintf(ctx.lumi_password, sizeof(ctx.lumi_password), "%s", o.lumi_password);
 	if (cli_load_tokens(&ctx, &o))
+		bad = 1;
+	if (cli_load_keylogs(&ctx, &o))
 		bad = 1;
 	cli_jsonl_init(&sink, stdout);
 	ctx.emit = cli_jsonl_emit;
@@ -75,6 +80,7 @@ int cmd_packets(int argc, char **argv)
 	}
 	cli_jsonl_free(&sink);
 	mf_tokens_free(ctx.tokens);
+	mf_keylog_free(ctx.keylog);
 	free(ins);
 	return bad ? MF_EXIT_INPUT : MF_EXIT_OK;
 }

@@ -17,6 +17,10 @@ static const struct subcmd cmds[] = {
 	  "decode every input, correlate, and write the report folder" },
 	{ "packets", cmd_packets,
 	  "one JSON line per decoded application message in captures" },
+	{ "phone", cmd_phone,
+	  "a Mi Home app extraction: account, homes, devices, scenes, device logs" },
+	{ "tokens", cmd_tokens,
+	  "every device token found in extractions (printed in clear)" },
 };
 
 static void usage(FILE *f)
