@@ -30,6 +30,17 @@ an object whose keys all start with '$', an operator:
   {"$type": "number"}     number|string|bool|null|list|object
   {"$gt": n} {"$ge": n} {"$lt": n} {"$le": n}
 
+A filter with "doc": PATH checks a single JSON document instead of JSON
+lines (e.g. an analyze report's case.json): the output is parsed as one JSON
+value, PATH (dotted as above; "" = the document itself) selects a list whose
+items are then filtered and counted like events, or an object, which counts
+as a one-item list; the path "" in "match" is the item itself (for lists
+of strings or numbers).  E.g.:
+
+  {"doc": "correlation.devices", "match": {"did": "x", "matched": 19}, "count": 1}
+  {"doc": "", "match": {"counts.events": {"$gt": 0}}}
+  {"doc": "warnings", "match": {"": {"$re": "capture gap"}}, "count": 1}
+
 Another kind of line checks the raw output text:
   {"absent_text": "s"}    the string s occurs nowhere in the output (e.g. a secret)
   {"present_text": "s"}   it occurs somewhere
@@ -48,7 +59,9 @@ MISSING = object()
 
 
 def resolve(obj, path):
-    """The value at a dotted path, or MISSING."""
+    """The value at a dotted path, or MISSING ("" = obj itself)."""
+    if path == "":
+        return obj
     if isinstance(obj, dict) and path in obj:
         return obj[path]
     parts = path.split(".")
@@ -170,7 +183,7 @@ def load_expect(path, seen=None):
             if not isinstance(flt, dict):
                 raise ValueError("%s: a filter must be a JSON object" % where)
             known = {"match", "match_absent", "count", "min_count", "max_count", "name",
-                     "absent_text", "present_text"}
+                     "absent_text", "present_text", "doc"}
             bad = set(flt) - known
             if bad:
                 raise ValueError("%s: unknown keys %s" % (where, sorted(bad)))
@@ -201,7 +214,15 @@ def main(argv):
         raw = sys.stdin.buffer.read()
     text = raw.decode("utf-8", "replace")
     events, bad_lines = [], []
-    for n, line in enumerate(text.splitlines(), 1):
+    doc, doc_err = MISSING, None
+    if any("doc" in f for _, f in filters):
+        try:
+            doc = json.loads(text)
+        except ValueError as e:
+            doc_err = str(e)
+    textual = ("absent_text", "present_text", "doc")
+    lines = text.splitlines() if any(not set(textual) & set(f) for _, f in filters) else []
+    for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
@@ -238,7 +259,18 @@ def main(argv):
                             break
             continue
         conds = conditions(flt)
-        hits = [(n, ev) for n, ev in events if all(cond_ok(ev, p, w) for p, w in conds)]
+        items = events
+        if "doc" in flt:
+            sel = doc if flt["doc"] == "" or doc is MISSING else resolve(doc, flt["doc"])
+            if doc is MISSING or sel is MISSING or not isinstance(sel, (list, dict)):
+                failed += 1
+                print("FAIL %s: %s" % (label, "output is not one JSON document: %s" % doc_err
+                                       if doc is MISSING else "no list or object at doc path "
+                                       "%r (have %s)" % (flt["doc"], short(sel))))
+                continue
+            sel = sel if isinstance(sel, list) else [sel]
+            items = list(enumerate(sel))
+        hits = [(n, ev) for n, ev in items if all(cond_ok(ev, p, w) for p, w in conds)]
         c = len(hits)
         if "count" in flt:
             ok, want = c == flt["count"], "exactly %d" % flt["count"]
@@ -252,20 +284,21 @@ def main(argv):
             continue
         failed += 1
         print("FAIL %s: %s" % (label, json.dumps(flt, sort_keys=True)))
-        print("    %d event(s) matched, want %s" % (c, want))
+        what = "item" if "doc" in flt else "line"
+        print("    %d %s matched, want %s" % (c, "item(s)" if "doc" in flt else "event(s)", want))
         if hits and (c > flt.get("count", flt.get("max_count", c))):
             for n, ev in hits[:3]:
-                print("    matched line %d: %s" % (n, short(ev, 300)))
+                print("    matched %s %d: %s" % (what, n, short(ev, 300)))
             continue
         # nearest candidates: most conditions satisfied, earliest first
         scored = []
-        for n, ev in events:
+        for n, ev in items:
             miss = [(p, w) for p, w in conds if not cond_ok(ev, p, w)]
             if miss:
                 scored.append((len(miss), n, ev, miss))
         scored.sort(key=lambda x: (x[0], x[1]))
         for nmiss, n, ev, miss in scored[:3]:
-            print("    nearest line %d (%d of %d conditions miss):" % (n, nmiss, len(conds)))
+            print("    nearest %s %d (%d of %d conditions miss):" % (what, n, nmiss, len(conds)))
             for p, w in miss:
                 print("        %s: want %s, have %s" % (p, short(w), short(resolve(ev, p))))
         if not scored:
