@@ -61,7 +61,8 @@ cJSON *mf_json_number(double v)
 {
 	char tmp[32];
 
-	if (v == (double)(long long)v && v > -9007199254740992.0 && v < 9007199254740992.0) {
+	/* range first: casting an out-of-range double is undefined */
+	if (v > -9007199254740992.0 && v < 9007199254740992.0 && v == (double)(long long)v) {
 		snprintf(tmp, sizeof(tmp), "%lld", (long long)v);
 		return cJSON_CreateRaw(tmp);
 	}
@@ -78,8 +79,8 @@ void mf_json_intify(cJSON *v, int depth_max)
 		if (cJSON_IsNumber(it)) {
 			double d = it->valuedouble;
 
-			if (d == (double)(long long)d && d > -9007199254740992.0 &&
-			    d < 9007199254740992.0) {
+			if (d > -9007199254740992.0 && d < 9007199254740992.0 &&
+			    d == (double)(long long)d) {
 				char tmp[32];
 
 				snprintf(tmp, sizeof(tmp), "%lld", (long long)d);

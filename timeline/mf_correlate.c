@@ -173,6 +173,7 @@ int mf_correlate(struct mf_store *st, double tolerance_s, struct mf_corr *out)
 {
 	size_t n = mf_store_count(st), i, ni = 0, a, b;
 	uint32_t k_ev = mf_store_intern(st, "device_event");
+	uint32_t k_log = mf_store_intern(st, "device-log");
 	struct item *items;
 	int64_t tol = (int64_t)(tolerance_s * 1e9);
 	int rc = 0;
@@ -193,6 +194,10 @@ int mf_correlate(struct mf_store *st, double tolerance_s, struct mf_corr *out)
 				out->capture_last = e->ts_ns;
 		}
 		if (e->kind != k_ev || !e->did || !e->event || e->ts_ns == MF_TIME_NONE)
+			continue;
+		/* the phone side is the sensors' own logs; a gateway's alarm log
+		 * repeats some of them and must not take their partners */
+		if (e->src == MF_SRC_PHONE && e->artifact != k_log)
 			continue;
 		items[ni].idx = i;
 		items[ni].did = e->did;
@@ -249,10 +254,17 @@ int mf_correlate(struct mf_store *st, double tolerance_s, struct mf_corr *out)
 			rc = correlate_device(st, runs, nr, &dv, out, tol);
 		dv.only_phone = dv.phone - dv.matched;
 		dv.only_traffic = dv.traffic - dv.matched;
+		/* a missing counterpart only means something for an event name the
+		 * capture carries for this device */
 		for (k = 0; k < nph; k++) {
 			int64_t t = ph[k].ts + (dv.has_offset ? (int64_t)(dv.offset_s * 1e9) : 0);
+			size_t r2;
+			int carried = 0;
 
-			if (!ph[k].used && out->capture_first != MF_TIME_NONE &&
+			for (r2 = 0; r2 < nr; r2++)
+				if (runs[r2].p[0].event == ph[k].event)
+					carried = 1;
+			if (!ph[k].used && carried && out->capture_first != MF_TIME_NONE &&
 			    t >= out->capture_first && t <= out->capture_last)
 				dv.only_phone_in_capture++;
 		}

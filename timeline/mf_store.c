@@ -183,6 +183,7 @@ int mf_store_add(struct mf_store *s, struct mf_event *ev)
 	e->len = (uint32_t)s->line.len;
 	e->src = rank(ev->source);
 	e->kind = mf_store_intern(s, ev->kind);
+	e->artifact = mf_store_intern(s, ev->artifact);
 	did = cJSON_GetObjectItemCaseSensitive(ev->body, "did");
 	name = cJSON_GetObjectItemCaseSensitive(ev->body, "event");
 	if (cJSON_IsString(did))

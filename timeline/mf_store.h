@@ -28,6 +28,8 @@ struct mf_ent {
 	uint32_t did;           /* interned, 0 = none */
 	uint32_t event;         /* interned event name, 0 = none */
 	uint32_t kind;          /* interned */
+	uint32_t artifact;      /* interned phone artifact ("device-log"), 0 = none */
+	uint32_t orig_did;      /* before the registry joined aliases, 0 = same */
 	uint32_t group;         /* correlation group, 0 = none */
 	int32_t delta_ms;       /* correlation delta (this - phone), ms */
 	uint8_t src;            /* enum mf_src_rank */

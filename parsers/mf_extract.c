@@ -1,0 +1,1360 @@
+/*
+ * mf_extract.c - locating the app's files in a folder or archive; see
+ * mf_extract.h.
+ *
+ * Layouts recognised (phone-artifacts.md "Base directory"; Android
+ * BackupManager / `adb backup` format, AOSP BackupManagerService):
+ *
+ *   <anything>/<root>/shared_prefs/<name>.xml
+ *   <anything>/<root>/databases/<name>[-wal|-shm|-journal]
+ *   <anything>/<root>/files/plugin/.../config.xml
+ *   <anything>/apps/<pkg>/sp/<name>.xml | db/<name> | f/plugin/...   (adb backup tar)
+ *   <anything>/<uid>_mihome.sqlite                                  (iOS Documents/)
+ *
+ *   .ab file:  "ANDROID BACKUP\n" <version>\n <compressed 0|1>\n <encryption>\n
+ *              then a tar, zlib-deflated when compressed is 1.  Only
+ *              "none" encryption can be read.
+ */
+#include "mf_extract.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <zlib.h>
+
+#include "mf_codec.h"
+#include "mf_err.h"
+#include "mf_time.h"
+
+#define DEPTH_MAX 64
+#define CHUNK (64u << 10)
+
+/* ---- small helpers ---- */
+
+static void problem(struct mf_extract *x, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void problem(struct mf_extract *x, const char *fmt, ...)
+{
+	char line[600];
+	char **nv;
+	va_list ap;
+
+	if (x->nproblems >= 1000)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	nv = realloc(x->problems, (x->nproblems + 1) * sizeof(*nv));
+	if (!nv)
+		return;
+	x->problems = nv;
+	x->problems[x->nproblems] = strdup(line);
+	if (x->problems[x->nproblems])
+		x->nproblems++;
+}
+
+static int ends_with(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+
+	return a >= b && strcmp(s + a - b, suf) == 0;
+}
+
+static const char *aux_suffix(const char *name)
+{
+	static const char *sfx[] = { "-wal", "-shm", "-journal" };
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		if (ends_with(name, sfx[i]) && strlen(name) > strlen(sfx[i]))
+			return sfx[i];
+	return NULL;
+}
+
+static int ios_db_name(const char *base)
+{
+	size_t i = 0;
+
+	while (isdigit((unsigned char)base[i]))
+		i++;
+	return i > 0 && strncmp(base + i, "_mihome.sqlite", 14) == 0 &&
+	    (base[i + 14] == '\0' || aux_suffix(base + i + 14) == base + i + 14);
+}
+
+/* Normalises an archive member name: no leading "./" or "/", no "//". */
+static char *norm_path(const char *p)
+{
+	size_t n = strlen(p), o = 0, i = 0;
+	char *r = malloc(n + 1);
+
+	if (!r)
+		return NULL;
+	while (i < n) {
+		if (p[i] == '/') {
+			i++;
+			continue;
+		}
+		if (p[i] == '.' && (p[i + 1] == '/' || p[i + 1] == '\0')) {
+			i++;
+			continue;
+		}
+		while (i < n && p[i] != '/')
+			r[o++] = p[i++];
+		if (i < n)
+			r[o++] = '/';
+	}
+	while (o && r[o - 1] == '/')
+		o--;
+	r[o] = '\0';
+	return r;
+}
+
+int mf_extract_classify(const char *path, size_t *prefix_len, char **rel, int *role, int *adb)
+{
+	const char *comp[DEPTH_MAX + 1];
+	size_t clen[DEPTH_MAX + 1], n = 0, i;
+	const char *p = path, *base;
+	char buf[4096];
+
+	*rel = NULL;
+	*adb = 0;
+	while (*p && n <= DEPTH_MAX) {
+		const char *s = strchr(p, '/');
+
+		comp[n] = p;
+		clen[n] = s ? (size_t)(s - p) : strlen(p);
+		n++;
+		if (!s)
+			break;
+		p = s + 1;
+	}
+	if (n == 0 || n > DEPTH_MAX)
+		return 0;
+	base = comp[n - 1];
+#define IS(k, lit) (clen[k] == sizeof(lit) - 1 && memcmp(comp[k], lit, clen[k]) == 0)
+	/* adb backup: apps/<pkg>/{sp,db,f}/... */
+	for (i = 0; i + 3 < n; i++) {
+		if (!IS(i, "apps"))
+			continue;
+		if (IS(i + 2, "sp") && i + 3 == n - 1 && ends_with(base, ".xml")) {
+			snprintf(buf, sizeof(buf), "shared_prefs/%s", base);
+			*role = MF_XR_PREFS;
+		} else if (IS(i + 2, "db") && i + 3 == n - 1) {
+			snprintf(buf, sizeof(buf), "databases/%s", base);
+			*role = aux_suffix(base) ? MF_XR_DB_AUX : MF_XR_DB;
+		} else if (IS(i + 2, "f") && i + 4 < n && IS(i + 3, "plugin")) {
+			snprintf(buf, sizeof(buf), "files/%s", comp[i + 3]);
+			*role = strcmp(base, "config.xml") == 0 ? MF_XR_PLUGIN_CONFIG :
+			    MF_XR_PLUGIN_OTHER;
+		} else {
+			continue;
+		}
+		*prefix_len = (size_t)(comp[i + 2] - path);
+		*adb = 1;
+		*rel = strdup(buf);
+		return *rel != NULL;
+	}
+	if (n >= 2 && IS(n - 2, "shared_prefs") && ends_with(base, ".xml")) {
+		*prefix_len = (size_t)(comp[n - 2] - path);
+		snprintf(buf, sizeof(buf), "shared_prefs/%s", base);
+		*role = MF_XR_PREFS;
+	} else if (n >= 2 && IS(n - 2, "databases")) {
+		*prefix_len = (size_t)(comp[n - 2] - path);
+		snprintf(buf, sizeof(buf), "databases/%s", base);
+		*role = aux_suffix(base) ? MF_XR_DB_AUX : MF_XR_DB;
+	} else if (ios_db_name(base)) {
+		*prefix_len = (size_t)(base - path);
+		snprintf(buf, sizeof(buf), "ios/%s", base);
+		*role = aux_suffix(base) ? MF_XR_DB_AUX : MF_XR_IOS_DB;
+	} else {
+		for (i = 0; i + 2 < n; i++)
+			if (IS(i, "files") && IS(i + 1, "plugin"))
+				break;
+		if (i + 2 >= n)
+			return 0;
+		*prefix_len = (size_t)(comp[i] - path);
+		snprintf(buf, sizeof(buf), "%s", comp[i]);
+		*role = strcmp(base, "config.xml") == 0 ? MF_XR_PLUGIN_CONFIG : MF_XR_PLUGIN_OTHER;
+	}
+#undef IS
+	*rel = strdup(buf);
+	return *rel != NULL;
+}
+
+/* ---- the file list ---- */
+
+static int add_file(struct mf_extract *x, const char *path, uint64_t size, int64_t mtime,
+                    size_t entries_max)
+{
+	size_t plen;
+	char *rel;
+	int role, adb;
+	struct mf_xfile *f;
+
+	if (!mf_extract_classify(path, &plen, &rel, &role, &adb))
+		return 0;
+	if (x->nfiles >= entries_max) {
+		free(rel);
+		return MF_ERR_LIMIT;
+	}
+	if (x->nfiles == x->afiles) {
+		size_t na = x->afiles ? x->afiles * 2 : 256;
+		struct mf_xfile *nv = realloc(x->files, na * sizeof(*nv));
+
+		if (!nv) {
+			free(rel);
+			return MF_ERR_NOMEM;
+		}
+		x->files = nv;
+		x->afiles = na;
+	}
+	f = &x->files[x->nfiles];
+	memset(f, 0, sizeof(*f));
+	f->path = strdup(path);
+	f->rel = rel;
+	f->role = role;
+	f->size = size;
+	f->mtime_ns = mtime;
+	/* the root index is set once every file is known; park the prefix
+	 * length and layout in the fields the read pass fills later */
+	f->root = plen;
+	f->read_state = adb;
+	if (!f->path) {
+		free(rel);
+		return MF_ERR_NOMEM;
+	}
+	x->nfiles++;
+	return 0;
+}
+
+static int cmp_file(const void *a, const void *b)
+{
+	const struct mf_xfile *x = a, *y = b;
+
+	return strcmp(x->path, y->path);
+}
+
+static int cmp_root(const void *a, const void *b)
+{
+	const struct mf_xroot *x = a, *y = b;
+
+	return strcmp(x->prefix, y->prefix);
+}
+
+static void file_free(struct mf_xfile *f)
+{
+	free(f->path);
+	free(f->rel);
+	free(f->data);
+	free(f->disk);
+}
+
+static int signature(const struct mf_xfile *f)
+{
+	const char *r = f->rel;
+
+	if (f->role == MF_XR_IOS_DB)
+		return MF_XK_IOS;
+	if (f->role == MF_XR_PLUGIN_CONFIG && strncmp(r, "files/plugin/install/rn/", 24) == 0)
+		return MF_XK_MIHOME;
+	if (strncmp(r, "shared_prefs/home_room_manager_sp_", 34) == 0 ||
+	    strcmp(r, "shared_prefs/home_room_transfer_state.xml") == 0 ||
+	    strcmp(r, "shared_prefs/home_env_info.xml") == 0 ||
+	    strcmp(r, "shared_prefs/plugin_device_list_pref.xml") == 0 ||
+	    (strncmp(r, "shared_prefs/", 13) == 0 && ends_with(r, "scene_list_cache.xml")) ||
+	    strcmp(r, "databases/miio.db") == 0 || strcmp(r, "databases/miio2.db") == 0)
+		return MF_XK_MIHOME;
+	if (strcmp(r, "shared_prefs/miot.xml") == 0)
+		return MF_XK_YEELIGHT;
+	return 0;
+}
+
+/* Groups files by root prefix, keeps the roots that are Mi Home (or
+ * Yeelight / iOS Mi Home) app data, drops the rest. */
+static int make_roots(struct mf_extract *x, const char *input_name)
+{
+	size_t i, k, keep = 0;
+
+	for (i = 0; i < x->nfiles; i++) {
+		struct mf_xfile *f = &x->files[i];
+		size_t plen = f->root;
+		struct mf_xroot *r = NULL;
+
+		for (k = 0; k < x->nroots; k++)
+			if (strlen(x->roots[k].prefix) == plen &&
+			    strncmp(x->roots[k].prefix, f->path, plen) == 0) {
+				r = &x->roots[k];
+				break;
+			}
+		if (!r) {
+			struct mf_xroot *nv = realloc(x->roots, (x->nroots + 1) * sizeof(*nv));
+			const char *nm, *e;
+
+			if (!nv)
+				return MF_ERR_NOMEM;
+			x->roots = nv;
+			r = &x->roots[x->nroots];
+			memset(r, 0, sizeof(*r));
+			r->prefix = malloc(plen + 1);
+			if (!r->prefix)
+				return MF_ERR_NOMEM;
+			memcpy(r->prefix, f->path, plen);
+			r->prefix[plen] = '\0';
+			r->adb = f->read_state;
+			r->newest_ns = MF_TIME_NONE;
+			/* the root's own name: last component of the prefix */
+			e = r->prefix + plen;
+			if (e > r->prefix && e[-1] == '/')
+				e--;
+			nm = e;
+			while (nm > r->prefix && nm[-1] != '/')
+				nm--;
+			if (e > nm) {
+				r->name = malloc((size_t)(e - nm) + 1);
+				if (r->name) {
+					memcpy(r->name, nm, (size_t)(e - nm));
+					r->name[e - nm] = '\0';
+				}
+			} else {
+				r->name = strdup(input_name);
+			}
+			if (!r->name)
+				return MF_ERR_NOMEM;
+			k = x->nroots++;
+		}
+		f->root = k;
+		f->read_state = 0;
+		{
+			int sig = signature(f);
+
+			if (sig == MF_XK_MIHOME || (sig && !r->kind))
+				r->kind = sig;
+		}
+	}
+	for (k = 0; k < x->nroots; k++) {
+		struct mf_xroot *r = &x->roots[k];
+
+		if (!r->kind && x->bare)
+			r->kind = MF_XK_MIHOME;
+		if (!r->kind && (strcmp(r->name, "com.xiaomi.smarthome") == 0 ||
+		    strstr(r->name, "smarthome")))
+			r->kind = MF_XK_MIHOME;
+		if (!r->kind && strstr(r->name, "yeelight"))
+			r->kind = MF_XK_YEELIGHT;
+	}
+	/* drop files of other apps, then their roots */
+	for (i = 0; i < x->nfiles; i++) {
+		struct mf_xfile *f = &x->files[i];
+		struct mf_xroot *r = &x->roots[f->root];
+
+		if (!r->kind) {
+			file_free(f);
+			continue;
+		}
+		if (f->mtime_ns != MF_TIME_NONE && (r->newest_ns == MF_TIME_NONE ||
+		    f->mtime_ns > r->newest_ns))
+			r->newest_ns = f->mtime_ns;
+		x->files[keep++] = *f;
+	}
+	x->nfiles = keep;
+	/* roots in prefix order: the same extraction as a folder, tar or zip
+	 * gives the same output; old index -> new index through map */
+	{
+		size_t *map = malloc((x->nroots ? x->nroots : 1) * sizeof(*map)), nk = 0;
+
+		if (!map)
+			return MF_ERR_NOMEM;
+		for (i = 0; i < x->nroots; i++)
+			x->roots[i].nfiles = i;      /* old index, parked */
+		qsort(x->roots, x->nroots, sizeof(*x->roots), cmp_root);
+		for (i = 0; i < x->nroots; i++) {
+			if (!x->roots[i].kind) {
+				free(x->roots[i].prefix);
+				free(x->roots[i].name);
+				continue;
+			}
+			map[x->roots[i].nfiles] = nk;
+			x->roots[nk] = x->roots[i];
+			x->roots[nk].nfiles = 0;
+			nk++;
+		}
+		x->nroots = nk;
+		for (i = 0; i < x->nfiles; i++) {
+			x->files[i].root = map[x->files[i].root];
+			x->roots[x->files[i].root].nfiles++;
+		}
+		free(map);
+	}
+	qsort(x->files, x->nfiles, sizeof(*x->files), cmp_file);
+	/* duplicates (a tar may hold a path twice; the last member wins) */
+	for (i = 1, keep = x->nfiles ? 1 : 0; i < x->nfiles; i++) {
+		if (strcmp(x->files[i].path, x->files[keep - 1].path) == 0) {
+			x->files[keep - 1].dup++;
+			x->files[keep - 1].size = x->files[i].size;
+			x->files[keep - 1].mtime_ns = x->files[i].mtime_ns;
+			file_free(&x->files[i]);
+			continue;
+		}
+		x->files[keep++] = x->files[i];
+	}
+	x->nfiles = keep;
+	return 0;
+}
+
+static struct mf_xfile *find_path(struct mf_extract *x, const char *path)
+{
+	struct mf_xfile key;
+
+	key.path = (char *)path;
+	return x->nfiles ? bsearch(&key, x->files, x->nfiles, sizeof(*x->files), cmp_file) : NULL;
+}
+
+struct mf_xfile *mf_extract_find(struct mf_extract *x, size_t root, const char *rel)
+{
+	size_t i;
+
+	for (i = 0; i < x->nfiles; i++)
+		if (x->files[i].root == root && strcmp(x->files[i].rel, rel) == 0)
+			return &x->files[i];
+	return NULL;
+}
+
+/* ---- reading one member's bytes (memory or private copy) ---- */
+
+struct sink {
+	struct mf_extract *x;
+	const struct mf_extract_limits *lim;
+	struct mf_xfile *f;
+	struct mf_sha256_ctx *h;
+	uint8_t *mem;
+	size_t len, alloc;
+	int fd;
+	uint64_t total;
+	int over;
+	size_t *mem_used;
+};
+
+static int make_tmpdir(struct mf_extract *x, const struct mf_extract_limits *lim)
+{
+	const char *base = lim->tmpdir ? lim->tmpdir : getenv("TMPDIR");
+
+	if (x->tmpdir[0])
+		return 0;
+	if (!base || !*base)
+		base = "/tmp";
+	snprintf(x->tmpdir, sizeof(x->tmpdir), "%s/miforensics-phone.XXXXXX", base);
+	if (!mkdtemp(x->tmpdir)) {
+		x->tmpdir[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+/* The private copy's name: "<k>.db" plus the member's -wal/-shm/-journal,
+ * k the index of the main database file (so SQLite finds its WAL). */
+static int disk_name(struct mf_extract *x, struct mf_xfile *f, char *out, size_t outlen)
+{
+	const char *sfx = f->role == MF_XR_DB_AUX ? aux_suffix(f->rel) : NULL;
+	size_t k = (size_t)(f - x->files);
+
+	if (sfx) {
+		char mainrel[4096];
+		struct mf_xfile *m;
+
+		snprintf(mainrel, sizeof(mainrel), "%.*s", (int)(strlen(f->rel) - strlen(sfx)),
+		    f->rel);
+		m = mf_extract_find(x, f->root, mainrel);
+		if (!m)
+			return -1;     /* a WAL without its database: nothing to open */
+		k = (size_t)(m - x->files);
+	}
+	snprintf(out, outlen, "%s/%zu.db%s", x->tmpdir, k, sfx ? sfx : "");
+	return 0;
+}
+
+static int sink_begin(struct sink *s, struct mf_extract *x, const struct mf_extract_limits *lim,
+                      struct mf_xfile *f, size_t *mem_used)
+{
+	memset(s, 0, sizeof(*s));
+	s->x = x;
+	s->lim = lim;
+	s->f = f;
+	s->fd = -1;
+	s->mem_used = mem_used;
+	s->h = mf_sha256_new();
+	if (!s->h)
+		return MF_ERR_NOMEM;
+	/* a member read again (duplicate): the last one wins */
+	if (f->data) {
+		*mem_used -= f->len;
+		free(f->data);
+		f->data = NULL;
+		f->len = 0;
+	}
+	if (f->role == MF_XR_DB || f->role == MF_XR_DB_AUX || f->role == MF_XR_IOS_DB) {
+		char p[4200];
+
+		if (make_tmpdir(x, lim) != 0) {
+			snprintf(f->read_error, sizeof(f->read_error),
+			    "cannot create a private folder for the database copy: %s",
+			    strerror(errno));
+			return MF_ERR_IO;
+		}
+		if (disk_name(x, f, p, sizeof(p)) != 0)
+			return 0;      /* hashed only */
+		free(f->disk);
+		f->disk = strdup(p);
+		s->fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (!f->disk || s->fd < 0) {
+			snprintf(f->read_error, sizeof(f->read_error),
+			    "cannot write the private copy: %s", strerror(errno));
+			return MF_ERR_IO;
+		}
+	}
+	return 0;
+}
+
+static int sink_add(struct sink *s, const void *p, size_t n)
+{
+	mf_sha256_update(s->h, p, n);
+	s->total += n;
+	if (s->over)
+		return 0;
+	if (s->fd >= 0) {
+		const uint8_t *b = p;
+
+		if (s->total > s->lim->db_max) {
+			s->over = 1;
+			return 0;
+		}
+		while (n) {
+			ssize_t w = write(s->fd, b, n);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				snprintf(s->f->read_error, sizeof(s->f->read_error),
+				    "writing the private copy failed: %s", strerror(errno));
+				return MF_ERR_IO;
+			}
+			b += w;
+			n -= (size_t)w;
+		}
+		return 0;
+	}
+	if (s->f->role != MF_XR_PREFS && s->f->role != MF_XR_PLUGIN_CONFIG)
+		return 0;
+	if (s->len + n > s->lim->file_max || *s->mem_used + s->len + n > s->lim->mem_max) {
+		s->over = 1;
+		free(s->mem);
+		s->mem = NULL;
+		s->len = s->alloc = 0;
+		return 0;
+	}
+	if (s->len + n > s->alloc) {
+		size_t na = s->alloc ? s->alloc : 4096;
+		uint8_t *nm;
+
+		while (na < s->len + n)
+			na *= 2;
+		nm = realloc(s->mem, na);
+		if (!nm)
+			return MF_ERR_NOMEM;
+		s->mem = nm;
+		s->alloc = na;
+	}
+	memcpy(s->mem + s->len, p, n);
+	s->len += n;
+	return 0;
+}
+
+static void sink_end(struct sink *s, int rc)
+{
+	struct mf_xfile *f = s->f;
+
+	if (s->h) {
+		mf_sha256_final_hex(s->h, f->sha256);
+		mf_sha256_free(s->h);
+	}
+	if (s->fd >= 0)
+		close(s->fd);
+	if (rc != 0) {
+		f->read_state = -1;
+		if (!f->read_error[0])
+			snprintf(f->read_error, sizeof(f->read_error), "read failed");
+		free(s->mem);
+		if (f->disk)
+			unlink(f->disk);
+		free(f->disk);
+		f->disk = NULL;
+		return;
+	}
+	f->size = s->total;
+	if (s->over) {
+		f->read_state = -2;
+		snprintf(f->read_error, sizeof(f->read_error),
+		    "%" PRIu64 " bytes: over the size cap; hashed, not parsed", (uint64_t)s->total);
+		free(s->mem);
+		if (f->disk)
+			unlink(f->disk);
+		free(f->disk);
+		f->disk = NULL;
+		return;
+	}
+	f->read_state = 1;
+	f->data = s->mem;
+	f->len = s->len;
+	*s->mem_used += s->len;
+	if (f->data == NULL && (f->role == MF_XR_PREFS || f->role == MF_XR_PLUGIN_CONFIG)) {
+		f->data = malloc(1);   /* an empty file is still a file */
+		f->len = 0;
+	}
+}
+
+/* ---- folders ---- */
+
+struct walk {
+	struct mf_extract *x;
+	size_t entries_max;
+	int err;
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void walk_dir(struct walk *w, const char *dir, const char *rel, int depth)
+{
+	DIR *d;
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, i;
+
+	if (depth > DEPTH_MAX || w->err)
+		return;
+	d = opendir(dir);
+	if (!d) {
+		problem(w->x, "%s: cannot open folder: %s", dir, strerror(errno));
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char **nv;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		nv = realloc(names, (n + 1) * sizeof(*nv));
+		if (!nv)
+			break;
+		names = nv;
+		names[n] = strdup(de->d_name);
+		if (names[n])
+			n++;
+	}
+	closedir(d);
+	/* sorted: the output must not depend on the file system's order */
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (i = 0; i < n; i++) {
+		char full[4096], r[4096];
+		struct stat st;
+
+		snprintf(full, sizeof(full), "%s/%s", dir, names[i]);
+		snprintf(r, sizeof(r), "%s%s%s", rel, *rel ? "/" : "", names[i]);
+		if (!w->err && lstat(full, &st) == 0) {
+			if (S_ISDIR(st.st_mode)) {
+				walk_dir(w, full, r, depth + 1);
+			} else if (S_ISREG(st.st_mode)) {
+				int rc;
+
+				w->x->entries++;
+				rc = add_file(w->x, r, (uint64_t)st.st_size,
+				    (int64_t)st.st_mtim.tv_sec * MF_NS_PER_S + st.st_mtim.tv_nsec,
+				    w->entries_max);
+				if (rc)
+					w->err = rc;
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+}
+
+static int read_fd_into(struct sink *s, int fd)
+{
+	uint8_t buf[CHUNK];
+
+	for (;;) {
+		ssize_t r = read(fd, buf, sizeof(buf));
+		int rc;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(s->f->read_error, sizeof(s->f->read_error), "read: %s",
+			    strerror(errno));
+			return MF_ERR_IO;
+		}
+		if (r == 0)
+			return 0;
+		if ((rc = sink_add(s, buf, (size_t)r)) != 0)
+			return rc;
+	}
+}
+
+/* path of a member of a folder input: base folder's parent + member */
+static int folder_read(struct mf_extract *x, const struct mf_extract_limits *lim,
+                       const char *parent)
+{
+	size_t i, mem_used = 0;
+
+	for (i = 0; i < x->nfiles; i++) {
+		struct mf_xfile *f = &x->files[i];
+		struct sink s;
+		char full[8192];
+		int fd, rc;
+
+		if (f->role == MF_XR_PLUGIN_OTHER)
+			continue;
+		snprintf(full, sizeof(full), "%s%s%s", parent,
+		    parent[strlen(parent) - 1] == '/' ? "" : "/", f->path);
+		rc = sink_begin(&s, x, lim, f, &mem_used);
+		if (rc == MF_ERR_NOMEM) {
+			sink_end(&s, rc);
+			return rc;
+		}
+		if (rc == 0) {
+			fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			if (fd < 0) {
+				snprintf(f->read_error, sizeof(f->read_error), "open: %s",
+				    strerror(errno));
+				rc = MF_ERR_IO;
+			} else {
+				rc = read_fd_into(&s, fd);
+				close(fd);
+			}
+		}
+		sink_end(&s, rc);
+		if (rc == MF_ERR_NOMEM)
+			return rc;
+		if (rc)
+			problem(x, "%s: %s", f->path, f->read_error);
+	}
+	return 0;
+}
+
+/* ---- archives and .ab ---- */
+
+struct abstream {
+	int fd;
+	int inflate;      /* compressed .ab */
+	z_stream z;
+	int zinit, zend;
+	uint8_t in[CHUNK], out[CHUNK];
+	off_t data_off;
+	char err[128];
+};
+
+static la_ssize_t ab_read(struct archive *a, void *cd, const void **buf)
+{
+	struct abstream *s = cd;
+	ssize_t r;
+
+	(void)a;
+	if (!s->inflate) {
+		do
+			r = read(s->fd, s->out, sizeof(s->out));
+		while (r < 0 && errno == EINTR);
+		*buf = s->out;
+		return r < 0 ? -1 : r;
+	}
+	if (s->zend)
+		return 0;
+	s->z.next_out = s->out;
+	s->z.avail_out = sizeof(s->out);
+	while (s->z.avail_out == sizeof(s->out)) {
+		int zr;
+
+		if (s->z.avail_in == 0) {
+			do
+				r = read(s->fd, s->in, sizeof(s->in));
+			while (r < 0 && errno == EINTR);
+			if (r < 0)
+				return -1;
+			if (r == 0) {
+				/* the deflate stream ended early */
+				snprintf(s->err, sizeof(s->err), "compressed backup ends early");
+				archive_set_error(a, EIO, "%s", s->err);
+				return -1;
+			}
+			s->z.next_in = s->in;
+			s->z.avail_in = (uInt)r;
+		}
+		zr = inflate(&s->z, Z_NO_FLUSH);
+		if (zr == Z_STREAM_END) {
+			s->zend = 1;
+			break;
+		}
+		if (zr != Z_OK && zr != Z_BUF_ERROR) {
+			snprintf(s->err, sizeof(s->err), "zlib: %s", s->z.msg ? s->z.msg : "error");
+			archive_set_error(a, EIO, "%s", s->err);
+			return -1;
+		}
+	}
+	*buf = s->out;
+	return (la_ssize_t)(sizeof(s->out) - s->z.avail_out);
+}
+
+static int ab_close(struct archive *a, void *cd)
+{
+	struct abstream *s = cd;
+
+	(void)a;
+	if (s->zinit)
+		inflateEnd(&s->z);
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s);
+	return ARCHIVE_OK;
+}
+
+/* Parses the .ab header of the file at fd.  Returns 1 for an .ab (sets
+ * *data_off, *compressed, *encrypted), 0 when not. */
+static int ab_header(int fd, off_t *data_off, int *compressed, int *encrypted, char *hdr,
+                     size_t hdrlen)
+{
+	char b[256];
+	ssize_t n = pread(fd, b, sizeof(b) - 1, 0);
+	char *line[4], *p;
+	int i;
+
+	if (n < 15 || memcmp(b, "ANDROID BACKUP\n", 15) != 0)
+		return 0;
+	b[n] = '\0';
+	p = b;
+	for (i = 0; i < 4; i++) {
+		char *e = strchr(p, '\n');
+
+		if (!e)
+			return 0;
+		*e = '\0';
+		line[i] = p;
+		p = e + 1;
+	}
+	*compressed = strcmp(line[2], "1") == 0;
+	*encrypted = strcmp(line[3], "none") != 0;
+	*data_off = (off_t)(p - b);
+	snprintf(hdr, hdrlen, "version %s, compressed %s, encryption %s", line[1], line[2],
+	    line[3]);
+	return 1;
+}
+
+static struct archive *arch_open(struct mf_extract *x, int is_ab, char *errbuf)
+{
+	struct archive *a = archive_read_new();
+
+	if (!a) {
+		mf_seterr(errbuf, MF_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	archive_read_support_format_zip(a);
+	archive_read_support_format_7zip(a);
+	archive_read_support_format_cpio(a);
+	if (is_ab) {
+		struct abstream *s = calloc(1, sizeof(*s));
+		off_t off;
+		int comp, enc;
+		char hdr[128];
+
+		if (!s) {
+			archive_read_free(a);
+			mf_seterr(errbuf, MF_ERR_NOMEM, "out of memory");
+			return NULL;
+		}
+		s->fd = open(x->path, O_RDONLY | O_CLOEXEC);
+		if (s->fd < 0 || !ab_header(s->fd, &off, &comp, &enc, hdr, sizeof(hdr)) ||
+		    lseek(s->fd, off, SEEK_SET) < 0) {
+			if (s->fd >= 0)
+				close(s->fd);
+			free(s);
+			archive_read_free(a);
+			mf_seterr(errbuf, MF_ERR_IO, "%s: cannot reopen", x->path);
+			return NULL;
+		}
+		s->inflate = comp;
+		if (comp) {
+			if (inflateInit(&s->z) != Z_OK) {
+				close(s->fd);
+				free(s);
+				archive_read_free(a);
+				mf_seterr(errbuf, MF_ERR_NOMEM, "zlib init failed");
+				return NULL;
+			}
+			s->zinit = 1;
+		}
+		if (archive_read_open(a, s, NULL, ab_read, ab_close) != ARCHIVE_OK) {
+			mf_seterr(errbuf, MF_ERR_FORMAT, "%s: the backup holds no readable tar: %s",
+			    x->path, archive_error_string(a) ? archive_error_string(a) : "?");
+			archive_read_free(a);
+			return NULL;
+		}
+		return a;
+	}
+	if (archive_read_open_filename(a, x->path, CHUNK) != ARCHIVE_OK) {
+		mf_seterr(errbuf, MF_ERR_FORMAT, "%s", archive_error_string(a) ?
+		    archive_error_string(a) : "not an archive");
+		archive_read_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+static const char *entry_name(struct archive_entry *e)
+{
+	const char *p = archive_entry_pathname(e);
+
+	return p ? p : archive_entry_pathname_utf8(e);
+}
+
+static int arch_list(struct mf_extract *x, int is_ab, const struct mf_extract_limits *lim,
+                     char *errbuf)
+{
+	struct archive *a = arch_open(x, is_ab, errbuf);
+	struct archive_entry *e;
+	int r, rc = 0;
+
+	if (!a)
+		return MF_ERR_FORMAT;
+	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+		const char *name = entry_name(e);
+		char *np;
+		int64_t mt = MF_TIME_NONE;
+
+		if (x->entries == 0) {
+			const char *fn = archive_format_name(a);
+			int fc = archive_filter_count(a);
+
+			snprintf(x->format, sizeof(x->format), "%s%s%s", is_ab ? "adb-backup " : "",
+			    fn ? fn : "archive", fc > 1 ? "" : "");
+			if (fc > 1 && archive_filter_name(a, 0) &&
+			    strcmp(archive_filter_name(a, 0), "none") != 0) {
+				size_t l = strlen(x->format);
+
+				snprintf(x->format + l, sizeof(x->format) - l, " + %s",
+				    archive_filter_name(a, 0));
+			}
+		}
+		x->entries++;
+		if (!name || archive_entry_filetype(e) != AE_IFREG)
+			continue;
+		if (archive_entry_mtime_is_set(e))
+			mt = (int64_t)archive_entry_mtime(e) * MF_NS_PER_S +
+			    archive_entry_mtime_nsec(e);
+		np = norm_path(name);
+		if (!np) {
+			rc = MF_ERR_NOMEM;
+			break;
+		}
+		rc = add_file(x, np, archive_entry_size_is_set(e) ?
+		    (uint64_t)archive_entry_size(e) : 0, mt, lim->entries_max);
+		free(np);
+		if (rc == MF_ERR_LIMIT) {
+			problem(x, "%s: more than %zu app files; the rest is ignored", x->path,
+			    lim->entries_max);
+			rc = 0;
+			break;
+		}
+		if (rc)
+			break;
+	}
+	if (rc == 0 && r != ARCHIVE_EOF && r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+		if (x->entries == 0) {
+			mf_seterr(errbuf, MF_ERR_FORMAT, "%s", archive_error_string(a) ?
+			    archive_error_string(a) : "not an archive");
+			archive_read_free(a);
+			return MF_ERR_FORMAT;
+		}
+		x->truncated = 1;
+		problem(x, "%s: archive damaged or truncated after %" PRIu64 " members: %s",
+		    x->path, x->entries, archive_error_string(a) ? archive_error_string(a) : "?");
+	}
+	archive_read_free(a);
+	return rc;
+}
+
+static int arch_read(struct mf_extract *x, int is_ab, const struct mf_extract_limits *lim,
+                     char *errbuf)
+{
+	struct archive *a = arch_open(x, is_ab, errbuf);
+	struct archive_entry *e;
+	size_t mem_used = 0;
+	int r, rc = 0;
+
+	if (!a)
+		return MF_ERR_FORMAT;
+	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+		const char *name = entry_name(e);
+		struct mf_xfile *f;
+		struct sink s;
+		char *np;
+
+		if (!name || archive_entry_filetype(e) != AE_IFREG)
+			continue;
+		np = norm_path(name);
+		if (!np) {
+			rc = MF_ERR_NOMEM;
+			break;
+		}
+		f = find_path(x, np);
+		free(np);
+		if (!f || f->role == MF_XR_PLUGIN_OTHER)
+			continue;
+		f->read_error[0] = '\0';
+		rc = sink_begin(&s, x, lim, f, &mem_used);
+		if (rc == 0) {
+			for (;;) {
+				const void *buf;
+				size_t len;
+				la_int64_t off;
+				int dr = archive_read_data_block(a, &buf, &len, &off);
+
+				if (dr == ARCHIVE_EOF)
+					break;
+				if (dr != ARCHIVE_OK && dr != ARCHIVE_WARN) {
+					snprintf(f->read_error, sizeof(f->read_error), "%s",
+					    archive_error_string(a) ? archive_error_string(a) :
+					    "read error");
+					rc = MF_ERR_IO;
+					break;
+				}
+				/* sparse members: the holes are zeros */
+				if ((uint64_t)off > s.total) {
+					static const uint8_t z[4096];
+					uint64_t gap = (uint64_t)off - s.total;
+
+					while (gap && rc == 0) {
+						size_t k = gap > sizeof(z) ? sizeof(z) : (size_t)gap;
+
+						rc = sink_add(&s, z, k);
+						gap -= k;
+					}
+				}
+				if (rc == 0)
+					rc = sink_add(&s, buf, len);
+				if (rc)
+					break;
+			}
+		}
+		sink_end(&s, rc);
+		if (rc == MF_ERR_NOMEM)
+			break;
+		if (rc) {
+			problem(x, "%s: %s", f->path, f->read_error);
+			rc = 0;
+		}
+	}
+	archive_read_free(a);
+	return rc;
+}
+
+/* ---- the input as a whole ---- */
+
+static int hash_input(struct mf_extract *x, char *errbuf)
+{
+	int fd = open(x->path, O_RDONLY | O_CLOEXEC);
+	struct mf_sha256_ctx *h;
+	uint8_t *buf;
+	struct stat st;
+
+	if (fd < 0)
+		return mf_seterr(errbuf, MF_ERR_IO, "%s: %s", x->path, strerror(errno));
+	if (fstat(fd, &st) == 0)
+		x->mtime_ns = (int64_t)st.st_mtim.tv_sec * MF_NS_PER_S + st.st_mtim.tv_nsec;
+	h = mf_sha256_new();
+	buf = malloc(CHUNK);
+	if (!h || !buf) {
+		close(fd);
+		free(buf);
+		mf_sha256_free(h);
+		return MF_ERR_NOMEM;
+	}
+	for (;;) {
+		ssize_t r = read(fd, buf, CHUNK);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+
+			close(fd);
+			free(buf);
+			mf_sha256_free(h);
+			return mf_seterr(errbuf, MF_ERR_IO, "%s: %s", x->path, strerror(e));
+		}
+		if (r == 0)
+			break;
+		mf_sha256_update(h, buf, (size_t)r);
+		x->size += (uint64_t)r;
+	}
+	mf_sha256_final_hex(h, x->sha256);
+	mf_sha256_free(h);
+	free(buf);
+	close(fd);
+	return 0;
+}
+
+/* A bare database or prefs file given directly. */
+static int bare_file(struct mf_extract *x, const struct mf_extract_limits *lim, char *errbuf)
+{
+	const char *base = strrchr(x->path, '/') ? strrchr(x->path, '/') + 1 : x->path;
+	char head[64] = "", path[4200];
+	int fd = open(x->path, O_RDONLY | O_CLOEXEC), rc, xml = 0, db = 0;
+	ssize_t n = fd >= 0 ? pread(fd, head, sizeof(head) - 1, 0) : -1;
+	const char *sfx[] = { "-wal", "-journal" };
+	size_t i, k;
+
+	if (fd >= 0)
+		close(fd);
+	if (n >= 16 && memcmp(head, "SQLite format 3", 16) == 0) {
+		db = 1;
+	} else if (n > 0) {
+		head[n] = '\0';
+		for (i = 0; i < (size_t)n && (isspace((unsigned char)head[i]) ||
+		    (unsigned char)head[i] >= 0xef); i++)
+			;
+		xml = head[i] == '<';
+	}
+	if (!db && !xml)
+		return mf_seterr(errbuf, MF_ERR_FORMAT, "%s: not a folder, archive, adb backup, "
+		    "SQLite database or prefs XML file", x->path);
+	snprintf(x->format, sizeof(x->format), db ? "sqlite file" : "xml file");
+	x->bare = 1;
+	/* present it as <root>/databases/<name> or shared_prefs/<name>: one root */
+	snprintf(path, sizeof(path), "%s%s/%s", ios_db_name(base) ? "" : "",
+	    db ? (ios_db_name(base) ? "Documents" : "databases") : "shared_prefs", base);
+	rc = add_file(x, path, x->size, x->mtime_ns, lim->entries_max);
+	if (rc)
+		return rc;
+	if (x->nfiles == 0)
+		return mf_seterr(errbuf, MF_ERR_FORMAT, "%s: not recognised", x->path);
+	x->entries = 1;
+	for (k = 0; db && k < 2; k++) {
+		struct stat st;
+		char side[4200];
+
+		snprintf(side, sizeof(side), "%s%s", x->path, sfx[k]);
+		if (stat(side, &st) == 0 && S_ISREG(st.st_mode)) {
+			snprintf(path, sizeof(path), "%s/%s%s", ios_db_name(base) ? "Documents" :
+			    "databases", base, sfx[k]);
+			if ((rc = add_file(x, path, (uint64_t)st.st_size, (int64_t)st.st_mtim.tv_sec *
+			    MF_NS_PER_S, lim->entries_max)) != 0)
+				return rc;
+			x->entries++;
+		}
+	}
+	return 0;
+}
+
+static int bare_read(struct mf_extract *x, const struct mf_extract_limits *lim)
+{
+	size_t i, mem_used = 0;
+	char dir[4096];
+	const char *slash = strrchr(x->path, '/');
+
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - x->path) : 0, x->path);
+	for (i = 0; i < x->nfiles; i++) {
+		struct mf_xfile *f = &x->files[i];
+		const char *b = strrchr(f->path, '/') + 1;
+		char full[8400];
+		struct sink s;
+		int fd, rc;
+
+		snprintf(full, sizeof(full), "%s%s%s", dir, slash ? "/" : "", b);
+		rc = sink_begin(&s, x, lim, f, &mem_used);
+		if (rc == 0) {
+			fd = open(full, O_RDONLY | O_CLOEXEC);
+			if (fd < 0) {
+				snprintf(f->read_error, sizeof(f->read_error), "open: %s",
+				    strerror(errno));
+				rc = MF_ERR_IO;
+			} else {
+				rc = read_fd_into(&s, fd);
+				close(fd);
+			}
+		}
+		sink_end(&s, rc);
+		if (rc == MF_ERR_NOMEM)
+			return rc;
+		if (rc)
+			problem(x, "%s: %s", f->path, f->read_error);
+	}
+	return 0;
+}
+
+int mf_extract_open(const char *path, const struct mf_extract_limits *lim,
+                    struct mf_extract **out, char *errbuf)
+{
+	struct mf_extract *x = calloc(1, sizeof(*x));
+	struct stat st;
+	char name[1024];
+	int rc;
+
+	*out = x;
+	if (!x)
+		return mf_seterr(errbuf, MF_ERR_NOMEM, "out of memory");
+	x->path = path;
+	x->mtime_ns = MF_TIME_NONE;
+	{
+		/* the input's own name, for a root that is the input itself */
+		size_t l = strlen(path);
+		const char *b;
+
+		while (l > 1 && path[l - 1] == '/')
+			l--;
+		b = path + l;
+		while (b > path && b[-1] != '/')
+			b--;
+		snprintf(name, sizeof(name), "%.*s", (int)(path + l - b), b);
+	}
+	if (stat(path, &st) != 0)
+		return mf_seterr(errbuf, MF_ERR_IO, "%s: %s", path, strerror(errno));
+	if (S_ISDIR(st.st_mode)) {
+		struct walk w = { x, lim->entries_max, 0 };
+		char parent[4096];
+		int self = strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || !*name ||
+		    strcmp(name, "/") == 0;
+
+		x->is_dir = 1;
+		x->mtime_ns = (int64_t)st.st_mtim.tv_sec * MF_NS_PER_S + st.st_mtim.tv_nsec;
+		snprintf(x->format, sizeof(x->format), "folder");
+		/* member paths start with the folder's own name, so that the
+		 * app folder itself (or its shared_prefs/) is recognised */
+		if (self)
+			walk_dir(&w, path, "", 0);
+		else
+			walk_dir(&w, path, name, 0);
+		if (w.err == MF_ERR_LIMIT) {
+			problem(x, "%s: more than %zu app files; the rest is ignored", path,
+			    lim->entries_max);
+		} else if (w.err) {
+			return mf_seterr(errbuf, w.err, "out of memory");
+		}
+		rc = make_roots(x, name);
+		if (rc)
+			return mf_seterr(errbuf, rc, "out of memory");
+		/* members are read from the folder's parent (or the folder itself) */
+		if (self) {
+			snprintf(parent, sizeof(parent), "%s", path);
+		} else {
+			size_t l = strlen(path);
+
+			while (l > 1 && path[l - 1] == '/')
+				l--;
+			while (l > 0 && path[l - 1] != '/')
+				l--;
+			if (l == 0)
+				snprintf(parent, sizeof(parent), ".");
+			else
+				snprintf(parent, sizeof(parent), "%.*s", (int)l, path);
+		}
+		rc = folder_read(x, lim, parent);
+		return rc ? mf_seterr(errbuf, rc, "out of memory") : 0;
+	}
+	if (!S_ISREG(st.st_mode))
+		return mf_seterr(errbuf, MF_ERR_UNSUPPORTED, "%s: not a file or folder", path);
+	rc = hash_input(x, errbuf);
+	if (rc)
+		return rc;
+	{
+		int fd = open(path, O_RDONLY | O_CLOEXEC), comp = 0, enc = 0, is_ab;
+		off_t off;
+
+		is_ab = fd >= 0 && ab_header(fd, &off, &comp, &enc, x->ab_header,
+		    sizeof(x->ab_header));
+		if (fd >= 0)
+			close(fd);
+		if (is_ab && enc) {
+			x->adb_encrypted = 1;
+			snprintf(x->format, sizeof(x->format), "adb-backup");
+			problem(x, "%s: adb backup is encrypted (%s); only unencrypted backups "
+			    "can be read", path, x->ab_header);
+			return 0;
+		}
+		rc = arch_list(x, is_ab, lim, errbuf);
+		if (rc == MF_ERR_FORMAT && !is_ab) {
+			char eb2[MF_ERRBUF_SIZE];
+
+			snprintf(eb2, sizeof(eb2), "%s", errbuf ? errbuf : "");
+			rc = bare_file(x, lim, errbuf);
+			if (rc)
+				return rc;
+			rc = make_roots(x, name);
+			if (rc == 0)
+				rc = bare_read(x, lim);
+			return rc ? mf_seterr(errbuf, rc, "out of memory") : 0;
+		}
+		if (rc)
+			return rc;
+		if (is_ab && !strstr(x->format, "adb"))
+			snprintf(x->format, sizeof(x->format), "adb-backup");
+		rc = make_roots(x, name);
+		if (rc == 0)
+			rc = arch_read(x, is_ab, lim, errbuf);
+		return rc ? mf_seterr(errbuf, rc, "out of memory") : 0;
+	}
+}
+
+static void rm_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char p[4400];
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		unlink(p);     /* the private folder holds files only */
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+void mf_extract_free(struct mf_extract *x)
+{
+	size_t i;
+
+	if (!x)
+		return;
+	for (i = 0; i < x->nfiles; i++)
+		file_free(&x->files[i]);
+	free(x->files);
+	for (i = 0; i < x->nroots; i++) {
+		free(x->roots[i].prefix);
+		free(x->roots[i].name);
+	}
+	free(x->roots);
+	for (i = 0; i < x->nproblems; i++)
+		free(x->problems[i]);
+	free(x->problems);
+	if (x->tmpdir[0])
+		rm_tree(x->tmpdir);
+	free(x);
+}

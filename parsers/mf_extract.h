@@ -1,0 +1,101 @@
+/*
+ * mf_extract.h - finding the app's files inside whatever holds them: a
+ * folder, a tar / tar.gz / zip (any libarchive tar or zip flavour), an
+ * `adb backup` tar (apps/<pkg>/{sp,db,f}/...) or .ab file, or one bare
+ * database / prefs file.  App folders are found by content (the relative
+ * paths under an app root), whatever the outer folder names are.
+ *
+ * Archives are streamed twice (names first, then the wanted members);
+ * nothing is unpacked except SQLite files, which are copied with their
+ * -wal/-shm/-journal into a private mkdtemp folder removed by
+ * mf_extract_free().
+ */
+#ifndef MF_EXTRACT_H
+#define MF_EXTRACT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum mf_xrole {
+	MF_XR_PREFS = 1,      /* <root>/shared_prefs/<name>.xml */
+	MF_XR_PLUGIN_CONFIG,  /* <root>/files/plugin/.../config.xml */
+	MF_XR_DB,             /* <root>/databases/<name> */
+	MF_XR_DB_AUX,         /* <name>-wal, -shm, -journal */
+	MF_XR_IOS_DB,         /* <uid>_mihome.sqlite */
+	MF_XR_PLUGIN_OTHER    /* other files/plugin/ files: listed, not read */
+};
+
+enum mf_xroot_kind { MF_XK_MIHOME = 1, MF_XK_YEELIGHT, MF_XK_IOS };
+
+struct mf_xfile {
+	char *path;         /* path inside the input (archive member / relative to the folder's parent) */
+	char *rel;          /* Android layout below the root: shared_prefs/x.xml, databases/x, files/... */
+	size_t root;
+	int role;
+	uint64_t size;
+	int64_t mtime_ns;   /* MF_TIME_NONE when unknown */
+	/* filled by the read pass */
+	uint8_t *data;      /* prefs/config content, owned */
+	size_t len;
+	char *disk;         /* private copy of a database file */
+	char sha256[65];    /* of the bytes read ("" when not read) */
+	int read_state;     /* 0 not read, 1 read, -1 failed, -2 over the size cap */
+	char read_error[160];
+	unsigned dup;       /* more members with the same path (the last one wins) */
+};
+
+struct mf_xroot {
+	char *prefix;       /* "" or ".../" before shared_prefs/, databases/, files/ */
+	char *name;         /* the root folder's own name ("com.xiaomi.smarthome") */
+	int kind;
+	int adb;            /* adb backup layout */
+	int64_t newest_ns;  /* newest mtime of the files found under it */
+	size_t nfiles;
+};
+
+struct mf_extract {
+	const char *path;
+	char format[48];    /* "folder", "tar", "tar.gz", "zip", "adb-backup", "file" */
+	int is_dir;
+	uint64_t size;      /* bytes of the input file (0 for a folder) */
+	char sha256[65];    /* of the input file ("" for a folder) */
+	int64_t mtime_ns;
+	uint64_t entries;   /* members / files seen */
+	struct mf_xroot *roots;
+	size_t nroots;
+	struct mf_xfile *files;     /* sorted by path */
+	size_t nfiles, afiles;
+	char tmpdir[4096];  /* "" until a database needed a copy */
+	int adb_encrypted;  /* .ab with encryption != none */
+	char ab_header[128];
+	/* problems met while reading (one line each) */
+	char **problems;
+	size_t nproblems;
+	int truncated;      /* the archive ended early / could not be read to the end */
+	int bare;           /* one database or prefs file given directly */
+};
+
+struct mf_extract_limits {
+	size_t file_max;
+	uint64_t db_max;
+	size_t mem_max;
+	size_t entries_max;
+	const char *tmpdir;
+};
+
+/* Scans path.  Returns 0 (problems inside are in x->problems) or
+ * MF_ERR_IO / MF_ERR_FORMAT / MF_ERR_UNSUPPORTED with errbuf; *out is set
+ * whenever it is not NULL and must be freed. */
+int mf_extract_open(const char *path, const struct mf_extract_limits *lim,
+                    struct mf_extract **out, char *errbuf);
+void mf_extract_free(struct mf_extract *x);
+
+/* The file of root with relative path rel, or NULL. */
+struct mf_xfile *mf_extract_find(struct mf_extract *x, size_t root, const char *rel);
+
+/* Classifies one member path (exposed for tests): fills prefix length,
+ * rel (malloc'd) and role; returns 0 when the path is not an app file. */
+int mf_extract_classify(const char *path, size_t *prefix_len, char **rel, int *role,
+                        int *adb);
+
+#endif
