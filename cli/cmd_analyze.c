@@ -279,6 +279,8 @@ int cmd_analyze(int argc, char **argv)
 	}
 	mf_store_sort(st);
 	reg = mf_registry_build(st);
+	if (reg)
+		mf_registry_canonicalize(reg, st);
 	memset(&corr, 0, sizeof(corr));
 	if (mf_correlate(st, CORR_TOLERANCE_S, &corr) != 0)
 		cli_warn("correlation ran out of memory");

@@ -284,6 +284,18 @@ static struct mf_event *base_event(const struct mf_pkt *p, const char *kind, con
 		mf_event_str(ev, "did", did);
 	}
 	mf_event_str(ev, "model", model);
+	/* a gateway's sid is its MAC: the registry joins it with the phone's
+	 * record of the gateway through it */
+	if (sid && model && (strstr(model, "gateway") || strstr(model, "acpartner")) &&
+	    strlen(sid) == 12 && mf_is_hex(sid, 12)) {
+		char mac[18];
+		int i;
+
+		for (i = 0; i < 6; i++)
+			snprintf(mac + i * 3, 4, "%c%c%s", tolower((unsigned char)sid[2 * i]),
+			    tolower((unsigned char)sid[2 * i + 1]), i < 5 ? ":" : "");
+		mf_event_str(ev, "mac", mac);
+	}
 	(void)cmd;
 	return ev;
 }

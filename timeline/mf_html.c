@@ -73,6 +73,16 @@ static int by_did_ts(const void *a, const void *b)
 	return x->ts < y->ts ? -1 : (x->ts > y->ts);
 }
 
+static int64_t offset_ns(const struct mf_report *r, uint32_t did)
+{
+	size_t i;
+
+	for (i = 0; r->corr && i < r->corr->ndev; i++)
+		if (r->corr->dev[i].did == did && r->corr->dev[i].has_offset)
+			return (int64_t)(r->corr->dev[i].offset_s * 1e9);
+	return 0;
+}
+
 static void chart(FILE *o, const struct mf_report *r)
 {
 	size_t n = mf_store_count(r->st), i, nm = 0, a, b;
@@ -85,18 +95,23 @@ static void chart(FILE *o, const struct mf_report *r)
 		return;
 	for (i = 0; i < n; i++) {
 		const struct mf_ent *e = mf_store_ent(r->st, i);
+		int64_t shift = 0;
 
 		if (e->kind != k_ev || !e->did || e->ts_ns == MF_TIME_NONE)
 			continue;
+		/* the phone lane is drawn on the capture's clock: shifted by the
+		 * device's estimated offset, so matched events line up */
+		if (e->src == MF_SRC_PHONE)
+			shift = offset_ns(r, e->did);
 		m[nm].did = e->did;
 		m[nm].event = e->event;
-		m[nm].ts = e->ts_ns;
+		m[nm].ts = e->ts_ns + shift;
 		m[nm].src = e->src;
 		m[nm].matched = e->group != 0;
-		if (e->ts_ns < t0)
-			t0 = e->ts_ns;
-		if (e->ts_ns > t1)
-			t1 = e->ts_ns;
+		if (m[nm].ts < t0)
+			t0 = m[nm].ts;
+		if (m[nm].ts > t1)
+			t1 = m[nm].ts;
 		nm++;
 	}
 	fputs("<h2 id=\"timeline\">Device timelines</h2>\n", o);
@@ -140,14 +155,30 @@ static void chart(FILE *o, const struct mf_report *r)
 			fputs("</small>", o);
 		}
 		fprintf(o, "</h3>\n<svg width=\"%d\" height=\"%u\" viewBox=\"0 0 %d %u\" "
-		    "xmlns=\"http://www.w3.org/2000/svg\">\n", CHART_W + 60, nl * LANE_H + 4,
-		    CHART_W + 60, nl * LANE_H + 4);
+		    "xmlns=\"http://www.w3.org/2000/svg\">\n", CHART_W + 60, nl * LANE_H + 20,
+		    CHART_W + 60, nl * LANE_H + 20);
 		for (k = 0; k < 5; k++)
 			if (lanes & (1u << k))
 				fprintf(o, "<text x=\"0\" y=\"%u\" class=\"lane\">%s</text>"
 				    "<line x1=\"55\" x2=\"%d\" y1=\"%u\" y2=\"%u\" class=\"grid\"/>\n",
 				    lane_of[k] * LANE_H + 13, srcname[k], CHART_W + 58,
 				    lane_of[k] * LANE_H + 9, lane_of[k] * LANE_H + 9);
+		/* time axis: five ticks with HH:MM:SS (UTC) */
+		for (k = 0; k <= 4; k++) {
+			double x = 58 + CHART_W * k / 4.0;
+			int64_t t = t0 + (t1 - t0) / 4 * k;
+
+			mf_time_iso(t, iso);
+			fprintf(o, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"0\" y2=\"%u\" class=\"tick\"/>"
+			    "<text x=\"%.1f\" y=\"%u\" class=\"axis\" text-anchor=\"%s\">%.8s</text>\n",
+			    x, x, nl * LANE_H + 2, x, nl * LANE_H + 14,
+			    k == 0 ? "start" : k == 4 ? "end" : "middle", iso + 11);
+		}
+		if (lanes & (1u << MF_SRC_PHONE) && offset_ns(r, m[a].did))
+			fprintf(o, "<text x=\"%d\" y=\"%u\" class=\"note\" text-anchor=\"end\">"
+			    "phone shifted by %.3f s</text>\n", CHART_W + 58,
+			    lane_of[MF_SRC_PHONE] * LANE_H + 20,
+			    (double)offset_ns(r, m[a].did) / 1e9);
 		for (i = a; i < b; i++) {
 			double x = 58 + (double)(m[i].ts - t0) / (double)(t1 - t0) * CHART_W;
 			unsigned y = lane_of[m[i].src] * LANE_H + 9;
@@ -186,6 +217,58 @@ static void tdn(FILE *o, uint64_t v, int flag)
 	fprintf(o, "<td class=\"n%s\">%" PRIu64 "</td>", flag && v ? " flag" : "", v);
 }
 
+/* Commands sent to devices (miIO requests, Lumi writes): who did what when. */
+static void commands(FILE *o, const struct mf_report *r)
+{
+	size_t i, n = mf_store_count(r->st), shown = 0;
+	uint32_t k_cmd = mf_store_intern(r->st, "command");
+
+	fputs("<h2 id=\"commands\">Commands</h2>\n<table>\n", o);
+	th(o, (const char *const[]){ "time (UTC)", "protocol", "from", "device", "command",
+	    "parameters", "answer / check", NULL });
+	for (i = 0; i < n && shown < ANOMALY_ROWS; i++) {
+		const struct mf_ent *e = mf_store_ent(r->st, i);
+		const cJSON *net, *mi, *lu;
+		cJSON *ev;
+		char *vs, dev[256], ans[64] = "";
+
+		if (e->kind != k_cmd)
+			continue;
+		ev = mf_report_event(r, i);
+		if (!ev)
+			continue;
+		net = cJSON_GetObjectItemCaseSensitive(ev, "net");
+		mi = cJSON_GetObjectItemCaseSensitive(ev, "miio");
+		lu = cJSON_GetObjectItemCaseSensitive(ev, "lumi");
+		vs = cJSON_GetObjectItemCaseSensitive(ev, "value") ?
+		    cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(ev, "value")) : NULL;
+		snprintf(dev, sizeof(dev), "%s%s%s%s", gs(ev, "did") ? gs(ev, "did") : "",
+		    gs(ev, "device_name") ? " (" : "", gs(ev, "device_name") ? gs(ev, "device_name") : "",
+		    gs(ev, "device_name") ? ")" : "");
+		if (mi && cJSON_GetObjectItemCaseSensitive(mi, "answered"))
+			snprintf(ans, sizeof(ans), "%s",
+			    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(mi, "answered")) ? "answered"
+			    : "no answer");
+		if (lu && gs(lu, "key_check"))
+			snprintf(ans, sizeof(ans), "write key %s", gs(lu, "key_check"));
+		fputs("<tr>", o);
+		td(o, gs(ev, "ts"));
+		td(o, gs(ev, "protocol"));
+		td(o, net ? gs(net, "src") : "");
+		td(o, dev);
+		td(o, gs(ev, "event"));
+		fputs("<td><code>", o);
+		esc(o, vs);
+		fputs("</code></td>", o);
+		td(o, ans);
+		fputs("</tr>\n", o);
+		free(vs);
+		cJSON_Delete(ev);
+		shown++;
+	}
+	fputs("</table>\n", o);
+}
+
 int mf_report_html(const struct mf_report *r, FILE *o)
 {
 	size_t i, n = mf_store_count(r->st), shown = 0;
@@ -194,12 +277,14 @@ int mf_report_html(const struct mf_report *r, FILE *o)
 
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 	    "<title>miforensics report</title>\n<style>\n"
-	    "body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}\n"
+	    "body{font:14px/1.4 system-ui,\"Noto Sans\",\"Noto Sans CJK SC\",\"WenQuanYi Micro Hei\","
+	    "\"Microsoft YaHei\",\"PingFang SC\",sans-serif;margin:24px;color:#222}\n"
 	    "table{border-collapse:collapse;margin:8px 0 20px}\n"
 	    "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}\n"
 	    "th{background:#f2f2f2}td.n{text-align:right}td.flag{background:#fdd;font-weight:bold}\n"
 	    ".dev{margin:6px 0 14px}.dev h3{font-size:14px;margin:4px 0}\n"
-	    ".lane{font-size:11px;fill:#555}.grid{stroke:#ddd}\n"
+	    ".lane{font-size:11px;fill:#555}.grid{stroke:#ddd}.tick{stroke:#eee}\n"
+	    ".axis{font-size:10px;fill:#777}.note{font-size:10px;fill:#b35}\n"
 	    "code{font-size:12px;word-break:break-all}small{color:#666}\n"
 	    "</style></head><body>\n<h1>miforensics report</h1>\n", o);
 	fprintf(o, "<p>miforensics %s &mdash; %zu events. Times are UTC%s%s.</p>\n", MF_VERSION,
@@ -207,7 +292,7 @@ int mf_report_html(const struct mf_report *r, FILE *o)
 	    r->tz_name && r->tz_name[0] ? r->tz_name : "");
 	fputs("<p><a href=\"#inputs\">Inputs</a> &middot; <a href=\"#devices\">Devices</a> &middot; "
 	    "<a href=\"#timeline\">Timelines</a> &middot; <a href=\"#correlation\">Correlation</a>"
-	    " &middot; <a href=\"#anomalies\">Anomalies</a></p>\n", o);
+	    " &middot; <a href=\"#commands\">Commands</a> &middot; <a href=\"#anomalies\">Anomalies</a></p>\n", o);
 
 	fputs("<h2 id=\"inputs\">Inputs</h2>\n<table>\n", o);
 	th(o, (const char *const[]){ "path", "type", "size", "SHA-256", "status", NULL });
@@ -230,6 +315,8 @@ int mf_report_html(const struct mf_report *r, FILE *o)
 	for (i = 0; i < mf_registry_count(r->reg); i++) {
 		const struct mf_device *d = mf_registry_get(r->reg, i);
 
+		if (d->alias)
+			continue;
 		fputs("<tr>", o);
 		td(o, mf_store_str(r->st, d->did));
 		td(o, d->model[0] ? d->model : d->lan_model);
@@ -278,6 +365,8 @@ int mf_report_html(const struct mf_report *r, FILE *o)
 		}
 		fputs("</table>\n", o);
 	}
+
+	commands(o, r);
 
 	fputs("<h2 id=\"anomalies\">Anomalies and warnings</h2>\n", o);
 	if (r->warnings && cJSON_GetArraySize(r->warnings)) {

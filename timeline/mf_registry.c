@@ -1,6 +1,7 @@
 /* mf_registry.c - device registry; see mf_registry.h. */
 #include "mf_registry.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,7 @@ struct mf_registry *mf_registry_build(struct mf_store *st)
 			set(d->home, sizeof(d->home), gs(o, "home_name"));
 		} else if (proto && strcmp(proto, "lumi-lan") == 0) {
 			set(d->lan_model, sizeof(d->lan_model), gs(o, "model"));
+			set(d->mac, sizeof(d->mac), gs(o, "mac"));
 		} else if (proto && strcmp(proto, "miio") == 0) {
 			net = cJSON_GetObjectItemCaseSensitive(o, "net");
 			mi = cJSON_GetObjectItemCaseSensitive(o, "miio");
@@ -175,6 +177,67 @@ struct mf_registry *mf_registry_build(struct mf_store *st)
 		cJSON_Delete(o);
 	}
 	return r;
+}
+
+/* "34:CE:00:8b-21-5c" -> "34ce008b215c" */
+static void mac_norm(const char *m, char out[13])
+{
+	size_t k = 0;
+
+	for (; *m && k < 12; m++)
+		if (isxdigit((unsigned char)*m))
+			out[k++] = (char)tolower((unsigned char)*m);
+	out[k] = '\0';
+}
+
+void mf_registry_canonicalize(struct mf_registry *r, struct mf_store *st)
+{
+	size_t i, j, n;
+	int any = 0;
+
+	for (i = 0; i < r->n; i++) {
+		struct mf_device *a = &r->v[i];
+		char ma[13], mb[13];
+
+		a->canon = a->did;
+		if (a->from_phone || !a->mac[0])
+			continue;
+		mac_norm(a->mac, ma);
+		if (strlen(ma) != 12)
+			continue;
+		for (j = 0; j < r->n; j++) {
+			struct mf_device *b = &r->v[j];
+
+			if (j == i || !b->from_phone || !b->mac[0])
+				continue;
+			mac_norm(b->mac, mb);
+			if (strcmp(ma, mb) == 0) {
+				int k;
+
+				a->alias = 1;
+				a->canon = b->did;
+				for (k = 0; k < MF_REG_SOURCES; k++)
+					b->events[k] += a->events[k];
+				set(b->lan_model, sizeof(b->lan_model), a->lan_model);
+				set(b->ip, sizeof(b->ip), a->ip);
+				b->from_traffic |= a->from_traffic;
+				any = 1;
+				break;
+			}
+		}
+	}
+	if (!any)
+		return;
+	n = mf_store_count(st);
+	for (i = 0; i < n; i++) {
+		struct mf_ent *e = mf_store_ent(st, i);
+		const struct mf_device *d = mf_registry_find(r, e->did);
+
+		if (d && d->alias) {
+			e->orig_did = e->did;
+			e->did = d->canon;
+		}
+	}
 }
 
 void mf_registry_free(struct mf_registry *r)
@@ -252,8 +315,13 @@ cJSON *mf_registry_json(const struct mf_registry *r, const struct mf_store *st)
 	qsort_r(sorted, r->n, sizeof(*sorted), cmpdev, (void *)st);
 	for (i = 0; i < r->n; i++) {
 		const struct mf_device *d = &sorted[i];
-		cJSON *o = cJSON_CreateObject(), *ev = cJSON_CreateObject();
+		cJSON *o, *ev;
 		int k;
+
+		if (d->alias)
+			continue;
+		o = cJSON_CreateObject();
+		ev = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(o, "did", mf_store_str(st, d->did));
 #define F(x) if (d->x[0]) cJSON_AddStringToObject(o, #x, d->x)

@@ -25,6 +25,8 @@ struct mf_device {
 	uint64_t events[MF_REG_SOURCES];    /* events seen per source */
 	unsigned from_phone : 1, from_traffic : 1, from_cloud : 1;
 	unsigned traffic_read : 1;
+	unsigned alias : 1;       /* joined into canon (same MAC): not listed */
+	uint32_t canon;           /* the did this one is known as */
 };
 
 struct mf_registry;
@@ -35,6 +37,11 @@ void mf_registry_free(struct mf_registry *r);
 
 size_t mf_registry_count(const struct mf_registry *r);
 const struct mf_device *mf_registry_get(const struct mf_registry *r, size_t i);
+/* Rewrites the store's entries of aliased devices (a LAN id whose MAC is a
+ * phone-recorded device) to the canonical did, keeping the original in
+ * mf_ent.orig_did.  Call before correlating. */
+void mf_registry_canonicalize(struct mf_registry *r, struct mf_store *st);
+
 /* By interned did; NULL when unknown. */
 const struct mf_device *mf_registry_find(const struct mf_registry *r, uint32_t did);
 

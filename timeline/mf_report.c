@@ -26,6 +26,15 @@ cJSON *mf_report_event(const struct mf_report *r, size_t i)
 		mf_time_epoch(e->ts_ns, ep);
 		cJSON_ReplaceItemInObjectCaseSensitive(o, "ts_epoch", cJSON_CreateRaw(ep));
 	}
+	if (e->orig_did) {
+		/* joined by the registry: the canonical did, the LAN one kept */
+		cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "did");
+
+		if (cJSON_IsString(d)) {
+			cJSON_AddItemToObject(o, "lan_did", cJSON_CreateString(d->valuestring));
+			cJSON_SetValuestring(d, mf_store_str(r->st, e->did));
+		}
+	}
 	if (r->reg && e->did)
 		mf_registry_name_event(r->reg, e->did, o);
 	c = mf_corr_event_json(r->st, i);
