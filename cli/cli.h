@@ -26,6 +26,8 @@ struct cli_opts {
 	int nkeylogs;
 	const char *ssecurity;
 	const char *format;      /* jsonl (default), csv, tln */
+	int format_given;        /* --format was on the command line */
+	const char *tmpdir;      /* --tmpdir: parent of private database copies */
 	const char *out_dir;     /* -o */
 	const char *tz;          /* --tz */
 	const char *lumi_password;
@@ -55,7 +57,8 @@ enum {
 	CLI_O_TZ = 1u << 4,      /* --tz */
 	CLI_O_QUIET = 1u << 5,   /* -q */
 	CLI_O_LUMI = 1u << 6,    /* --lumi-password */
-	CLI_O_KEYLOG = 1u << 7   /* -k/--keylog, --ssecurity */
+	CLI_O_KEYLOG = 1u << 7,  /* -k/--keylog, --ssecurity */
+	CLI_O_TMPDIR = 1u << 8   /* --tmpdir */
 };
 
 /* Parses argv (argv[0] is the command name).  formats: the --format values

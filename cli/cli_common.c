@@ -113,6 +113,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *formats, int 
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "keylog", required_argument, NULL, 'k' },
 		{ "ssecurity", required_argument, NULL, 'Y' },
+		{ "tmpdir", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -120,12 +121,20 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *formats, int 
 		{ 't', CLI_O_TOKENS }, { 'T', CLI_O_TOKENS }, { 'S', CLI_O_SECRETS },
 		{ 'F', CLI_O_FORMAT }, { 'o', CLI_O_OUT }, { 'Z', CLI_O_TZ }, { 'q', CLI_O_QUIET },
 		{ 'L', CLI_O_LUMI }, { 'k', CLI_O_KEYLOG }, { 'Y', CLI_O_KEYLOG },
+		{ 'D', CLI_O_TMPDIR },
 	};
 	int c;
 	size_t i;
 
 	memset(o, 0, sizeof(*o));
-	o->format = "jsonl";
+	{
+		/* the default format is the first one listed */
+		static char first[16];
+		size_t n = strcspn(formats, ",");
+
+		snprintf(first, sizeof(first), "%.*s", (int)(n < 15 ? n : 15), formats);
+		o->format = first;
+	}
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "t:o:k:qh", lo, NULL)) != -1) {
 		for (i = 0; i < sizeof(need) / sizeof(need[0]); i++)
@@ -158,6 +167,10 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *formats, int 
 				return MF_EXIT_USAGE;
 			}
 			o->format = optarg;
+			o->format_given = 1;
+			break;
+		case 'D':
+			o->tmpdir = optarg;
 			break;
 		case 'o':
 			o->out_dir = optarg;

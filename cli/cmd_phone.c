@@ -244,61 +244,22 @@ static void summary(FILE *o, struct mf_event **v, size_t n)
 
 int cmd_phone(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "show-secrets", no_argument, NULL, 'S' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "tmpdir", required_argument, NULL, 'D' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	static char obuf[1 << 20];
 	struct cli_opts o;
 	struct cli_jsonl_sink js;
 	struct keep_sink ks = { 0 };
 	struct mf_phone_opts po;
 	struct mf_ctx ctx;
-	const char *tmpdir = NULL;
-	int c, i, bad = 0, use_summary = -1;
+	const char *tmpdir;
+	int prc, i, bad = 0, use_summary = -1;
 
-	memset(&o, 0, sizeof(o));
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "qh", lo, NULL)) != -1) {
-		switch (c) {
-		case 'S':
-			o.show_secrets = 1;
-			break;
-		case 'F':
-			if (strcmp(optarg, "jsonl") == 0) {
-				use_summary = 0;
-			} else if (strcmp(optarg, "summary") == 0) {
-				use_summary = 1;
-			} else {
-				cli_warn("phone: --format jsonl or summary");
-				return MF_EXIT_USAGE;
-			}
-			break;
-		case 'D':
-			tmpdir = optarg;
-			break;
-		case 'q':
-			o.quiet = 1;
-			break;
-		case 'h':
-			help(stdout);
-			return MF_EXIT_OK;
-		default:
-			help(stderr);
-			return MF_EXIT_USAGE;
-		}
-	}
-	o.inputs = argv + optind;
-	o.ninputs = argc - optind;
-	if (o.ninputs == 0) {
-		cli_warn("phone: no PATH given");
-		help(stderr);
-		return MF_EXIT_USAGE;
-	}
+	prc = cli_parse(argc, argv, CLI_O_SECRETS | CLI_O_FORMAT | CLI_O_TMPDIR | CLI_O_QUIET,
+	    "jsonl,summary", 1, help, &o);
+	if (prc)
+		return prc < 0 ? MF_EXIT_OK : prc;
+	tmpdir = o.tmpdir;
+	if (o.format_given)
+		use_summary = strcmp(o.format, "summary") == 0;
 	if (use_summary < 0)
 		use_summary = isatty(STDOUT_FILENO);
 	/* zip members carry local DOS times: read them as UTC so that the

@@ -178,55 +178,20 @@ static void problem_line(void *arg, const char *msg)
 
 int cmd_tokens(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "format", required_argument, NULL, 'F' },
-		{ "tmpdir", required_argument, NULL, 'D' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct cli_opts o;
 	struct tok_sink ts;
 	struct mf_phone_opts po;
 	struct mf_ctx ctx;
-	const char *tmpdir = NULL;
-	int c, i, bad = 0;
+	const char *tmpdir;
+	int rc0, i, bad = 0;
 
-	memset(&o, 0, sizeof(o));
 	memset(&ts, 0, sizeof(ts));
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "qh", lo, NULL)) != -1) {
-		switch (c) {
-		case 'F':
-			if (strcmp(optarg, "jsonl") == 0) {
-				ts.jsonl = 1;
-			} else if (strcmp(optarg, "tokens") != 0) {
-				cli_warn("tokens: --format tokens or jsonl");
-				return MF_EXIT_USAGE;
-			}
-			o.format = optarg;
-			break;
-		case 'D':
-			tmpdir = optarg;
-			break;
-		case 'q':
-			o.quiet = 1;
-			break;
-		case 'h':
-			help(stdout);
-			return MF_EXIT_OK;
-		default:
-			help(stderr);
-			return MF_EXIT_USAGE;
-		}
-	}
-	o.inputs = argv + optind;
-	o.ninputs = argc - optind;
-	if (o.ninputs == 0) {
-		cli_warn("tokens: no PATH given");
-		help(stderr);
-		return MF_EXIT_USAGE;
-	}
+	rc0 = cli_parse(argc, argv, CLI_O_FORMAT | CLI_O_TMPDIR | CLI_O_QUIET, "tokens,jsonl", 1,
+	    help, &o);
+	if (rc0)
+		return rc0 < 0 ? MF_EXIT_OK : rc0;
+	ts.jsonl = strcmp(o.format, "jsonl") == 0;
+	tmpdir = o.tmpdir;
 	o.show_secrets = 1;
 	setenv("TZ", "UTC0", 1);
 	mf_ctx_init(&ctx);

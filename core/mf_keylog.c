@@ -15,6 +15,7 @@
 
 #include "mf_codec.h"
 #include "mf_err.h"
+#include "mf_file.h"
 
 #define KL_FILE_MAX (256u << 20)
 #define KL_SECRET_MAX 64
@@ -235,35 +236,15 @@ int mf_keylog_add_mem(struct mf_keylog *kl, const char *buf, size_t len, const c
 
 int mf_keylog_load_file(struct mf_keylog *kl, const char *path, unsigned *bad, char *errbuf)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
-	struct stat st;
 	char *buf;
-	size_t got = 0;
-	const char *name;
+	size_t len;
+	int rc = mf_read_small_file(path, KL_FILE_MAX, &buf, &len, errbuf);
 
-	if (fd < 0)
-		return mf_seterr(errbuf, MF_ERR_IO, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0 || st.st_size < 0 || (uint64_t)st.st_size > KL_FILE_MAX) {
-		close(fd);
+	if (rc == MF_ERR_LIMIT)
 		return mf_seterr(errbuf, MF_ERR_FORMAT, "%s: not a key log (size)", path);
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return MF_ERR_NOMEM;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	name = strrchr(path, '/');
-	rc = mf_keylog_add_mem(kl, buf, got, name ? name + 1 : path, bad);
+	if (rc)
+		return rc;
+	rc = mf_keylog_add_mem(kl, buf, len, mf_basename(path), bad);
 	free(buf);
 	if (rc == 0)
 		return mf_seterr(errbuf, MF_ERR_FORMAT, "%s: no TLS secret in it", path);

@@ -23,6 +23,7 @@
 
 #include "mf_codec.h"
 #include "mf_err.h"
+#include "mf_file.h"
 
 #define MF_TOKENS_MAX 65536
 #define MF_TOKENS_FILE_MAX (16u << 20)
@@ -450,38 +451,15 @@ int mf_tokens_load_mem(struct mf_tokens *t, const char *buf, size_t len, const c
 
 int mf_tokens_load_file(struct mf_tokens *t, const char *path, unsigned *bad, char *errbuf)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
 	char *buf;
-	size_t got = 0;
-	const char *name;
-	int rc;
+	size_t len;
+	int rc = mf_read_small_file(path, MF_TOKENS_FILE_MAX, &buf, &len, errbuf);
 
-	if (fd < 0)
-		return mf_seterr(errbuf, MF_ERR_IO, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0 || st.st_size < 0 || (uint64_t)st.st_size > MF_TOKENS_FILE_MAX) {
-		close(fd);
+	if (rc == MF_ERR_LIMIT)
 		return mf_seterr(errbuf, MF_ERR_FORMAT, "%s: not a tokens file (size)", path);
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return MF_ERR_NOMEM;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (r <= 0) {
-			if (r < 0 && errno == EINTR)
-				continue;
-			break;
-		}
-		got += (size_t)r;
-	}
-	close(fd);
-	name = strrchr(path, '/');
-	name = name ? name + 1 : path;
-	rc = mf_tokens_load_mem(t, buf, got, name, bad, errbuf);
+	if (rc)
+		return rc;
+	rc = mf_tokens_load_mem(t, buf, len, mf_basename(path), bad, errbuf);
 	free(buf);
 	return rc;
 }
