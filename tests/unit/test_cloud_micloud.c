@@ -1,0 +1,873 @@
+/*
+ * The Mi cloud codec against ../shared/reference/micloud.md: every vector
+ * of section 7 reproduced exactly (nonce, signed nonce, rc4_hash__, both
+ * keystream variants, signatures, legacy HMAC, responses plain and gzip),
+ * then whole exchanges through mf_micloud_exchange: variant detection,
+ * ssecurity from the request / the context / a login, anomalies for every
+ * failure, redaction of the login flow's secrets.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mf_buf.h"
+#include "mf_codec.h"
+#include "mf_ctx.h"
+#include "mf_err.h"
+#include "mf_event.h"
+#include "mf_micloud.h"
+#include "mf_rc4.h"
+#include "mf_time.h"
+#include "mf_tokens.h"
+#include "mf_test.h"
+
+#define SS "AQEBAQEBAQEBAQEBAQEBAQ=="
+#define NONCE "AAECAwQFBgcBsFUV"
+#define SN "cpjbFUb//hR2sAgYryNz/jjsqNrczR7MZlCwjyhHe8o="
+#define PATH "/home/getmapfileurl"
+#define DATA "{\"obj_name\":\"synthetic-map\"}"
+#define RESP "{\"code\":0,\"message\":\"ok\",\"result\":{\"list\":[]}}"
+#define RESP_RC4 "Lg6GnAwP6aKMHLi6sYGI6d6+p+9p761v4h/0kSMMVE1VtKo+wxPq/8c6eTJGgg=="
+#define RESP_GZ "Sqft82hqy5i+MzGBnjy0wexptwUaSotg4HPK8+Lsyori+kWW/fHS+K+UjsWujbgMxrJvfjK2j4tsnygRg0yr"
+
+/* ------------------------------------------------------------ harness */
+
+#define MAXEV 256
+static struct mf_event *evs[MAXEV];
+static int nev;
+
+static int sink(void *arg, struct mf_event *ev)
+{
+	(void)arg;
+	if (nev < MAXEV)
+		evs[nev++] = ev;
+	else
+		mf_event_free(ev);
+	return 0;
+}
+
+static void clear(void)
+{
+	int i;
+
+	for (i = 0; i < nev; i++)
+		mf_event_free(evs[i]);
+	nev = 0;
+}
+
+/* "a.b.c" inside an event body */
+static const cJSON *jget(const struct mf_event *ev, const char *path)
+{
+	const cJSON *v = ev->body;
+	char key[64];
+
+	while (v && *path) {
+		size_t n = strcspn(path, ".");
+
+		snprintf(key, sizeof(key), "%.*s", (int)n, path);
+		v = cJSON_GetObjectItemCaseSensitive(v, key);
+		path += n + (path[n] == '.');
+	}
+	return v;
+}
+
+static const char *jstr(const struct mf_event *ev, const char *path)
+{
+	const cJSON *v = jget(ev, path);
+
+	return cJSON_IsString(v) ? v->valuestring : (cJSON_IsRaw(v) ? v->valuestring : NULL);
+}
+
+static int count_kind(const char *kind)
+{
+	int i, n = 0;
+
+	for (i = 0; i < nev; i++)
+		n += strcmp(evs[i]->kind, kind) == 0;
+	return n;
+}
+
+static const struct mf_event *find_kind(const char *kind, int nth)
+{
+	int i;
+
+	for (i = 0; i < nev; i++)
+		if (strcmp(evs[i]->kind, kind) == 0 && nth-- == 0)
+			return evs[i];
+	return NULL;
+}
+
+static const struct mf_event *find_anomaly(const char *reason)
+{
+	int i;
+
+	for (i = 0; i < nev; i++)
+		if (strcmp(evs[i]->kind, "anomaly") == 0 && jstr(evs[i], "reason") &&
+		    strcmp(jstr(evs[i], "reason"), reason) == 0)
+			return evs[i];
+	return NULL;
+}
+
+static const struct mf_event *find_secret(const char *type)
+{
+	int i;
+
+	for (i = 0; i < nev; i++)
+		if (strcmp(evs[i]->kind, "session") == 0 && jstr(evs[i], "secret_type") &&
+		    strcmp(jstr(evs[i], "secret_type"), type) == 0)
+			return evs[i];
+	return NULL;
+}
+
+static void init_ctx(struct mf_ctx *ctx)
+{
+	mf_ctx_init(ctx);
+	ctx->emit = sink;
+	ctx->tokens = mf_tokens_new();
+}
+
+/* An RC4-mode request body for DATA on path, as a client would send it. */
+static char *make_body(const char *method, const char *sign_path, const char *data, int variant,
+                       int with_ss)
+{
+	struct mf_micloud_form plain, out;
+	struct mf_buf b;
+	char *s;
+
+	mf_micloud_form_init(&plain);
+	mf_micloud_form_init(&out);
+	mf_micloud_form_add(&plain, "data", data, strlen(data));
+	CHECK_EQ_INT(mf_micloud_rc4_encrypt_params(method, sign_path, SS, NONCE, &plain, variant, &out), 0);
+	if (!with_ss) {
+		/* drop the ssecurity field (last) */
+		out.n--;
+		free(out.kv[out.n].key);
+		free(out.kv[out.n].val);
+	}
+	mf_buf_init(&b, 1 << 20);
+	mf_micloud_form_encode(&out, &b);
+	s = strdup(mf_buf_cstr(&b));
+	mf_buf_free(&b);
+	mf_micloud_form_free(&plain);
+	mf_micloud_form_free(&out);
+	return s;
+}
+
+/* base64(fresh RC4-drop-1024(K) ^ plaintext) */
+static char *rc4_b64(const uint8_t *p, size_t n)
+{
+	struct mf_buf kb, out;
+	struct mf_rc4 r;
+	uint8_t *c = malloc(n + 1);
+	char *s;
+
+	mf_buf_init(&kb, 64);
+	mf_b64_decode(SN, strlen(SN), &kb);
+	mf_rc4_init_drop1024(&r, kb.data, kb.len);
+	mf_rc4_xor(&r, p, c, n);
+	mf_buf_init(&out, 1 << 20);
+	mf_b64_encode(c, n, &out);
+	s = strdup(mf_buf_cstr(&out));
+	mf_buf_free(&kb);
+	mf_buf_free(&out);
+	free(c);
+	return s;
+}
+
+static cJSON *evidence(int frame)
+{
+	cJSON *e = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(e, "file", "t.pcapng");
+	cJSON_AddNumberToObject(e, "frame", frame);
+	cJSON_AddNumberToObject(e, "tcp_stream", 3);
+	return e;
+}
+
+/* ------------------------------------------------------ section 7 vectors */
+
+static void test_vectors(void)
+{
+	static const uint8_t rnd[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+	char nonce[MF_MICLOUD_NONCE_LEN], sn[MF_MICLOUD_SN_LEN], h[MF_MICLOUD_SIG_LEN];
+	char iso[32];
+	struct mf_micloud_form p, out;
+	const struct mf_micloud_kv *kv;
+	struct mf_buf kb, b;
+	struct mf_rc4 r;
+	uint8_t ks[16], zero[64] = { 0 };
+	char hex[33];
+	int64_t ms;
+
+	CHECK_EQ_INT(mf_micloud_nonce_make(rnd, 1700000000000LL, nonce), 0);
+	CHECK_EQ_STR(nonce, NONCE);
+	CHECK_EQ_INT(mf_micloud_nonce_time(NONCE, &ms), 0);
+	CHECK_EQ_INT(ms / 60000, 28333333);
+	mf_time_iso(ms * 1000000, iso);
+	CHECK_EQ_STR(iso, "2023-11-14T22:13:00.000Z");
+	CHECK_EQ_INT(mf_micloud_nonce_time("AAECAwQFBgc=", &ms), MF_ERR_FORMAT);
+	CHECK_EQ_INT(mf_micloud_nonce_time("!!!", &ms), MF_ERR_FORMAT);
+
+	CHECK_EQ_INT(mf_micloud_signed_nonce(SS, NONCE, sn), 0);
+	CHECK_EQ_STR(sn, SN);
+	CHECK_EQ_INT(mf_micloud_signed_nonce("", NONCE, sn), MF_ERR_FORMAT);
+	CHECK_EQ_INT(mf_micloud_signed_nonce("not*base64", NONCE, sn), MF_ERR_FORMAT);
+
+	/* rc4_hash__ plaintext */
+	mf_micloud_form_init(&p);
+	mf_micloud_form_add(&p, "data", DATA, strlen(DATA));
+	CHECK_EQ_INT(mf_micloud_sha1_signature("post", PATH, &p, SN, MF_MICLOUD_SKIP_RC4HASH, h), 0);
+	CHECK_EQ_STR(h, "A8gwUO8rQZNJw949YdZdceeIpwQ=");
+
+	/* keystream bytes 1024..1039 and a fresh RC4 of a payload */
+	mf_buf_init(&kb, 64);
+	CHECK_EQ_INT(mf_b64_decode(SN, strlen(SN), &kb), 32);
+	mf_rc4_init_drop1024(&r, kb.data, kb.len);
+	mf_rc4_xor(&r, zero, ks, 16);
+	mf_hex_encode(ks, 16, hex);
+	CHECK_EQ_STR(hex, "552ce5f3686acb98bc309ad7d4f2fb88");
+	{
+		char *e = rc4_b64((const uint8_t *)"synthetic-cloud-payload", 23);
+
+		CHECK_EQ_STR(e, "JlWLhwAPv/HfHfm7u4efpcm6/Lkk4aI=");
+		free(e);
+	}
+
+	/* continuing keystream (the app) */
+	mf_micloud_form_init(&out);
+	CHECK_EQ_INT(mf_micloud_rc4_encrypt_params("POST", PATH, SS, NONCE, &p,
+	    MF_MICLOUD_RC4_CONTINUE, &out), 0);
+	CHECK_EQ_INT(out.n, 5);
+	CHECK_EQ_STR(out.kv[0].key, "data");
+	CHECK_EQ_STR(out.kv[0].val, "Lg6KkQI1pfnRVbjt9oGC5s2z4KEi4+sgr02kiQ==");
+	CHECK_EQ_STR(out.kv[1].key, "rc4_hash__");
+	CHECK_EQ_STR(out.kv[1].val, "EUFfTiLB6W7+INfBkjkWVmKb0OMko35bL+ze0A==");
+	CHECK_EQ_STR(out.kv[2].key, "signature");
+	CHECK_EQ_STR(out.kv[2].val, "vvvCRTG/gZS2M3r0KCdNRySTyU8=");
+	CHECK_EQ_STR(out.kv[3].key, "_nonce");
+	CHECK_EQ_STR(out.kv[3].val, NONCE);
+	CHECK_EQ_STR(out.kv[4].key, "ssecurity");
+	CHECK_EQ_STR(out.kv[4].val, SS);
+	mf_buf_init(&b, 4096);
+	CHECK_EQ_INT(mf_micloud_form_encode(&out, &b), 0);
+	CHECK(strstr(mf_buf_cstr(&b), "data=Lg6KkQI1pfnRVbjt9oGC5s2z4KEi4%2Bsgr02kiQ%3D%3D&") != NULL);
+	mf_buf_free(&b);
+	mf_micloud_form_free(&out);
+
+	/* fresh keystream per value (scripts) */
+	mf_micloud_form_init(&out);
+	CHECK_EQ_INT(mf_micloud_rc4_encrypt_params("POST", PATH, SS, NONCE, &p,
+	    MF_MICLOUD_RC4_FRESH, &out), 0);
+	CHECK_EQ_STR(out.kv[0].val, "Lg6KkQI1pfnRVbjt9oGC5s2z4KEi4+sgr02kiQ==");
+	CHECK_EQ_STR(out.kv[1].val, "FBSChD0l8+rtatSdo8vPseC/37Eo5aMEvkrXyQ==");
+	CHECK_EQ_STR(out.kv[2].val, "psylq3AgOIoYxqMKzitvilnu2Ek=");
+	mf_micloud_form_free(&out);
+
+	/* legacy HMAC-SHA256 */
+	CHECK_EQ_INT(mf_micloud_legacy_signature(PATH, SN, NONCE, &p, h), 0);
+	CHECK_EQ_STR(h, "J9hKGvwDLpysH5JFhMRTb5t0b0OrngEWP1XXRzFy4Dw=");
+	/* control fields are not signed */
+	mf_micloud_form_add(&p, "signature", "x", 1);
+	mf_micloud_form_add(&p, "_nonce", NONCE, 16);
+	CHECK_EQ_INT(mf_micloud_legacy_signature(PATH, SN, NONCE, &p, h), 0);
+	CHECK_EQ_STR(h, "J9hKGvwDLpysH5JFhMRTb5t0b0OrngEWP1XXRzFy4Dw=");
+	mf_micloud_form_free(&p);
+
+	/* responses: plain RC4 and gzip-first */
+	{
+		struct mf_buf o;
+		unsigned how;
+		const char *why;
+
+		mf_buf_init(&o, 1 << 20);
+		CHECK_EQ_INT(mf_micloud_decrypt_response(SS, NONCE, (const uint8_t *)RESP_RC4,
+		    strlen(RESP_RC4), 0, 1 << 20, &o, &how, &why), 0);
+		CHECK_EQ_STR(mf_buf_cstr(&o), RESP);
+		CHECK_EQ_INT(how, MF_MICLOUD_RESP_RC4);
+		mf_buf_reset(&o);
+		CHECK_EQ_INT(mf_micloud_decrypt_response(SS, NONCE, (const uint8_t *)RESP_GZ,
+		    strlen(RESP_GZ), 1, 1 << 20, &o, &how, &why), 0);
+		CHECK_EQ_STR(mf_buf_cstr(&o), RESP);
+		CHECK_EQ_INT(how, MF_MICLOUD_RESP_RC4 | MF_MICLOUD_RESP_GZIP);
+		mf_buf_reset(&o);
+		CHECK_EQ_INT(mf_micloud_decrypt_response(NULL, NULL, (const uint8_t *)" " RESP,
+		    strlen(RESP) + 1, 0, 1 << 20, &o, &how, &why), 0);
+		CHECK_EQ_STR(mf_buf_cstr(&o), RESP);
+		CHECK_EQ_INT(how, MF_MICLOUD_RESP_PLAIN);
+		mf_buf_reset(&o);
+		CHECK(mf_micloud_decrypt_response(SS, NONCE, (const uint8_t *)"<html>", 6, 0,
+		    1 << 20, &o, &how, &why) == MF_ERR_FORMAT);
+		CHECK_EQ_STR(why, "bad_base64");
+		CHECK(mf_micloud_decrypt_response(NULL, NONCE, (const uint8_t *)RESP_RC4,
+		    strlen(RESP_RC4), 0, 1 << 20, &o, &how, &why) == MF_ERR_ARG);
+		CHECK_EQ_STR(why, "no_ssecurity");
+		CHECK(mf_micloud_decrypt_response(SS, NONCE, (const uint8_t *)RESP_RC4,
+		    strlen(RESP_RC4), 0, 10, &o, &how, &why) == MF_ERR_LIMIT);
+		CHECK_EQ_STR(why, "body_too_large");
+		/* gzip magic with a broken stream */
+		{
+			static const uint8_t bad[] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 0xff };
+			char *e = rc4_b64(bad, sizeof(bad));
+
+			mf_buf_reset(&o);
+			CHECK(mf_micloud_decrypt_response(SS, NONCE, (const uint8_t *)e, strlen(e), 1,
+			    1 << 20, &o, &how, &why) == MF_ERR_FORMAT);
+			CHECK_EQ_STR(why, "gzip_error");
+			free(e);
+		}
+		mf_buf_free(&o);
+	}
+	mf_buf_free(&kb);
+
+	/* decrypt_params tells the variants apart */
+	{
+		const char *variants[2] = { "app", "fresh" };
+		int v;
+
+		for (v = 0; v < 2; v++) {
+			struct mf_micloud_form f;
+			struct mf_micloud_rc4_req rr;
+			char *body = make_body("POST", PATH, DATA, v ? MF_MICLOUD_RC4_FRESH :
+			    MF_MICLOUD_RC4_CONTINUE, 1);
+			char err[MF_ERRBUF_SIZE];
+
+			mf_micloud_form_init(&f);
+			CHECK_EQ_INT(mf_micloud_form_parse(&f, body, strlen(body)), 5);
+			CHECK_EQ_INT(mf_micloud_rc4_decrypt_params("POST", "/app" PATH, SS, &f, 1 << 20,
+			    &rr, err), 0);
+			CHECK_EQ_STR(mf_micloud_variant_name(rr.variant), variants[v]);
+			CHECK_EQ_INT(rr.signature_ok, 1);
+			CHECK_EQ_INT(rr.rc4_hash_ok, 1);
+			CHECK_EQ_INT(rr.path_full, 0);
+			CHECK_EQ_INT(rr.values_text, 1);
+			kv = mf_micloud_form_get(&rr.plain, "data");
+			CHECK(kv && strcmp(kv->val, DATA) == 0);
+			kv = mf_micloud_form_get(&rr.plain, "rc4_hash__");
+			CHECK(kv && strcmp(kv->val, "A8gwUO8rQZNJw949YdZdceeIpwQ=") == 0);
+			mf_micloud_rc4_req_free(&rr);
+			/* a wrong key: nothing verifies, binary plaintext */
+			CHECK_EQ_INT(mf_micloud_rc4_decrypt_params("POST", "/app" PATH,
+			    "AgICAgICAgICAgICAgICAg==", &f, 1 << 20, &rr, err), 0);
+			CHECK_EQ_INT(rr.signature_ok, 0);
+			CHECK_EQ_INT(rr.rc4_hash_ok, 0);
+			CHECK_EQ_INT(rr.variant, MF_MICLOUD_RC4_UNKNOWN);
+			mf_micloud_rc4_req_free(&rr);
+			mf_micloud_form_free(&f);
+			free(body);
+		}
+	}
+}
+
+/* --------------------------------------------------------------- hosts */
+
+static void test_hosts(void)
+{
+	CHECK_EQ_INT(mf_micloud_is_host("api.io.mi.com"), MF_MICLOUD_HOST_API);
+	CHECK_EQ_INT(mf_micloud_is_host("DE.api.io.mi.com:443"), MF_MICLOUD_HOST_API);
+	CHECK_EQ_INT(mf_micloud_is_host("de.core.api.io.mi.com"), MF_MICLOUD_HOST_API);
+	CHECK_EQ_INT(mf_micloud_is_host("api.mijia.tech"), MF_MICLOUD_HOST_API);
+	CHECK_EQ_INT(mf_micloud_is_host("business.smartcamera.api.io.mi.com"), MF_MICLOUD_HOST_CAMERA);
+	CHECK_EQ_INT(mf_micloud_is_host("app.business.smartcamera.api.mijia.tech"),
+	    MF_MICLOUD_HOST_CAMERA);
+	CHECK_EQ_INT(mf_micloud_is_host("account.xiaomi.com"), MF_MICLOUD_HOST_ACCOUNT);
+	CHECK_EQ_INT(mf_micloud_is_host("c3.lp.account.xiaomi.com."), MF_MICLOUD_HOST_ACCOUNT);
+	CHECK_EQ_INT(mf_micloud_is_host("sts.api.io.mi.com"), MF_MICLOUD_HOST_STS);
+	CHECK_EQ_INT(mf_micloud_is_host("sts.api.mijia.tech"), MF_MICLOUD_HOST_STS);
+	CHECK_EQ_INT(mf_micloud_is_host("data.mistat.xiaomi.com"), MF_MICLOUD_HOST_OTHER);
+	CHECK_EQ_INT(mf_micloud_is_host("home.mi.com"), MF_MICLOUD_HOST_OTHER);
+	CHECK_EQ_INT(mf_micloud_is_host("evilmi.com"), MF_MICLOUD_HOST_NONE);
+	CHECK_EQ_INT(mf_micloud_is_host("api.io.mi.com.evil.net"), MF_MICLOUD_HOST_NONE);
+	CHECK_EQ_INT(mf_micloud_is_host(NULL), MF_MICLOUD_HOST_NONE);
+	CHECK_EQ_INT(mf_micloud_is_host(""), MF_MICLOUD_HOST_NONE);
+}
+
+static void test_forms(void)
+{
+	struct mf_micloud_form f;
+	const struct mf_micloud_kv *kv;
+	int i, rc = 0;
+	char big[2048];
+
+	mf_micloud_form_init(&f);
+	CHECK_EQ_INT(mf_micloud_form_parse(&f, "a=1%2B2&b=x+y&&c&d=%zz%4", 24), 4);
+	kv = mf_micloud_form_get(&f, "a");
+	CHECK(kv && strcmp(kv->val, "1+2") == 0);
+	kv = mf_micloud_form_get(&f, "b");
+	CHECK(kv && strcmp(kv->val, "x y") == 0);
+	kv = mf_micloud_form_get(&f, "c");
+	CHECK(kv && kv->val_len == 0);
+	kv = mf_micloud_form_get(&f, "d");
+	CHECK(kv && strcmp(kv->val, "%zz%4") == 0);
+	mf_micloud_form_free(&f);
+	/* %00 decodes to a NUL kept in val_len */
+	CHECK_EQ_INT(mf_micloud_form_parse(&f, "k=a%00b", 7), 1);
+	CHECK_EQ_INT(f.kv[0].val_len, 3);
+	mf_micloud_form_free(&f);
+	/* field cap */
+	big[0] = '\0';
+	for (i = 0; i < 70; i++)
+		snprintf(big + strlen(big), sizeof(big) - strlen(big), "k%d=v&", i);
+	rc = mf_micloud_form_parse(&f, big, strlen(big));
+	CHECK_EQ_INT(rc, MF_ERR_LIMIT);
+	CHECK_EQ_INT(f.n, MF_MICLOUD_FORM_MAX);
+	mf_micloud_form_free(&f);
+}
+
+/* ------------------------------------------------------------ exchanges */
+
+static void test_exchange_rc4(void)
+{
+	struct mf_ctx ctx;
+	struct mf_micloud_req rq;
+	struct mf_micloud_resp rs;
+	const struct mf_event *ev;
+	char *body = make_body("POST", PATH, DATA, MF_MICLOUD_RC4_CONTINUE, 1);
+	cJSON *evd = evidence(42);
+	int64_t ts = 1700000005LL * MF_NS_PER_S;
+
+	init_ctx(&ctx);
+	memset(&rq, 0, sizeof(rq));
+	memset(&rs, 0, sizeof(rs));
+	rq.host = "de.api.io.mi.com";
+	rq.path = "/app" PATH;
+	rq.method = "POST";
+	rq.body = (const uint8_t *)body;
+	rq.body_len = strlen(body);
+	rq.content_type = "application/x-www-form-urlencoded";
+	rq.cookie = "userId=1234567; serviceToken=abcdefghijklmnopqrstuvwxyz; locale=zh_CN";
+	rq.encrypt_alg = "ENCRYPT-RC4";
+	rq.user_agent = "Android-7.1.1-1.0.0-ONEPLUS A3010-136-X APP/xiaomi.smarthome APPV/62830";
+	rs.status = 200;
+	rs.body = (const uint8_t *)RESP_RC4;
+	rs.body_len = strlen(RESP_RC4);
+	rs.ts_ns = ts + 250000000;
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, ts, evd), 0);
+	ev = find_kind("data", 0);
+	CHECK(ev != NULL);
+	if (ev) {
+		CHECK_EQ_STR(ev->protocol, "micloud-http");
+		CHECK_EQ_STR(ev->source, "pcap");
+		CHECK_EQ_STR(jstr(ev, "event"), PATH);
+		CHECK_EQ_STR(jstr(ev, "uid"), "1234567");
+		CHECK_EQ_STR(jstr(ev, "value.obj_name"), "synthetic-map");
+		CHECK(cJSON_IsArray(jget(ev, "result.list")));
+		CHECK_EQ_STR(jstr(ev, "micloud.mode"), "rc4");
+		CHECK_EQ_STR(jstr(ev, "micloud.variant"), "app");
+		CHECK_EQ_STR(jstr(ev, "micloud.client"), "app");
+		CHECK_EQ_STR(jstr(ev, "micloud.signature"), "valid");
+		CHECK_EQ_STR(jstr(ev, "micloud.rc4_hash"), "valid");
+		CHECK_EQ_STR(jstr(ev, "micloud.ssecurity_from"), "request");
+		CHECK(strstr(jstr(ev, "micloud.ssecurity"), "redacted") != NULL);
+		CHECK_EQ_STR(jstr(ev, "micloud.nonce"), NONCE);
+		CHECK_EQ_STR(jstr(ev, "micloud.nonce_time"), "2023-11-14T22:13:00.000Z");
+		CHECK_EQ_STR(jstr(ev, "micloud.endpoint"), "map_file_url");
+		CHECK_EQ_STR(jstr(ev, "micloud.response"), "rc4");
+		CHECK_EQ_STR(jstr(ev, "micloud.code"), "0");
+		CHECK_EQ_STR(jstr(ev, "micloud.message"), "ok");
+		CHECK_EQ_STR(jstr(ev, "evidence.file"), "t.pcapng");
+		CHECK_EQ_STR(jstr(ev, "raw.data"), "Lg6KkQI1pfnRVbjt9oGC5s2z4KEi4+sgr02kiQ==");
+		CHECK(strstr(jstr(ev, "raw.ssecurity"), "redacted") != NULL);
+		CHECK_EQ_STR(jstr(ev, "micloud.nonce_skew_s"), "-25");
+		CHECK_EQ_STR(jstr(ev, "micloud.rtt_ms"), "250");
+	}
+	/* the new ssecurity, proven by the signature, is reported once */
+	ev = find_secret("ssecurity");
+	CHECK(ev != NULL);
+	if (ev) {
+		CHECK_EQ_STR(jstr(ev, "found_in"), "request form");
+		CHECK(strstr(jstr(ev, "secret"), "redacted") != NULL);
+	}
+	CHECK(find_secret("serviceToken") != NULL);
+	CHECK_EQ_STR(ctx.ssecurity, SS);
+	CHECK_EQ_INT(count_kind("anomaly"), 0);
+	/* the same again: no new finding */
+	clear();
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, ts, evd), 0);
+	CHECK_EQ_INT(count_kind("session"), 0);
+	CHECK_EQ_INT(count_kind("data"), 1);
+	clear();
+
+	/* the response gzip-first, MIOT-CONTENT-ENCODING */
+	rs.body = (const uint8_t *)RESP_GZ;
+	rs.body_len = strlen(RESP_GZ);
+	rs.miot_content_encoding = "GZIP";
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, ts, evd), 0);
+	ev = find_kind("data", 0);
+	CHECK(ev && jstr(ev, "micloud.response") && strcmp(jstr(ev, "micloud.response"), "rc4+gzip") == 0);
+	CHECK(ev && cJSON_IsArray(jget(ev, "result.list")));
+	clear();
+
+	/* request without response */
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, NULL, ts, evd), 0);
+	ev = find_kind("data", 0);
+	CHECK(ev && cJSON_IsFalse(jget(ev, "micloud.answered")));
+	clear();
+
+	/* ssecurity not in the request: taken from the context */
+	free(body);
+	body = make_body("POST", PATH, DATA, MF_MICLOUD_RC4_FRESH, 0);
+	rq.body = (const uint8_t *)body;
+	rq.body_len = strlen(body);
+	rs.body = (const uint8_t *)RESP_RC4;
+	rs.body_len = strlen(RESP_RC4);
+	rs.miot_content_encoding = NULL;
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, ts, evd), 0);
+	ev = find_kind("data", 0);
+	CHECK(ev && strcmp(jstr(ev, "micloud.variant"), "fresh") == 0);
+	CHECK(ev && strcmp(jstr(ev, "micloud.client"), "script") == 0);
+	CHECK(ev && strcmp(jstr(ev, "micloud.ssecurity_from"), "context") == 0);
+	CHECK(ev && cJSON_IsArray(jget(ev, "result.list")));
+	CHECK_EQ_INT(count_kind("anomaly"), 0);
+	clear();
+
+	/* a wrong context key, no request key */
+	snprintf(ctx.ssecurity, sizeof(ctx.ssecurity), "AgICAgICAgICAgICAgICAg==");
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, ts, evd), 0);
+	CHECK(find_anomaly("wrong_ssecurity") != NULL);
+	ev = find_kind("data", 0);
+	CHECK(ev && strcmp(jstr(ev, "micloud.signature"), "unchecked") == 0);
+	CHECK(ev && strcmp(jstr(ev, "raw.data"), "Lg6KkQI1pfnRVbjt9oGC5s2z4KEi4+sgr02kiQ==") == 0);
+	clear();
+
+	/* no key at all */
+	ctx.ssecurity[0] = '\0';
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, ts, evd), 0);
+	CHECK(find_anomaly("no_ssecurity") != NULL);
+	CHECK_EQ_INT(count_kind("anomaly"), 1);   /* not repeated for the response */
+	clear();
+
+	/* a tampered signature: decrypted, flagged */
+	free(body);
+	body = make_body("POST", PATH, DATA, MF_MICLOUD_RC4_CONTINUE, 1);
+	{
+		char *s = strstr(body, "signature=");
+
+		s[10] = s[10] == 'A' ? 'B' : 'A';
+	}
+	rq.body = (const uint8_t *)body;
+	rq.body_len = strlen(body);
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, ts, evd), 0);
+	ev = find_anomaly("bad_signature");
+	CHECK(ev && strcmp(jstr(ev, "severity"), "warning") == 0);
+	ev = find_kind("data", 0);
+	CHECK(ev && strcmp(jstr(ev, "micloud.signature"), "invalid") == 0);
+	CHECK(ev && strcmp(jstr(ev, "micloud.rc4_hash"), "valid") == 0);
+	CHECK(ev && jstr(ev, "value.obj_name") != NULL);
+	clear();
+
+	/* response failures */
+	free(body);
+	body = make_body("POST", PATH, DATA, MF_MICLOUD_RC4_CONTINUE, 1);
+	rq.body = (const uint8_t *)body;
+	rq.body_len = strlen(body);
+	rs.body = (const uint8_t *)"%%%notbase64%%%";
+	rs.body_len = 15;
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, ts, evd), 0);
+	CHECK(find_anomaly("bad_base64") != NULL);
+	clear();
+	{
+		char *e = rc4_b64((const uint8_t *)"\x01\x02garbage", 9);
+
+		rs.body = (const uint8_t *)e;
+		rs.body_len = strlen(e);
+		CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, ts, evd), 0);
+		CHECK(find_anomaly("rc4_not_json") != NULL);
+		clear();
+		free(e);
+	}
+	{
+		static const uint8_t bad[] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff };
+		char *e = rc4_b64(bad, sizeof(bad));
+
+		rs.body = (const uint8_t *)e;
+		rs.body_len = strlen(e);
+		rs.miot_content_encoding = "GZIP";
+		CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, ts, evd), 0);
+		CHECK(find_anomaly("gzip_error") != NULL);
+		clear();
+		free(e);
+		rs.miot_content_encoding = NULL;
+	}
+	/* plain JSON errors come back unencrypted */
+	rs.body = (const uint8_t *)"{\"code\":3,\"message\":\"auth err\"}";
+	rs.body_len = strlen((const char *)rs.body);
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, ts, evd), 0);
+	ev = find_kind("data", 0);
+	CHECK(ev && strcmp(jstr(ev, "micloud.response"), "plain") == 0);
+	CHECK(ev && strcmp(jstr(ev, "micloud.code"), "3") == 0);
+	CHECK(ev && strcmp(jstr(ev, "micloud.message"), "auth err") == 0);
+	CHECK_EQ_INT(count_kind("anomaly"), 0);
+	clear();
+	/* an HTML error page is previewed, not an anomaly */
+	rs.status = 502;
+	rs.body = (const uint8_t *)"<html>Bad gateway</html>";
+	rs.body_len = strlen((const char *)rs.body);
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, ts, evd), 0);
+	CHECK_EQ_INT(count_kind("anomaly"), 0);
+	ev = find_kind("data", 0);
+	CHECK(ev && jstr(ev, "micloud.response_preview") != NULL);
+	clear();
+	/* JSON nested past the cap */
+	{
+		char deep[300];
+		int i;
+
+		for (i = 0; i < 100; i++)
+			deep[i] = '[';
+		for (i = 100; i < 200; i++)
+			deep[i] = ']';
+		deep[200] = '\0';
+		rs.status = 200;
+		rs.body = (const uint8_t *)deep;
+		rs.body_len = 200;
+		CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, ts, evd), 0);
+		CHECK(find_anomaly("json_too_deep") != NULL);
+		clear();
+	}
+
+	/* unencoded '+' in the form read as ' ' still decodes; query instead of body */
+	{
+		char *q = strdup(body), *p;
+
+		for (p = q; (p = strstr(p, "%2B")) != NULL;) {
+			*p = '+';
+			memmove(p + 1, p + 3, strlen(p + 3) + 1);
+		}
+		rq.body = NULL;
+		rq.body_len = 0;
+		rq.query = q;
+		rs.body = (const uint8_t *)RESP_RC4;
+		rs.body_len = strlen(RESP_RC4);
+		CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, ts, evd), 0);
+		ev = find_kind("data", 0);
+		CHECK(ev && strcmp(jstr(ev, "micloud.signature"), "valid") == 0);
+		CHECK(ev && strcmp(jstr(ev, "micloud.variant"), "app") == 0);
+		CHECK_EQ_INT(count_kind("anomaly"), 0);
+		clear();
+		free(q);
+		rq.query = NULL;
+	}
+
+	/* a nonce far from the capture time */
+	rq.body = (const uint8_t *)body;
+	rq.body_len = strlen(body);
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, ts + 3600 * MF_NS_PER_S, evd), 0);
+	ev = find_anomaly("nonce_time_skew");
+	CHECK(ev && strcmp(jstr(ev, "severity"), "warning") == 0);
+	clear();
+
+	free(body);
+	cJSON_Delete(evd);
+	mf_tokens_free(ctx.tokens);
+}
+
+static void test_exchange_legacy(void)
+{
+	struct mf_ctx ctx;
+	struct mf_micloud_req rq;
+	struct mf_micloud_resp rs;
+	const struct mf_event *ev;
+	char body[512];
+
+	init_ctx(&ctx);
+	snprintf(ctx.ssecurity, sizeof(ctx.ssecurity), "%s", SS);
+	snprintf(body, sizeof(body), "signature=%s&_nonce=%s&data=%s",
+	    "J9hKGvwDLpysH5JFhMRTb5t0b0OrngEWP1XXRzFy4Dw%3D", NONCE,
+	    "%7B%22obj_name%22%3A%22synthetic-map%22%7D");
+	memset(&rq, 0, sizeof(rq));
+	memset(&rs, 0, sizeof(rs));
+	rq.host = "api.io.mi.com";
+	rq.path = "/app/home/getmapfileurl";
+	rq.body = (const uint8_t *)body;
+	rq.body_len = strlen(body);
+	rs.status = 200;
+	rs.body = (const uint8_t *)"{\"code\":0,\"message\":\"ok\",\"result\":{\"url\":\"https://x/m\"}}";
+	rs.body_len = strlen((const char *)rs.body);
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, MF_TIME_NONE, NULL), 0);
+	ev = find_kind("data", 0);
+	CHECK(ev != NULL);
+	if (ev) {
+		CHECK_EQ_STR(jstr(ev, "micloud.mode"), "legacy");
+		CHECK_EQ_STR(jstr(ev, "micloud.signature"), "valid");
+		CHECK_EQ_STR(jstr(ev, "value.obj_name"), "synthetic-map");
+		CHECK_EQ_STR(jstr(ev, "result.url"), "https://x/m");
+	}
+	/* the file URL record */
+	ev = find_kind("data", 1);
+	CHECK(ev && jstr(ev, "url") && strcmp(jstr(ev, "url"), "https://x/m") == 0);
+	CHECK(ev && jstr(ev, "obj_name") && strcmp(jstr(ev, "obj_name"), "synthetic-map") == 0);
+	CHECK_EQ_INT(count_kind("anomaly"), 0);
+	clear();
+	/* a legacy call that also carries the RC4 header stays legacy */
+	rq.encrypt_alg = "ENCRYPT-RC4";
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, MF_TIME_NONE, NULL), 0);
+	ev = find_kind("data", 0);
+	CHECK(ev && strcmp(jstr(ev, "micloud.mode"), "legacy") == 0);
+	CHECK(ev && strcmp(jstr(ev, "micloud.signature"), "valid") == 0);
+	clear();
+	rq.encrypt_alg = NULL;
+	/* with another key the HMAC fails (warning) */
+	snprintf(ctx.ssecurity, sizeof(ctx.ssecurity), "AgICAgICAgICAgICAgICAg==");
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, MF_TIME_NONE, NULL), 0);
+	ev = find_kind("data", 0);
+	CHECK(ev && strcmp(jstr(ev, "micloud.signature"), "invalid") == 0);
+	CHECK(find_anomaly("bad_signature") != NULL);
+	clear();
+	mf_tokens_free(ctx.tokens);
+}
+
+static void test_account(void)
+{
+	struct mf_ctx ctx;
+	struct mf_micloud_req rq;
+	struct mf_micloud_resp rs;
+	const struct mf_event *ev;
+	const char *form = "sid=xiaomiio&hash=5F4DCC3B5AA765D61D8327DEB882CF99"
+	    "&callback=https%3A%2F%2Fsts.api.io.mi.com%2Fsts&qs=%253Fsid%253Dxiaomiio%2526_json%253Dtrue"
+	    "&user=examiner%40example.org&_sign=abc&_json=true";
+	const char *reply = "&&&START&&&{\"qs\":\"%3Fsid\",\"ssecurity\":\"" SS "\","
+	    "\"code\":0,\"passToken\":\"V1:passtokenpasstoken\",\"userId\":1234567,"
+	    "\"cUserId\":\"cuid-xyz\",\"nonce\":123456,\"psecurity\":\"PSECURITYPSECURITY\","
+	    "\"location\":\"https://sts.api.io.mi.com/sts?d=x&nonce=1&clientSign=y\"}";
+
+	init_ctx(&ctx);
+	memset(&rq, 0, sizeof(rq));
+	memset(&rs, 0, sizeof(rs));
+	rq.host = "account.xiaomi.com";
+	rq.path = "/pass/serviceLoginAuth2";
+	rq.body = (const uint8_t *)form;
+	rq.body_len = strlen(form);
+	rq.content_type = "application/x-www-form-urlencoded";
+	rs.status = 200;
+	rs.body = (const uint8_t *)reply;
+	rs.body_len = strlen(reply);
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, 1700000000LL * MF_NS_PER_S, NULL), 0);
+	ev = find_kind("account", 0);
+	CHECK(ev != NULL);
+	if (ev) {
+		CHECK_EQ_STR(jstr(ev, "uid"), "1234567");
+		CHECK_EQ_STR(jstr(ev, "user"), "examiner@example.org");
+		CHECK_EQ_STR(jstr(ev, "micloud.step"), "serviceLoginAuth2");
+		CHECK_EQ_STR(jstr(ev, "micloud.outcome"), "logged_in");
+		CHECK_EQ_STR(jstr(ev, "micloud.cuid"), "cuid-xyz");
+		CHECK(strstr(jstr(ev, "value.hash"), "redacted") != NULL);
+		CHECK(strstr(jstr(ev, "result.ssecurity"), "redacted") != NULL);
+		CHECK(strstr(jstr(ev, "result.passToken"), "redacted") != NULL);
+	}
+	CHECK(find_secret("password_md5") != NULL);
+	CHECK(find_secret("ssecurity") != NULL);
+	CHECK(find_secret("passToken") != NULL);
+	CHECK(find_secret("psecurity") != NULL);
+	ev = find_secret("password_md5");
+	CHECK(ev && strstr(jstr(ev, "secret"), "5F4D") && strstr(jstr(ev, "secret"), "redacted"));
+	CHECK(ev && strcmp(jstr(ev, "uid"), "1234567") == 0);
+	CHECK_EQ_STR(ctx.ssecurity, SS);
+	clear();
+
+	/* show_secrets: in clear */
+	ctx.show_secrets = 1;
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, 1700000000LL * MF_NS_PER_S, NULL), 0);
+	ev = find_secret("password_md5");
+	CHECK(ev && strcmp(jstr(ev, "secret"), "5F4DCC3B5AA765D61D8327DEB882CF99") == 0);
+	ev = find_secret("ssecurity");
+	CHECK(ev && cJSON_IsTrue(jget(ev, "already_known")));
+	clear();
+	ctx.show_secrets = 0;
+
+	/* captcha and wrong password outcomes */
+	rs.body = (const uint8_t *)"&&&START&&&{\"code\":87001,\"captchaUrl\":\"/pass/getCode?icodeType=login\"}";
+	rs.body_len = strlen((const char *)rs.body);
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, MF_TIME_NONE, NULL), 0);
+	ev = find_kind("account", 0);
+	CHECK(ev && strcmp(jstr(ev, "micloud.outcome"), "captcha_required") == 0);
+	clear();
+	rs.body = (const uint8_t *)"&&&START&&&{\"code\":70016,\"_sign\":\"x\"}";
+	rs.body_len = strlen((const char *)rs.body);
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, MF_TIME_NONE, NULL), 0);
+	ev = find_kind("account", 0);
+	CHECK(ev && strcmp(jstr(ev, "micloud.outcome"), "wrong_password") == 0);
+	clear();
+	rs.body = (const uint8_t *)"&&&START&&&{\"code\":0,\"notificationUrl\":\"https://account.xiaomi.com/fe/service/identity/authStart?x\",\"securityStatus\":16,\"location\":\"\"}";
+	rs.body_len = strlen((const char *)rs.body);
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, MF_TIME_NONE, NULL), 0);
+	ev = find_kind("account", 0);
+	CHECK(ev && strcmp(jstr(ev, "micloud.outcome"), "verification_required") == 0);
+	CHECK(ev && strcmp(jstr(ev, "micloud.security_status"), "16") == 0);
+	clear();
+	rs.body = (const uint8_t *)"&&&START&&&{\"code\":70016";
+	rs.body_len = strlen((const char *)rs.body);
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, MF_TIME_NONE, NULL), 0);
+	CHECK(find_anomaly("json_unparsable") != NULL);
+	clear();
+
+	/* STS: serviceToken in Set-Cookie, ssecurity in extension-pragma */
+	ctx.ssecurity[0] = '\0';
+	memset(&rq, 0, sizeof(rq));
+	memset(&rs, 0, sizeof(rs));
+	rq.host = "sts.api.io.mi.com";
+	rq.method = "GET";
+	rq.path = "/sts?d=abc&nonce=1&clientSign=xyz";
+	rs.status = 200;
+	rs.body = (const uint8_t *)"ok";
+	rs.body_len = 2;
+	rs.set_cookie_joined = "serviceToken=SERVICETOKENVALUE/abc+=; Domain=.io.mi.com; Path=/\n"
+	    "yetAnotherServiceToken=SERVICETOKENVALUE/abc+=; Path=/\nuserId=1234567; Path=/";
+	rs.extension_pragma = "{\"nonce\":1,\"ssecurity\":\"" SS "\",\"psecurity\":\"P\"}";
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, MF_TIME_NONE, NULL), 0);
+	ev = find_kind("account", 0);
+	CHECK(ev && strcmp(jstr(ev, "micloud.step"), "sts") == 0);
+	CHECK(ev && strcmp(jstr(ev, "micloud.outcome"), "session_issued") == 0);
+	CHECK(ev && strcmp(jstr(ev, "uid"), "1234567") == 0);
+	ev = find_secret("serviceToken");
+	CHECK(ev && strcmp(jstr(ev, "found_in"), "Set-Cookie") == 0);
+	ev = find_secret("ssecurity");
+	CHECK(ev && strcmp(jstr(ev, "found_in"), "extension-pragma") == 0);
+	CHECK_EQ_STR(ctx.ssecurity, SS);
+	clear();
+
+	/* and a following API request without the ssecurity field decodes with it */
+	{
+		char *body = make_body("POST", PATH, DATA, MF_MICLOUD_RC4_CONTINUE, 0);
+
+		memset(&rq, 0, sizeof(rq));
+		memset(&rs, 0, sizeof(rs));
+		rq.host = "api.io.mi.com";
+		rq.path = "/app" PATH;
+		rq.body = (const uint8_t *)body;
+		rq.body_len = strlen(body);
+		rs.status = 200;
+		rs.body = (const uint8_t *)RESP_RC4;
+		rs.body_len = strlen(RESP_RC4);
+		CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, MF_TIME_NONE, NULL), 0);
+		ev = find_kind("data", 0);
+		CHECK(ev && strcmp(jstr(ev, "micloud.ssecurity_from"), "context") == 0);
+		CHECK(ev && strcmp(jstr(ev, "micloud.signature"), "valid") == 0);
+		CHECK_EQ_INT(count_kind("anomaly"), 0);
+		clear();
+		free(body);
+	}
+	/* other Xiaomi host */
+	memset(&rq, 0, sizeof(rq));
+	memset(&rs, 0, sizeof(rs));
+	rq.host = "data.mistat.xiaomi.com";
+	rq.path = "/mistats/v3";
+	rs.status = 200;
+	rs.body = (const uint8_t *)"{\"code\":0}";
+	rs.body_len = 10;
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, MF_TIME_NONE, NULL), 0);
+	ev = find_kind("data", 0);
+	CHECK(ev && strcmp(jstr(ev, "micloud.mode"), "other_host") == 0);
+	clear();
+	mf_tokens_free(ctx.tokens);
+}
+
+int main(void)
+{
+	test_vectors();
+	test_hosts();
+	test_forms();
+	test_exchange_rc4();
+	test_exchange_legacy();
+	test_account();
+	clear();
+	return TEST_DONE();
+}
