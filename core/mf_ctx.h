@@ -38,6 +38,12 @@ struct mf_stats {
 	uint64_t link_unknown, ipv4, ipv6, ip_invalid, frags, frag_reassembled, frag_dropped;
 	uint64_t udp, tcp, other_ip;
 	uint64_t miio_frames, miio_decrypted, miio_no_token;
+	/* TCP reassembly (decode/mf_tcp.c): streams numbered, segments that were
+	 * duplicates or buffered out of order, gaps skipped, conflicting
+	 * overlaps, streams evicted by tcp_streams_max; bytes held out of order
+	 * now and at most (data only; tcp_mem_max also counts overhead). */
+	uint64_t tcp_streams, tcp_dup_segs, tcp_ooo_segs, tcp_gaps, tcp_gap_bytes;
+	uint64_t tcp_conflicts, tcp_evicted, tcp_buffered, tcp_buffered_peak;
 	uint64_t events, anomalies;
 };
 

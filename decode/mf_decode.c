@@ -1,7 +1,8 @@
 /*
  * mf_decode.c - frames in, UDP datagrams out to the protocol table; see
  * mf_decode.h.  Link (mf_link.c) -> IPv4/IPv6 (mf_ip.c) -> fragments
- * (mf_ipfrag.c) -> UDP (here) -> each matching mf_udp_proto.
+ * (mf_ipfrag.c) -> UDP (here) -> each matching mf_udp_proto; TCP segments
+ * go to the reassembler (mf_tcp.c) and its stream consumers.
  *
  * Reference: RFC 768 (UDP), RFC 2675 section 4 (UDP length 0 in an IPv6
  * jumbogram).
@@ -39,6 +40,7 @@
 #include "mf_ip.h"
 #include "mf_ipfrag.h"
 #include "mf_link.h"
+#include "mf_tcp.h"
 #include "mf_time.h"
 
 #define NOTES_MAX 32
@@ -58,6 +60,7 @@ struct mf_decoder {
 	void **state;                   /* one per protocol */
 	size_t nprotos;
 	struct mf_ipfrag *frag;
+	struct mf_tcp *tcp;
 	int64_t last_tick;
 	int ticking;                    /* last_tick is set */
 	struct note notes[NOTES_MAX];
@@ -176,7 +179,8 @@ struct mf_decoder *mf_decoder_new_table(struct mf_ctx *ctx,
 		d->nprotos++;
 	d->state = calloc(d->nprotos ? d->nprotos : 1, sizeof(*d->state));
 	d->frag = mf_ipfrag_new(ctx);
-	if (!d->state || !d->frag)
+	d->tcp = mf_tcp_new(ctx, mf_tcp_protos);
+	if (!d->state || !d->frag || !d->tcp)
 		goto fail;
 	for (i = 0; i < d->nprotos; i++) {
 		if (!table[i]->state_new)
@@ -202,6 +206,7 @@ void mf_decoder_free(struct mf_decoder *d)
 			d->protos[i]->state_free(d->state[i]);
 	free(d->state);
 	mf_ipfrag_free(d->frag);
+	mf_tcp_free(d->tcp);
 	free(d);
 }
 
@@ -225,6 +230,7 @@ static void clock_advance(struct mf_decoder *d, int64_t now)
 		if ((uint64_t)now - (uint64_t)d->last_tick >= (uint64_t)MF_NS_PER_S) {
 			d->last_tick = now;
 			mf_ipfrag_expire(d->frag, now);
+			mf_tcp_expire(d->tcp, now);
 			tick_all(d, now, 0);
 		}
 	} else if ((uint64_t)d->last_tick - (uint64_t)now > (uint64_t)MF_NS_PER_S) {
@@ -232,9 +238,15 @@ static void clock_advance(struct mf_decoder *d, int64_t now)
 	}
 }
 
+void mf_decoder_tick(struct mf_decoder *d, int64_t now_ns)
+{
+	clock_advance(d, now_ns);
+}
+
 void mf_decoder_finish(struct mf_decoder *d, int64_t now_ns)
 {
 	mf_ipfrag_finish(d->frag);
+	mf_tcp_finish(d->tcp);
 	tick_all(d, now_ns, 1);
 }
 
@@ -357,9 +369,17 @@ static int transport(struct mf_decoder *d, struct walk *w, const struct mf_ip *i
 	switch (ip->proto) {
 	case IPPROTO_UDP_:
 		return udp(d, w, ip);
-	case IPPROTO_TCP_:
-		d->ctx->st.tcp++;   /* TCP reassembly is not here yet */
-		return 0;
+	case IPPROTO_TCP_: {
+		int rc;
+
+		d->ctx->st.tcp++;
+		rc = mf_tcp_packet(d->tcp, w->f, ip);
+		if (rc != MF_TCP_SHORT)
+			return rc;
+		/* the capture ends inside the TCP header (reported by IP when
+		 * the packet itself is short) */
+		return w->trunc_noted ? 0 : note_snaplen(d, w->f);
+	}
 	default:
 		d->ctx->st.other_ip++;
 		return 0;
@@ -382,12 +402,12 @@ static int ip_problem(struct mf_decoder *d, struct walk *w, int rc, const struct
 	    w->f->caplen);
 }
 
-/* Fragments worth holding: only UDP is decoded.  IPv6: the fragmentable
- * part may start with routing / destination options before UDP, and a
- * second fragment header there is worth reporting. */
+/* Fragments worth holding: UDP and TCP are decoded.  IPv6: the
+ * fragmentable part may start with routing / destination options before
+ * them, and a second fragment header there is worth reporting. */
 static int frag_wanted(const struct mf_ip *ip)
 {
-	if (ip->proto == IPPROTO_UDP_)
+	if (ip->proto == IPPROTO_UDP_ || ip->proto == IPPROTO_TCP_)
 		return 1;
 	return ip->ver == 6 && (ip->proto == 43 || ip->proto == 60 || ip->proto == 44);
 }

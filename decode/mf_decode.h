@@ -24,6 +24,13 @@ void mf_decoder_free(struct mf_decoder *d);
  * an anomaly event.  Returns 0, or MF_ERR_NOMEM (the only fatal outcome). */
 int mf_decode_frame(struct mf_decoder *d, const struct mf_frame *f);
 
+/* Advances the decoder's clock without a frame (a live capture while no
+ * packet arrives), so that time-outs (unanswered miIO requests, fragment
+ * queues) fire and the events held behind them come out.  now_ns must not
+ * run ahead of frames still to come (a live caller passes the wall clock
+ * minus a margin). */
+void mf_decoder_tick(struct mf_decoder *d, int64_t now_ns);
+
 /* End of input: incomplete fragment queues, unanswered requests and other
  * pending state become events.  `now_ns` is the last capture time. */
 void mf_decoder_finish(struct mf_decoder *d, int64_t now_ns);

@@ -594,7 +594,8 @@ static int pop_head(struct miio_state *s)
 		q_settle(s, q->qseq, 0, 0);
 	if (q->used && !q->answered && !q->push) {
 		struct mf_event *ev = mf_event_new(q->ts_ns == MF_TIME_NONE ? MF_TIME_NONE
-		    : q->ts_ns + s->ctx->lim.pair_timeout_ns, "pcap", "miio", "anomaly");
+		    : q->ts_ns + s->ctx->lim.pair_timeout_ns,
+		    q->input && q->input->source ? q->input->source : "pcap", "miio", "anomaly");
 		char ds[16], det[160];
 		cJSON *mo;
 

@@ -671,13 +671,14 @@ static void test_ipv4_frags(void)
 	CHECK_EQ_INT(fake_rec.calls, 5);
 	CHECK_MEM(fake_rec.payload, pl2, sizeof(pl2));
 
-	/* non-UDP fragments are counted, not held */
+	/* fragments of other protocols than UDP and TCP (here GRE) are
+	 * counted, not held */
 	{
-		uint8_t pkt[128], tcp[40] = { 0 };
-		size_t k = ip4(pkt, "10.0.0.1", "10.0.0.2", 6, 9, 0x2000, tcp, 40);
+		uint8_t pkt[128], gre[40] = { 0 };
+		size_t k = ip4(pkt, "10.0.0.1", "10.0.0.2", 47, 9, 0x2000, gre, 40);
 
 		feed(&e, 101, pkt, k);
-		CHECK_EQ_INT(e.ctx.st.tcp, 1);
+		CHECK_EQ_INT(e.ctx.st.other_ip, 1);
 	}
 	mf_decoder_finish(e.d, T0 + 10 * S);
 	CHECK_EQ_INT(e.nev, 0);
@@ -1084,7 +1085,8 @@ static void test_dispatch_tick(void)
 	feed(&e, 228, v4, n);
 	CHECK_EQ_INT(probe_rec.calls, 1);
 
-	/* TCP and others are counted, not decoded */
+	/* TCP goes to the reassembler (test_decode_tcp.c; a zeroed header is
+	 * invalid), others are counted, not decoded */
 	n = ip4(pkt, "10.0.0.1", "10.0.0.2", 6, 1, 0x4000, tcp, sizeof(tcp));
 	feed(&e, 228, pkt, n);
 	n = ip4(pkt, "10.0.0.1", "10.0.0.2", 1, 1, 0x4000, tcp, 8);
@@ -1092,7 +1094,8 @@ static void test_dispatch_tick(void)
 	CHECK_EQ_INT(e.ctx.st.tcp, 1);
 	CHECK_EQ_INT(e.ctx.st.other_ip, 1);
 	CHECK_EQ_INT(e.ctx.st.udp, 11);
-	CHECK_EQ_INT(e.nev, 0);
+	CHECK_EQ_INT(e.nev, 1);
+	CHECK_EQ_INT(nreason(&e, "tcp_bad_header"), 1);
 
 	mf_decoder_finish(e.d, T0 + 5 * S);
 	CHECK_EQ_INT(fake_rec.finals, 1);

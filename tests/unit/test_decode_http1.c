@@ -1,0 +1,565 @@
+/* HTTP/1.1 stream consumer: keep-alive, pipelining, chunked + trailers,
+ * Content-Encoding, HEAD/204/304, 1xx, bodies until close, caps, gaps,
+ * malformed input; each script fed in pieces and byte by byte. */
+#include <zlib.h>
+
+#include "test_decode_http_util.h"
+
+#define C2S MF_DIR_C2S
+#define S2C MF_DIR_S2C
+
+static struct mf_ctx ctx;
+
+static size_t gz(const char *text, int wbits, uint8_t *out, size_t cap)
+{
+	z_stream z;
+
+	memset(&z, 0, sizeof(z));
+	deflateInit2(&z, 9, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY);
+	z.next_in = (Bytef *)(uintptr_t)text;
+	z.avail_in = (uInt)strlen(text);
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	deflate(&z, Z_FINISH);
+	deflateEnd(&z);
+	return cap - z.avail_out;
+}
+
+static void test_head_parser(void)
+{
+	struct mf_http_msg m;
+	const char *why;
+	const char *req = "\r\nGET /a?b=1 HTTP/1.1\r\nHost: example.org\r\nX-Fold: one\r\n two\r\n\r\nrest";
+	ssize_t r;
+
+	mf_http_msg_init(&m, &ctx);
+	r = mf_http1_parse_head(req, strlen(req), 1, &m, &why);
+	CHECK_EQ_INT(r, (ssize_t)(strlen(req) - 4));
+	CHECK_EQ_STR(m.method, "GET");
+	CHECK_EQ_STR(m.target, "/a?b=1");
+	CHECK_EQ_STR(mf_http_msg_get(&m, "HOST"), "example.org");
+	CHECK_EQ_STR(mf_http_msg_get(&m, "x-fold"), "one two");
+	mf_http_msg_free(&m);
+
+	/* need more: every proper prefix */
+	{
+		size_t k;
+		int again = 1;
+
+		for (k = 0; k < strlen(req) - 4; k++) {
+			mf_http_msg_init(&m, &ctx);
+			if (mf_http1_parse_head(req, k, 1, &m, &why) != MF_ERR_AGAIN)
+				again = 0;
+			mf_http_msg_free(&m);
+		}
+		CHECK(again);
+	}
+	mf_http_msg_init(&m, &ctx);
+	CHECK_EQ_INT(mf_http1_parse_head("GET /x HTTP/1.1\nA: b\n\n", 22, 1, &m, &why), 22);
+	mf_http_msg_free(&m);
+
+	mf_http_msg_init(&m, &ctx);
+	CHECK_EQ_INT(mf_http1_parse_head("GET  /x HTTP/1.1\r\n\r\n", 20, 1, &m, &why), MF_ERR_FORMAT);
+	CHECK_EQ_STR(why, "http_bad_request_line");
+	mf_http_msg_free(&m);
+
+	mf_http_msg_init(&m, &ctx);
+	CHECK_EQ_INT(mf_http1_parse_head("HTTP/1.1 200 OK\r\nbad header\r\n\r\n", 31, 0, &m, &why),
+	    MF_ERR_FORMAT);
+	CHECK_EQ_STR(why, "http_bad_header");
+	mf_http_msg_free(&m);
+
+	mf_http_msg_init(&m, &ctx);
+	CHECK_EQ_INT(mf_http1_parse_head("HTTP/1.1 204\r\n\r\n", 16, 0, &m, &why), 16);
+	CHECK_EQ_INT(m.status, 204);
+	mf_http_msg_free(&m);
+
+	mf_http_msg_init(&m, &ctx);
+	CHECK_EQ_INT(mf_http1_parse_head("HTTP/1.1 20x OK\r\n\r\n", 19, 0, &m, &why), MF_ERR_FORMAT);
+	CHECK_EQ_STR(why, "http_bad_status_line");
+	mf_http_msg_free(&m);
+}
+
+static void test_keepalive(void)
+{
+	struct script sc = { .n = 0 };
+	const struct mf_event *e;
+
+	sc_str(&sc, C2S, "GET /one HTTP/1.1\r\nHost: Example.org:8080\r\nUser-Agent: t/1\r\n\r\n", 4);
+	sc_str(&sc, S2C, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhel", 6);
+	sc_str(&sc, S2C, "lo", 7);
+	sc_str(&sc, C2S, "POST /two HTTP/1.1\r\nHost: example.org\r\nContent-Length: 3\r\n"
+	    "Content-Type: application/x-www-form-urlencoded\r\n\r\na=b", 9);
+	sc_str(&sc, S2C, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 10);
+	sc_str(&sc, C2S, "GET /three HTTP/1.0\r\n\r\n", 12);
+	sc_str(&sc, S2C, "HTTP/1.0 200 OK\r\n\r\nuntil close", 13);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	CHECK_EQ_INT(count_kind("data"), 3);
+	CHECK_EQ_INT(count_kind("anomaly"), 0);
+	e = nth("data", 0);
+	if (e) {
+		CHECK_EQ_STR(e->protocol, "http");
+		CHECK_EQ_STR(S(e, "http.method"), "GET");
+		CHECK_EQ_STR(S(e, "http.host"), "example.org");
+		CHECK_EQ_STR(S(e, "http.path"), "/one");
+		CHECK_EQ_INT(N(e, "http.status"), 200);
+		CHECK_EQ_STR(S(e, "http.reason"), "OK");
+		CHECK_EQ_STR(S(e, "http.user_agent"), "t/1");
+		CHECK_EQ_STR(S(e, "http.response_content_type"), "text/plain");
+		CHECK_EQ_INT(N(e, "http.response_body_bytes"), 5);
+		CHECK_EQ_STR(S(e, "http.response_preview"), "hello");
+		CHECK_EQ_INT(N(e, "evidence.frame"), 4);
+		CHECK_EQ_INT(N(e, "evidence.response_frame"), 7);
+		CHECK_EQ_INT(N(e, "evidence.tcp_stream"), 7);
+		CHECK_EQ_INT(N(e, "evidence.http_request"), 1);
+		CHECK_EQ_STR(S(e, "evidence.file"), "t.pcap");
+		CHECK_EQ_INT(e->ts_ns, 1700000000000000000LL + 4000000LL);
+	}
+	e = nth("data", 1);
+	if (e) {
+		CHECK_EQ_STR(S(e, "http.method"), "POST");
+		CHECK_EQ_INT(N(e, "http.status"), 201);
+		CHECK_EQ_INT(N(e, "http.request_body_bytes"), 3);
+		CHECK_EQ_STR(S(e, "http.request_preview"), "a=b");
+		CHECK_EQ_INT(N(e, "evidence.http_request"), 2);
+		CHECK_EQ_INT(N(e, "evidence.frame"), 9);
+	}
+	e = nth("data", 2);
+	if (e) {
+		CHECK_EQ_STR(S(e, "http.path"), "/three");
+		CHECK_EQ_STR(S(e, "http.response_preview"), "until close");
+		CHECK_EQ_INT(B(e, "http.answered"), -1);
+		CHECK_EQ_INT(N(e, "evidence.http_request"), 3);
+		CHECK(at(e, "http.host") == NULL);
+	}
+	sc_free(&sc);
+}
+
+static void test_pipelining(void)
+{
+	struct script sc = { .n = 0 };
+	int i;
+
+	sc_str(&sc, C2S, "GET /a HTTP/1.1\r\nHost: h\r\n\r\nHEAD /b HTTP/1.1\r\nHost: h\r\n\r\n"
+	    "GET /c HTTP/1.1\r\nHost: h\r\n\r\n", 3);
+	sc_str(&sc, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nA"
+	    "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
+	    "HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nC\r\n0\r\n\r\n", 5);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	CHECK_EQ_INT(count_kind("data"), 3);
+	CHECK_EQ_INT(count_kind("anomaly"), 0);
+	for (i = 0; i < 3; i++) {
+		const struct mf_event *e = nth("data", i);
+		static const char *const paths[] = { "/a", "/b", "/c" };
+
+		if (!e)
+			continue;
+		CHECK_EQ_STR(S(e, "http.path"), paths[i]);
+		CHECK_EQ_INT(N(e, "evidence.http_request"), i + 1);
+	}
+	if (nev == 3) {
+		CHECK_EQ_STR(S(nth("data", 0), "http.response_preview"), "A");
+		CHECK_EQ_INT(N(nth("data", 1), "http.response_body_bytes"), 0);
+		CHECK_EQ_INT(N(nth("data", 2), "http.status"), 404);
+		CHECK_EQ_STR(S(nth("data", 2), "http.response_preview"), "C");
+	}
+	sc_free(&sc);
+}
+
+static void test_chunked_gzip(void)
+{
+	struct script sc = { .n = 0 };
+	const char *text = "{\"code\":0,\"message\":\"ok\",\"result\":{\"list\":[1,2,3,4,5,6,7,8,9]}}";
+	uint8_t z[512], msg[1024];
+	size_t zn = gz(text, 31, z, sizeof(z)), half = zn / 2, m = 0;
+	const struct mf_event *e;
+
+	sc_str(&sc, C2S, "GET /g HTTP/1.1\r\nHost: gz.example\r\nAccept-Encoding: gzip\r\n\r\n", 1);
+	m += (size_t)snprintf((char *)msg, sizeof(msg),
+	    "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Type: application/json\r\n"
+	    "Transfer-Encoding: gzip, chunked\r\nTrailer: X-Sum\r\n\r\n%zx;ext=1\r\n", half);
+	memcpy(msg + m, z, half);
+	m += half;
+	m += (size_t)snprintf((char *)msg + m, sizeof(msg) - m, "\r\n%zX\r\n", zn - half);
+	memcpy(msg + m, z + half, zn - half);
+	m += zn - half;
+	m += (size_t)snprintf((char *)msg + m, sizeof(msg) - m, "\r\n0\r\nX-Sum: 42\r\n\r\n");
+	sc_add(&sc, S2C, msg, m, 2);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	CHECK_EQ_INT(count_kind("data"), 1);
+	CHECK_EQ_INT(count_kind("anomaly"), 0);
+	e = nth("data", 0);
+	if (e) {
+		CHECK_EQ_INT(N(e, "http.response_body_bytes"), (long long)zn);
+		CHECK_EQ_INT(N(e, "http.response_body_decoded_bytes"), (long long)strlen(text));
+		CHECK_EQ_STR(S(e, "http.response_content_encoding"), "gzip");
+		CHECK_EQ_STR(S(e, "http.response_preview"), text);
+	}
+	sc_free(&sc);
+
+	/* deflate: zlib wrapper, then raw deflate as some servers send it */
+	{
+		int w;
+
+		for (w = 0; w < 2; w++) {
+			int wb = w == 0 ? 15 : -15;
+
+			zn = gz(text, wb, z, sizeof(z));
+			m = (size_t)snprintf((char *)msg, sizeof(msg), "HTTP/1.1 200 OK\r\n"
+			    "Content-Encoding: deflate\r\nContent-Length: %zu\r\n\r\n", zn);
+			memcpy(msg + m, z, zn);
+			m += zn;
+			sc_str(&sc, C2S, "GET /d HTTP/1.1\r\nHost: d\r\n\r\n", 1);
+			sc_add(&sc, S2C, msg, m, 2);
+			run_both(&mf_proto_http1, &ctx, &sc, NULL);
+			e = nth("data", 0);
+			CHECK(e != NULL);
+			if (e)
+				CHECK_EQ_STR(S(e, "http.response_preview"), text);
+			sc_free(&sc);
+		}
+	}
+
+	/* a corrupt gzip body is an anomaly; the raw bytes are still shown */
+	sc_str(&sc, C2S, "GET /x HTTP/1.1\r\nHost: d\r\n\r\n", 1);
+	{
+		static const char bad[] = "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n"
+		    "Content-Length: 12\r\n\r\n\x1f\x8b\x08\x00garbage!";
+
+		sc_add(&sc, S2C, bad, sizeof(bad) - 1, 2);
+	}
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	CHECK(anomaly("http_bad_content_encoding") != NULL);
+	CHECK_EQ_INT(count_kind("data"), 1);
+	sc_free(&sc);
+}
+
+static void test_no_body_and_interim(void)
+{
+	struct script sc = { .n = 0 };
+	const struct mf_event *e;
+
+	sc_str(&sc, C2S, "PUT /up HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n"
+	    "Content-Length: 4\r\n\r\n", 1);
+	sc_str(&sc, S2C, "HTTP/1.1 100 Continue\r\n\r\n", 2);
+	sc_str(&sc, C2S, "data", 3);
+	sc_str(&sc, S2C, "HTTP/1.1 204 No Content\r\nContent-Length: 9\r\n\r\n", 4);
+	sc_str(&sc, C2S, "GET /c HTTP/1.1\r\nHost: h\r\nIf-None-Match: x\r\n\r\n", 5);
+	sc_str(&sc, S2C, "HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n", 6);
+	sc_str(&sc, C2S, "GET /n HTTP/1.1\r\nHost: h\r\n\r\n", 7);
+	sc_str(&sc, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 8);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	CHECK_EQ_INT(count_kind("data"), 3);
+	CHECK_EQ_INT(count_kind("anomaly"), 0);
+	e = nth("data", 0);
+	if (e) {
+		CHECK_EQ_INT(N(e, "http.status"), 204);
+		CHECK(cJSON_GetArraySize(at(e, "http.interim")) == 1);
+		CHECK_EQ_INT(N(e, "http.request_body_bytes"), 4);
+		CHECK_EQ_INT(N(e, "evidence.frame"), 3);
+	}
+	e = nth("data", 2);
+	if (e)
+		CHECK_EQ_STR(S(e, "http.response_preview"), "ok");
+	sc_free(&sc);
+}
+
+static void test_malformed(void)
+{
+	struct script sc = { .n = 0 };
+	const struct mf_event *e;
+
+	/* a good exchange, then a request line that is not HTTP */
+	sc_str(&sc, C2S, "GET / HTTP/1.1\r\nHost: h\r\n\r\n", 1);
+	sc_str(&sc, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 2);
+	sc_str(&sc, C2S, "\x16\x03\x01 binary junk\r\nmore", 3);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	CHECK_EQ_INT(count_kind("data"), 2);
+	e = anomaly("http_bad_request_line");
+	CHECK(e != NULL);
+	if (e) {
+		CHECK_EQ_INT(N(e, "evidence.frame"), 3);
+		CHECK_EQ_INT(N(e, "evidence.tcp_stream"), 7);
+		CHECK_EQ_STR(S(e, "net.src"), "192.0.2.10");
+	}
+	e = nth("data", 1);
+	if (e) {
+		CHECK_EQ_STR(S(e, "http.unparsed"), "parse_error");
+		CHECK_EQ_INT(N(e, "http.bytes"), 21);
+		CHECK_EQ_STR(S(e, "http.direction"), "request");
+		CHECK_EQ_STR(S(e, "http.preview"), "\\x16\\x03\\x01 binary junk\\x0d\\x0amore");
+	}
+	sc_free(&sc);
+
+	/* a field line without a colon */
+	sc_str(&sc, C2S, "GET / HTTP/1.1\r\nHost h\r\n\r\n", 1);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	CHECK(anomaly("http_bad_header") != NULL);
+	CHECK_EQ_INT(count_kind("data"), 1);
+	sc_free(&sc);
+
+	/* a bad chunk size */
+	sc_str(&sc, C2S, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 1);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	CHECK(anomaly("http_bad_chunk") != NULL);
+	/* the request whose body broke, and the unparsed remainder */
+	CHECK_EQ_INT(count_kind("data"), 2);
+	sc_free(&sc);
+
+	/* conflicting Content-Length values */
+	sc_str(&sc, C2S, "POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabc", 1);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	CHECK(anomaly("http_bad_header") != NULL);
+	sc_free(&sc);
+
+	/* a bad status line */
+	sc_str(&sc, C2S, "GET / HTTP/1.1\r\n\r\n", 1);
+	sc_str(&sc, S2C, "SSH-2.0-OpenSSH\r\n", 2);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	CHECK(anomaly("http_bad_status_line") != NULL);
+	e = nth("data", 0);
+	if (e)
+		CHECK_EQ_INT(B(e, "http.answered"), 0);
+	sc_free(&sc);
+
+	/* a head that never ends */
+	sc_str(&sc, C2S, "GET / HTTP/1.1\r\nHost: h\r\n", 1);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	e = nth("data", 0);
+	CHECK(e != NULL);
+	if (e)
+		CHECK_EQ_STR(S(e, "http.unparsed"), "incomplete");
+	sc_free(&sc);
+}
+
+static void test_caps(void)
+{
+	struct script sc = { .n = 0 };
+	const struct mf_event *e;
+	uint8_t z[512], msg[1024];
+	char big[400];
+	size_t zn, m;
+
+	ctx.lim.http_body_max = 16;
+	sc_str(&sc, C2S, "GET / HTTP/1.1\r\nHost: h\r\n\r\n", 1);
+	sc_str(&sc, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n"
+	    "0123456789abcdef0123456789abcdef01234567", 2);
+	sc_str(&sc, C2S, "GET /2 HTTP/1.1\r\nHost: h\r\n\r\n", 3);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	e = anomaly("http_body_too_large");
+	CHECK(e != NULL);
+	CHECK_EQ_INT(count_kind("anomaly"), 1);
+	e = nth("data", 0);
+	if (e) {
+		CHECK_EQ_INT(N(e, "http.response_body_bytes"), 40);
+		CHECK_EQ_INT(B(e, "http.response_body_truncated"), 1);
+		CHECK_EQ_STR(S(e, "http.response_preview"), "0123456789abcdef");
+	}
+	/* the second request still parsed */
+	e = nth("data", 1);
+	if (e) {
+		CHECK_EQ_STR(S(e, "http.path"), "/2");
+		CHECK_EQ_INT(B(e, "http.answered"), 0);
+	}
+	sc_free(&sc);
+
+	/* the connection's unfinished bodies together: 4 x http_body_max */
+	{
+		int i;
+
+		for (i = 0; i < 5; i++)
+			sc_str(&sc, C2S, "POST /p HTTP/1.1\r\nContent-Length: 15\r\n\r\n"
+			    "fifteen bytes!!", 1 + (uint64_t)i);
+		run_both(&mf_proto_http1, &ctx, &sc, NULL);
+		CHECK_EQ_INT(count_kind("data"), 5);
+		CHECK_EQ_INT(count_kind("anomaly"), 1);
+		e = nth("data", 4);
+		if (e) {
+			CHECK_EQ_INT(N(e, "http.request_body_bytes"), 15);
+			CHECK_EQ_INT(B(e, "http.request_body_truncated"), 1);
+			CHECK_EQ_STR(S(e, "http.request_preview"), "fift");
+		}
+		e = nth("data", 3);
+		if (e)
+			CHECK_EQ_INT(B(e, "http.request_body_truncated"), -1);
+		sc_free(&sc);
+	}
+
+	/* a small gzip body that inflates past the cap */
+	memset(big, 'A', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	zn = gz(big, 31, z, sizeof(z));
+	m = (size_t)snprintf((char *)msg, sizeof(msg),
+	    "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n", zn);
+	memcpy(msg + m, z, zn);
+	m += zn;
+	ctx.lim.http_body_max = 64;
+	sc_str(&sc, C2S, "GET / HTTP/1.1\r\nHost: h\r\n\r\n", 1);
+	sc_add(&sc, S2C, msg, m, 2);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	CHECK(anomaly("http_body_too_large") != NULL);
+	e = nth("data", 0);
+	if (e) {
+		CHECK_EQ_INT(N(e, "http.response_body_decoded_bytes"), 64);
+		CHECK_EQ_INT(B(e, "http.response_body_truncated"), 1);
+	}
+	sc_free(&sc);
+	ctx.lim.http_body_max = 16u << 20;
+}
+
+static void test_gaps_and_close(void)
+{
+	struct script sc = { .n = 0 };
+	const struct mf_event *e;
+
+	/* a hole inside a Content-Length body keeps the framing */
+	sc_str(&sc, C2S, "GET / HTTP/1.1\r\nHost: h\r\n\r\n", 1);
+	sc_str(&sc, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", 2);
+	sc_gap(&sc, S2C, 4, 3);
+	sc_str(&sc, S2C, "hij", 4);
+	sc_str(&sc, C2S, "GET /after HTTP/1.1\r\nHost: h\r\n\r\n", 5);
+	sc_str(&sc, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 6);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	CHECK_EQ_INT(count_kind("data"), 2);
+	e = nth("data", 0);
+	if (e) {
+		CHECK_EQ_INT(N(e, "http.response_body_bytes"), 10);
+		CHECK_EQ_INT(N(e, "http.response_body_missing"), 4);
+		CHECK_EQ_STR(S(e, "http.response_preview"), "abchij");
+	}
+	sc_free(&sc);
+
+	/* a gap in a head: the rest of that side is data */
+	sc_str(&sc, C2S, "GET / HT", 1);
+	sc_gap(&sc, C2S, 100, 2);
+	sc_str(&sc, C2S, "more bytes", 3);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	e = nth("data", 0);
+	CHECK(e != NULL);
+	if (e) {
+		CHECK_EQ_STR(S(e, "http.unparsed"), "gap");
+		CHECK_EQ_INT(N(e, "http.missing"), 100);
+		CHECK_EQ_INT(N(e, "http.bytes"), 18);
+	}
+	sc_free(&sc);
+
+	/* a request never answered, a response nobody asked for */
+	sc_str(&sc, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx", 1);
+	sc_str(&sc, C2S, "DELETE /z HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nab", 2);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	CHECK_EQ_INT(count_kind("data"), 2);
+	e = nth("data", 0);
+	if (e) {
+		CHECK_EQ_INT(B(e, "http.request_seen"), 0);
+		CHECK_EQ_INT(N(e, "evidence.http_request"), 1);
+		CHECK_EQ_INT(N(e, "evidence.frame"), 1);
+	}
+	e = nth("data", 1);
+	if (e) {
+		CHECK_EQ_STR(S(e, "http.method"), "DELETE");
+		CHECK_EQ_INT(B(e, "http.answered"), 0);
+		CHECK_EQ_INT(B(e, "http.request_complete"), 0);
+	}
+	sc_free(&sc);
+
+	/* an upgrade: both sides leave HTTP */
+	sc_str(&sc, C2S, "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", 1);
+	sc_str(&sc, S2C, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x02hi", 2);
+	sc_str(&sc, C2S, "\x81\x82XXXXab", 3);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	CHECK_EQ_INT(count_kind("anomaly"), 0);
+	CHECK_EQ_INT(count_kind("data"), 3);
+	e = nth("data", 0);
+	if (e)
+		CHECK_EQ_INT(N(e, "http.status"), 101);
+	e = nth("data", 1);
+	if (e) {
+		CHECK_EQ_STR(S(e, "http.unparsed"), "upgraded");
+		CHECK_EQ_INT(N(e, "http.bytes"), 8);
+	}
+	sc_free(&sc);
+}
+
+static void test_not_utf8(void)
+{
+	struct script sc = { .n = 0 };
+	const struct mf_event *e;
+
+	sc_str(&sc, C2S, "GET /caf\xc3\xa9/\xff HTTP/1.1\r\nHost: h\r\nUser-Agent: \xe2\x82\xac ok\r\n\r\n", 1);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	e = nth("data", 0);
+	CHECK(e != NULL);
+	if (e) {
+		CHECK_EQ_STR(S(e, "http.path"), "/caf\\xc3\\xa9/\\xff");
+		CHECK_EQ_STR(S(e, "http.user_agent"), "\xe2\x82\xac ok");
+	}
+	sc_free(&sc);
+}
+
+static void test_probe(void)
+{
+	CHECK(mf_proto_http1.probe((const uint8_t *)"GET / HTTP/1.1", 14));
+	CHECK(mf_proto_http1.probe((const uint8_t *)"OPTIONS * HTTP/1.1", 18));
+	CHECK(!mf_proto_http1.probe((const uint8_t *)"PRI * HTTP/2.0", 14));
+	CHECK(!mf_proto_http1.probe((const uint8_t *)"\x21\x31\x00\x20", 4));
+	CHECK(!mf_proto_http1.probe((const uint8_t *)"get / HTTP/1.1", 14));
+	CHECK(!mf_proto_http1.probe((const uint8_t *)"GE", 2));
+	CHECK_EQ_INT(mf_proto_http1.ports[0], 80);
+	CHECK_EQ_INT(mf_proto_http1.ports[1], 8080);
+}
+
+static void test_decode_body(void)
+{
+	struct mf_buf out;
+	uint8_t z[256], zz[512];
+	size_t zn, zzn;
+
+	mf_buf_init(&out, 1024);
+	CHECK_EQ_INT(mf_http_decode_body("identity", (const uint8_t *)"abc", 3, &out), 0);
+	CHECK_EQ_INT(out.len, 3);
+	CHECK_EQ_INT(mf_http_decode_body("br", (const uint8_t *)"abc", 3, &out), MF_ERR_UNSUPPORTED);
+	/* two codings, applied right to left: deflate(gzip(text)) */
+	zn = gz("layered", 31, z, sizeof(z));
+	{
+		z_stream s;
+
+		memset(&s, 0, sizeof(s));
+		deflateInit2(&s, 9, Z_DEFLATED, 15, 8, Z_DEFAULT_STRATEGY);
+		s.next_in = z;
+		s.avail_in = (uInt)zn;
+		s.next_out = zz;
+		s.avail_out = sizeof(zz);
+		deflate(&s, Z_FINISH);
+		zzn = sizeof(zz) - s.avail_out;
+		deflateEnd(&s);
+	}
+	CHECK_EQ_INT(mf_http_decode_body("gzip, deflate", zz, zzn, &out), 0);
+	CHECK_EQ_INT(out.len, 7);
+	CHECK_MEM(out.data, "layered", 7);
+	/* two gzip members */
+	memcpy(zz, z, zn);
+	memcpy(zz + zn, z, zn);
+	CHECK_EQ_INT(mf_http_decode_body("x-gzip", zz, 2 * zn, &out), 0);
+	CHECK_EQ_INT(out.len, 14);
+	/* cut short */
+	CHECK_EQ_INT(mf_http_decode_body("gzip", z, zn - 6, &out), MF_ERR_FORMAT);
+	mf_buf_free(&out);
+}
+
+int main(void)
+{
+	init_ctx(&ctx);
+	test_head_parser();
+	test_keepalive();
+	test_pipelining();
+	test_chunked_gzip();
+	test_no_body_and_interim();
+	test_malformed();
+	test_caps();
+	test_gaps_and_close();
+	test_not_utf8();
+	test_probe();
+	test_decode_body();
+	clear();
+	return TEST_DONE();
+}
