@@ -77,8 +77,15 @@ static size_t count_matches(const struct run *runs, size_t nr, int64_t d, int64_
 	return c;
 }
 
+/* What one pairing of the phone with another source found. */
+struct pairing {
+	uint64_t matched;
+	int has_offset;
+	double offset_s, spread_s;
+};
+
 static int correlate_device(struct mf_store *st, struct run *runs, size_t nr,
-                            struct mf_corr_dev *dv, struct mf_corr *c, int64_t tol)
+                            struct pairing *dv, struct mf_corr *c, int64_t tol)
 {
 	size_t r, i, j, best_n = 0, nd = 0, cap = 0;
 	int64_t best = 0, *deltas = NULL;
@@ -139,9 +146,16 @@ static int correlate_device(struct mf_store *st, struct run *runs, size_t nr,
 				struct mf_ent *et = mf_store_ent(st, runs[r].t[pick].idx);
 				int64_t dms = (runs[r].t[pick].ts - pi->ts) / 1000000;
 
-				c->groups++;
-				ep->group = et->group = c->groups;
-				ep->delta_ms = et->delta_ms = (int32_t)(dms > INT32_MAX ? INT32_MAX
+				/* a phone event matched in traffic and in the cloud is one
+				 * group across the three sources */
+				if (!ep->group) {
+					c->groups++;
+					ep->group = c->groups;
+					ep->delta_ms = (int32_t)(dms > INT32_MAX ? INT32_MAX
+					    : dms < INT32_MIN ? INT32_MIN : dms);
+				}
+				et->group = ep->group;
+				et->delta_ms = (int32_t)(dms > INT32_MAX ? INT32_MAX
 				    : dms < INT32_MIN ? INT32_MIN : dms);
 				ep->matched_src |= (uint8_t)(1u << et->src);
 				et->matched_src |= (uint8_t)(1u << ep->src);
@@ -212,8 +226,11 @@ int mf_correlate(struct mf_store *st, double tolerance_s, struct mf_corr *out)
 		struct mf_corr_dev dv;
 		struct run runs[64];
 		size_t nr = 0, e0, e1, k;
-		struct item *ph, *tr;
-		size_t nph = 0, ntr = 0;
+		struct item *ph, *tr, *cl;
+		size_t nph = 0, ntr = 0, ncl = 0;
+		struct run cruns[64];
+		size_t ncr = 0;
+		struct pairing pt, pc;
 
 		for (b = a; b < ni && items[b].did == items[a].did; b++)
 			;
@@ -221,21 +238,26 @@ int mf_correlate(struct mf_store *st, double tolerance_s, struct mf_corr *out)
 		dv.did = items[a].did;
 		ph = malloc((b - a) * sizeof(*ph));
 		tr = malloc((b - a) * sizeof(*tr));
-		if (!ph || !tr) {
+		cl = malloc((b - a) * sizeof(*cl));
+		if (!ph || !tr || !cl) {
 			free(ph);
 			free(tr);
+			free(cl);
 			rc = MF_ERR_NOMEM;
 			break;
 		}
+		memset(&pt, 0, sizeof(pt));
+		memset(&pc, 0, sizeof(pc));
 		/* per event name: phone list and traffic list (both ts-sorted) */
 		for (e0 = a; e0 < b; e0 = e1) {
-			size_t p0 = nph, t0 = ntr;
+			size_t p0 = nph, t0 = ntr, c0 = ncl;
 
 			for (e1 = e0; e1 < b && items[e1].event == items[e0].event; e1++) {
 				if (items[e1].src == MF_SRC_PHONE) {
 					ph[nph++] = items[e1];
 					dv.phone++;
 				} else if (items[e1].src == MF_SRC_CLOUD) {
+					cl[ncl++] = items[e1];
 					dv.cloud++;
 				} else {
 					tr[ntr++] = items[e1];
@@ -249,9 +271,20 @@ int mf_correlate(struct mf_store *st, double tolerance_s, struct mf_corr *out)
 				runs[nr].nt = ntr - t0;
 				nr++;
 			}
+			if (nph > p0 && ncl > c0 && ncr < 64) {
+				cruns[ncr].p = ph + p0;
+				cruns[ncr].np = nph - p0;
+				cruns[ncr].t = cl + c0;
+				cruns[ncr].nt = ncl - c0;
+				ncr++;
+			}
 		}
 		if (nr)
-			rc = correlate_device(st, runs, nr, &dv, out, tol);
+			rc = correlate_device(st, runs, nr, &pt, out, tol);
+		dv.matched = pt.matched;
+		dv.has_offset = pt.has_offset;
+		dv.offset_s = pt.offset_s;
+		dv.spread_s = pt.spread_s;
 		dv.only_phone = dv.phone - dv.matched;
 		dv.only_traffic = dv.traffic - dv.matched;
 		/* a missing counterpart only means something for an event name the
@@ -268,8 +301,18 @@ int mf_correlate(struct mf_store *st, double tolerance_s, struct mf_corr *out)
 			    t >= out->capture_first && t <= out->capture_last)
 				dv.only_phone_in_capture++;
 		}
+		/* then the cloud's history against the same phone log */
+		if (rc == 0 && ncr) {
+			for (k = 0; k < nph; k++)
+				ph[k].used = 0;
+			rc = correlate_device(st, cruns, ncr, &pc, out, tol);
+			dv.cloud_matched = pc.matched;
+			dv.has_cloud_offset = pc.has_offset;
+			dv.cloud_offset_s = pc.offset_s;
+		}
 		free(ph);
 		free(tr);
+		free(cl);
 		if (dv.phone || dv.traffic || dv.cloud) {
 			struct mf_corr_dev *nv = realloc(out->dev, (out->ndev + 1) * sizeof(*nv));
 
@@ -282,6 +325,26 @@ int mf_correlate(struct mf_store *st, double tolerance_s, struct mf_corr *out)
 		}
 	}
 	free(items);
+	/* every member of a group lists every source of the group */
+	if (rc == 0 && out->groups) {
+		uint8_t *mask = calloc(out->groups + 1, 1);
+
+		if (!mask)
+			return MF_ERR_NOMEM;
+		for (i = 0; i < n; i++) {
+			const struct mf_ent *e = mf_store_ent(st, i);
+
+			if (e->group)
+				mask[e->group] |= (uint8_t)(e->matched_src | (1u << e->src));
+		}
+		for (i = 0; i < n; i++) {
+			struct mf_ent *e = mf_store_ent(st, i);
+
+			if (e->group)
+				e->matched_src = mask[e->group];
+		}
+		free(mask);
+	}
 	return rc;
 }
 
@@ -319,6 +382,11 @@ cJSON *mf_corr_json(const struct mf_corr *c, const struct mf_store *st)
 		if (d->has_offset) {
 			cJSON_AddNumberToObject(x, "offset_s", ms3(d->offset_s));
 			cJSON_AddNumberToObject(x, "spread_s", ms3(d->spread_s));
+		}
+		if (d->cloud) {
+			cJSON_AddNumberToObject(x, "cloud_matched", (double)d->cloud_matched);
+			if (d->has_cloud_offset)
+				cJSON_AddNumberToObject(x, "cloud_offset_s", ms3(d->cloud_offset_s));
 		}
 		cJSON_AddItemToArray(arr, x);
 	}

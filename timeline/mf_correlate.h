@@ -1,8 +1,9 @@
 /*
  * mf_correlate.h - cross-validation of device events between sources.
  *
- * Each phone device-log event is matched with the traffic (and cloud)
- * events of the same device and event name.  The clock offset between the
+ * Each phone device-log event is matched with the traffic events, and
+ * separately with the cloud history, of the same device and event name; a
+ * phone event found in both is one group across the three sources.  The clock offset between the
  * sources is estimated per device, not assumed: the offset that lets the
  * most events match within the tolerance (mode seeking over all candidate
  * differences up to +-14 h, which covers a device log kept in local time),
@@ -28,6 +29,9 @@ struct mf_corr_dev {
 	int has_offset;
 	double offset_s;           /* traffic time - phone time */
 	double spread_s;           /* max |delta - offset| of the matches */
+	uint64_t cloud_matched;    /* phone events also found in the cloud history */
+	int has_cloud_offset;
+	double cloud_offset_s;     /* cloud time - phone time */
 };
 
 struct mf_corr {

@@ -75,6 +75,11 @@ int main(void)
 		add(st, T0 + (900 + k * 200) * S + 300000000LL, "pcap", "device_event",
 		    "lumi.158d0000aaaaaa", "event.click");
 	}
+	/* the cloud's history holds the first 5 motion events at their exact
+	 * time (the cloud stores what the phone shows) */
+	for (k = 0; k < 5; k++)
+		add(st, T0 + (600 + k * 120) * S, "cloud", "device_event", "lumi.158d0001a2b3c4",
+		    k % 2 ? "event.no_motion" : "event.motion");
 	/* identity: a phone device record names the sensor */
 	e = mf_event_new(MF_TIME_NONE, "phone", NULL, "device");
 	e->artifact = "device";
@@ -84,7 +89,7 @@ int main(void)
 	mf_store_add(st, e);
 
 	mf_store_sort(st);
-	CHECK_EQ_INT(mf_store_count(st), 10 + 10 + 30 + 1 + 16 + 1);
+	CHECK_EQ_INT(mf_store_count(st), 10 + 10 + 30 + 1 + 16 + 5 + 1);
 	for (i = 1; i < mf_store_count(st); i++)
 		CHECK(mf_store_ent(st, i - 1)->ts_ns <= mf_store_ent(st, i)->ts_ns);
 
@@ -101,6 +106,9 @@ int main(void)
 		CHECK_EQ_INT(d->only_phone_in_capture, 1);
 		CHECK_EQ_INT(d->only_traffic, 30);
 		CHECK(d->has_offset && d->offset_s > 0.79 && d->offset_s < 0.81);
+		CHECK_EQ_INT(d->cloud, 5);
+		CHECK_EQ_INT(d->cloud_matched, 5);
+		CHECK(d->has_cloud_offset && d->cloud_offset_s == 0);
 	}
 	d = dev(&c, st, "lumi.158d0000aaaaaa");
 	CHECK(d != NULL);
@@ -130,7 +138,8 @@ int main(void)
 		CHECK(strstr(s, "\"did\":\"lumi.158d0001a2b3c4\",\"model\":\"lumi.sensor_motion.v2\","
 		    "\"device_name\":\"Hall motion\"") != NULL);
 		CHECK(cor != NULL);
-		CHECK(strstr(s, "\"sources\":[\"pcap\",\"phone\"]") != NULL);
+		/* the first phone event is in traffic and in the cloud: one group */
+		CHECK(strstr(s, "\"sources\":[\"pcap\",\"cloud\",\"phone\"]") != NULL);
 		CHECK(strstr(s, "\"delta_s\":0.8") != NULL);
 		CHECK(strstr(s, "\"ts_epoch\":1714558200.000000") != NULL);
 		free(s);
@@ -144,6 +153,9 @@ int main(void)
 		rewind(f);
 		CHECK(fgets(buf, sizeof(buf), f) != NULL);
 		CHECK(strncmp(buf, "message,timestamp,datetime,timestamp_desc,", 42) == 0);
+		/* at 10:10:00 the cloud's record sorts before the phone's */
+		CHECK(fgets(buf, sizeof(buf), f) != NULL);
+		CHECK(strstr(buf, "2024-05-01T10:10:00.000+00:00,Cloud record") != NULL);
 		CHECK(fgets(buf, sizeof(buf), f) != NULL);
 		CHECK(strstr(buf, "2024-05-01T10:10:00.000+00:00,Event occurred (device log)") != NULL);
 		fclose(f);
