@@ -341,7 +341,7 @@ int mf_report_html(const struct mf_report *r, FILE *o)
 		    "\n<table>\n", r->corr->tolerance_s);
 		th(o, (const char *const[]){ "did", "name", "phone", "traffic", "cloud", "matched",
 		    "only traffic", "only phone", "only on phone while capturing", "offset (s)",
-		    NULL });
+		    "matched in cloud", NULL });
 		for (i = 0; i < r->corr->ndev; i++) {
 			const struct mf_corr_dev *c = &r->corr->dev[i];
 			const struct mf_device *d = mf_registry_find(r->reg, c->did);
@@ -361,6 +361,7 @@ int mf_report_html(const struct mf_report *r, FILE *o)
 			else
 				snprintf(buf, sizeof(buf), "-");
 			td(o, buf);
+			tdn(o, c->cloud_matched, 0);
 			fputs("</tr>\n", o);
 		}
 		fputs("</table>\n", o);
