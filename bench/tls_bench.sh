@@ -2,7 +2,9 @@
 # TLS decryption benchmark: one large TLS 1.3 AES-128-GCM session captured on
 # loopback (openssl s_client pushing MB megabytes to s_server, tcpdump -s 0),
 # then `miforensics packets -k KEYS` (median of RUNS) against one run of
-# `tshark -o tls.keylog_file:KEYS -q -z io,stat,0`, on the same file.
+# `tshark -o tls.keylog_file:KEYS -q -z io,stat,0`, on the same file; and
+# miforensics without the key log (everything but the decryption), so the
+# difference shows what decrypting costs.
 # usage: bench/tls_bench.sh [MB] [RUNS] [SUITE]     (default 300, 3, TLS_AES_128_GCM_SHA256)
 # Needs root (tcpdump on lo), openssl, tcpdump, tshark.  Loopback only.
 set -euo pipefail
@@ -69,23 +71,30 @@ plain=$(printf '%s' "$session" | /usr/bin/python3 -c '
 import json, sys
 t = json.loads(sys.stdin.read())["tls"]["plaintext_bytes"]
 print(t["c2s"] + t["s2c"])')
-mf=(); rss=0
+# alternately: with the key log, and without it (same pipeline, no decryption)
+mf=(); nk=(); rss=0
 for i in $(seq "$runs"); do
 	read -r s r < <(timed "$bin" packets -q -k "$keys" "$cap")
 	mf+=("$s"); [ "$r" -gt "$rss" ] && rss=$r
+	read -r s _ < <(timed "$bin" packets -q "$cap")
+	nk+=("$s")
 done
 read -r ts _ < <(timed tshark -n -o "tls.keylog_file:$keys" -r "$cap" -q -z io,stat,0)
-/usr/bin/python3 - "$size" "$plain" "$rss" "${mf[*]}" "$ts" "$suite" <<'PY'
+/usr/bin/python3 - "$size" "$plain" "$rss" "${mf[*]}" "$ts" "$suite" "${nk[*]}" <<'PY'
 import statistics, sys
 size, plain, rss = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 mf = [float(x) for x in sys.argv[4].split()]
 ts, suite = float(sys.argv[5]), sys.argv[6]
-m = statistics.median(mf)
+nk = [float(x) for x in sys.argv[7].split()]
+m, n = statistics.median(mf), statistics.median(nk)
 print("capture             %.0f MB, one TLS 1.3 session (%s), %.0f MB plaintext" %
       (size / 1e6, suite, plain / 1e6))
 print("miforensics median  %.3f s  (%.2f GB/s capture, %.2f GB/s plaintext)  runs %s" %
       (m, size / m / 1e9, plain / m / 1e9, mf))
 print("tshark (one run)    %.3f s  (%.3f GB/s)" % (ts, size / ts / 1e9))
 print("ratio               %.1fx faster than tshark" % (ts / m))
+print("without the key log %.3f s median (reading, SHA-256 of the file, TCP): decryption adds"
+      " %.3f s = %s" % (n, m - n, "%.1f GB/s of plaintext" % (plain / (m - n) / 1e9)
+                        if m - n > 0.005 else "too little to measure"))
 print("peak RSS            %.1f MB" % (rss / 1024))
 PY

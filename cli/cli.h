@@ -33,6 +33,32 @@ struct cli_opts {
 	const char *lumi_password;
 	int show_secrets;
 	int quiet;
+	/* live (CLI_O_LIVE) */
+	const char *iface;        /* -i */
+	const char *write_dir;    /* -w */
+	const char *filter;       /* -f (NULL: the default filter) */
+	const char *user;         /* -Z */
+	const char *events_file;  /* --events */
+	long long buffer_bytes;   /* -B, 0 = default */
+	long long rotate_mb;      /* --rotate-mb, 0 = none */
+	long long rotate_s;       /* --rotate-s, 0 = none */
+	long long max_files;      /* --max-files, 0 = keep all */
+	int snaplen;              /* -s, 0 = default */
+	int no_promisc;           /* -p */
+	int immediate;            /* --immediate */
+	/* cloud (CLI_O_CLOUD); --user is shared with live's -Z/--user */
+	const char *session;      /* --session FILE */
+	const char *region;       /* --region R|all */
+	const char *base_url;     /* --base-url URL (testing) */
+	const char *ca_file;      /* --ca-file F (testing) */
+	const char *since;        /* --since DATE */
+	int password_stdin;       /* --password-stdin */
+	int qr;                   /* --qr */
+	int refresh;              /* --refresh */
+	int resume;               /* --resume */
+	long long delay_ms;       /* --delay-ms, -1 = default */
+	long long retry_ms;       /* --retry-ms, -1 = default */
+	long long retries;        /* --retries, -1 = default */
 	char **inputs;
 	int ninputs;
 };
@@ -58,7 +84,12 @@ enum {
 	CLI_O_QUIET = 1u << 5,   /* -q */
 	CLI_O_LUMI = 1u << 6,    /* --lumi-password */
 	CLI_O_KEYLOG = 1u << 7,  /* -k/--keylog, --ssecurity */
-	CLI_O_TMPDIR = 1u << 8   /* --tmpdir */
+	CLI_O_TMPDIR = 1u << 8,  /* --tmpdir */
+	CLI_O_LIVE = 1u << 9,    /* -i -w -f -s -B -Z -p --rotate-mb --rotate-s
+	                          * --max-files --events --immediate */
+	CLI_O_CLOUD = 1u << 10   /* --user --session --password-stdin --qr --refresh
+	                          * --region --base-url --ca-file --resume --since
+	                          * --delay-ms --retry-ms --retries */
 };
 
 /* Parses argv (argv[0] is the command name).  formats: the --format values
@@ -96,5 +127,25 @@ int cmd_tokens(int argc, char **argv);
  * capture was bad.  cmd_tokens.c holds a weak placeholder. */
 int cli_tokens_from_capture(const char *path, struct mf_ctx *ctx, const struct cli_opts *o);
 int cmd_analyze(int argc, char **argv);
+int cmd_live(int argc, char **argv);
+int cmd_cloud(int argc, char **argv);
+
+/* Inputs with every folder written by `live` (it holds a manifest.json in
+ * the live format) replaced by its evidence files still on disk, in capture
+ * order.  For those, source is "live" and sha256 the hash the manifest
+ * recorded ("" while a file was still open); NULL for other inputs. */
+struct cli_inputs {
+	char **inputs;
+	const char **source;
+	char **sha256;
+	int n;
+	char **owned;            /* strings allocated here */
+	int nowned;
+};
+
+/* Returns 0, or the number of live folders whose manifest was unreadable
+ * (reason on stderr; such a folder is passed on unchanged). */
+int cli_expand_inputs(char **inputs, int n, struct cli_inputs *out);
+void cli_inputs_free(struct cli_inputs *x);
 
 #endif

@@ -1,6 +1,7 @@
 /* cli_common.c - shared CLI helpers; see cli.h. */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -99,6 +100,45 @@ static int format_ok(const char *formats, const char *f)
 	return 0;
 }
 
+/* Long options without a short form (values past any character). */
+enum {
+	OPT_TZ = 0x100, OPT_ROTATE_MB, OPT_ROTATE_S, OPT_MAX_FILES, OPT_EVENTS, OPT_IMMEDIATE
+};
+
+/* A non-negative decimal count; with suffix, K/M/G (powers of 1024) may
+ * follow.  0 or -1. */
+static int parse_count(const char *s, int suffix, long long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || v > (1ULL << 50))
+		return -1;
+	if (suffix && *end) {
+		int shift = *end == 'k' || *end == 'K' ? 10 : *end == 'm' || *end == 'M' ? 20
+		    : *end == 'g' || *end == 'G' ? 30 : -1;
+
+		if (shift < 0 || end[1])
+			return -1;
+		v <<= shift;
+		end++;
+	}
+	if (*end)
+		return -1;
+	*out = (long long)v;
+	return 0;
+}
+
+/* Long options of `cloud login` / `cloud acquire` (CLI_O_CLOUD). */
+enum {
+	OPT_SESSION = 0x200, OPT_PASSWORD_STDIN, OPT_QR, OPT_REFRESH, OPT_REGION, OPT_BASE_URL,
+	OPT_CA_FILE, OPT_RESUME, OPT_SINCE, OPT_DELAY_MS, OPT_RETRY_MS, OPT_RETRIES
+};
+
 int cli_parse(int argc, char **argv, unsigned allowed, const char *formats, int need_inputs,
               void (*help)(FILE *), struct cli_opts *o)
 {
@@ -108,25 +148,61 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *formats, int 
 		{ "show-secrets", no_argument, NULL, 'S' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "out", required_argument, NULL, 'o' },
-		{ "tz", required_argument, NULL, 'Z' },
+		{ "tz", required_argument, NULL, OPT_TZ },
 		{ "lumi-password", required_argument, NULL, 'L' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "keylog", required_argument, NULL, 'k' },
 		{ "ssecurity", required_argument, NULL, 'Y' },
 		{ "tmpdir", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "write", required_argument, NULL, 'w' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "snaplen", required_argument, NULL, 's' },
+		{ "buffer-size", required_argument, NULL, 'B' },
+		{ "user", required_argument, NULL, 'Z' },
+		{ "no-promiscuous-mode", no_argument, NULL, 'p' },
+		{ "rotate-mb", required_argument, NULL, OPT_ROTATE_MB },
+		{ "rotate-s", required_argument, NULL, OPT_ROTATE_S },
+		{ "max-files", required_argument, NULL, OPT_MAX_FILES },
+		{ "events", required_argument, NULL, OPT_EVENTS },
+		{ "immediate", no_argument, NULL, OPT_IMMEDIATE },
+		{ "session", required_argument, NULL, OPT_SESSION },
+		{ "password-stdin", no_argument, NULL, OPT_PASSWORD_STDIN },
+		{ "qr", no_argument, NULL, OPT_QR },
+		{ "refresh", no_argument, NULL, OPT_REFRESH },
+		{ "region", required_argument, NULL, OPT_REGION },
+		{ "base-url", required_argument, NULL, OPT_BASE_URL },
+		{ "ca-file", required_argument, NULL, OPT_CA_FILE },
+		{ "resume", no_argument, NULL, OPT_RESUME },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "delay-ms", required_argument, NULL, OPT_DELAY_MS },
+		{ "retry-ms", required_argument, NULL, OPT_RETRY_MS },
+		{ "retries", required_argument, NULL, OPT_RETRIES },
 		{ NULL, 0, NULL, 0 }
 	};
 	static const struct { int c; unsigned bit; } need[] = {
+		{ OPT_SESSION, CLI_O_CLOUD }, { OPT_PASSWORD_STDIN, CLI_O_CLOUD },
+		{ OPT_QR, CLI_O_CLOUD }, { OPT_REFRESH, CLI_O_CLOUD }, { OPT_REGION, CLI_O_CLOUD },
+		{ OPT_BASE_URL, CLI_O_CLOUD }, { OPT_CA_FILE, CLI_O_CLOUD },
+		{ OPT_RESUME, CLI_O_CLOUD }, { OPT_SINCE, CLI_O_CLOUD },
+		{ OPT_DELAY_MS, CLI_O_CLOUD }, { OPT_RETRY_MS, CLI_O_CLOUD },
+		{ OPT_RETRIES, CLI_O_CLOUD },
 		{ 't', CLI_O_TOKENS }, { 'T', CLI_O_TOKENS }, { 'S', CLI_O_SECRETS },
-		{ 'F', CLI_O_FORMAT }, { 'o', CLI_O_OUT }, { 'Z', CLI_O_TZ }, { 'q', CLI_O_QUIET },
+		{ 'F', CLI_O_FORMAT }, { 'o', CLI_O_OUT }, { OPT_TZ, CLI_O_TZ }, { 'q', CLI_O_QUIET },
 		{ 'L', CLI_O_LUMI }, { 'k', CLI_O_KEYLOG }, { 'Y', CLI_O_KEYLOG },
 		{ 'D', CLI_O_TMPDIR },
+		{ 'i', CLI_O_LIVE }, { 'w', CLI_O_LIVE }, { 'f', CLI_O_LIVE }, { 's', CLI_O_LIVE },
+		{ 'B', CLI_O_LIVE }, { 'Z', CLI_O_LIVE | CLI_O_CLOUD }, { 'p', CLI_O_LIVE },
+		{ OPT_ROTATE_MB, CLI_O_LIVE }, { OPT_ROTATE_S, CLI_O_LIVE },
+		{ OPT_MAX_FILES, CLI_O_LIVE }, { OPT_EVENTS, CLI_O_LIVE },
+		{ OPT_IMMEDIATE, CLI_O_LIVE },
 	};
 	int c;
 	size_t i;
 
 	memset(o, 0, sizeof(*o));
+	o->delay_ms = o->retry_ms = o->retries = -1;
 	{
 		/* the default format is the first one listed */
 		static char first[16];
@@ -136,7 +212,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *formats, int 
 		o->format = first;
 	}
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:o:k:qh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:o:k:qhi:w:f:s:B:Z:p", lo, NULL)) != -1) {
 		for (i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 			if (need[i].c == c && !(allowed & need[i].bit)) {
 				cli_warn("%s: option not accepted by this command", argv[0]);
@@ -175,9 +251,69 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *formats, int 
 		case 'o':
 			o->out_dir = optarg;
 			break;
-		case 'Z':
+		case OPT_TZ:
 			o->tz = optarg;
 			break;
+		case 'i':
+			o->iface = optarg;
+			break;
+		case 'w':
+			o->write_dir = optarg;
+			break;
+		case 'f':
+			o->filter = optarg;
+			break;
+		case 'Z':
+			o->user = optarg;
+			break;
+		case 'p':
+			o->no_promisc = 1;
+			break;
+		case OPT_EVENTS:
+			o->events_file = optarg;
+			break;
+		case OPT_IMMEDIATE:
+			o->immediate = 1;
+			break;
+		case 's':
+		case 'B':
+		case OPT_ROTATE_MB:
+		case OPT_ROTATE_S:
+		case OPT_MAX_FILES: {
+			static const struct {
+				int c;
+				const char *name;
+				long long max;
+				int suffix;
+			} nums[] = {
+				{ 's', "-s/--snaplen", 262144, 0 },
+				{ 'B', "-B/--buffer-size", 1LL << 31, 1 },
+				{ OPT_ROTATE_MB, "--rotate-mb", 1LL << 40, 0 },
+				{ OPT_ROTATE_S, "--rotate-s", 1LL << 40, 0 },
+				{ OPT_MAX_FILES, "--max-files", 1LL << 30, 0 },
+			};
+			long long v = 0;
+
+			for (i = 0; i < sizeof(nums) / sizeof(nums[0]) - 1; i++)
+				if (nums[i].c == c)
+					break;
+			if (parse_count(optarg, nums[i].suffix, &v) != 0 || v > nums[i].max ||
+			    (c == 's' && v < 64)) {
+				cli_warn("%s: '%s' is not a number in range", nums[i].name, optarg);
+				return MF_EXIT_USAGE;
+			}
+			if (c == 's')
+				o->snaplen = (int)v;
+			else if (c == 'B')
+				o->buffer_bytes = v;
+			else if (c == OPT_ROTATE_MB)
+				o->rotate_mb = v;
+			else if (c == OPT_ROTATE_S)
+				o->rotate_s = v;
+			else
+				o->max_files = v;
+			break;
+		}
 		case 'L':
 			if (strlen(optarg) != 16) {
 				cli_warn("--lumi-password: the gateway LAN password has 16 characters");
@@ -198,6 +334,51 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *formats, int 
 		case 'Y':
 			o->ssecurity = optarg;
 			break;
+		case OPT_SESSION:
+			o->session = optarg;
+			break;
+		case OPT_PASSWORD_STDIN:
+			o->password_stdin = 1;
+			break;
+		case OPT_QR:
+			o->qr = 1;
+			break;
+		case OPT_REFRESH:
+			o->refresh = 1;
+			break;
+		case OPT_REGION:
+			o->region = optarg;
+			break;
+		case OPT_BASE_URL:
+			o->base_url = optarg;
+			break;
+		case OPT_CA_FILE:
+			o->ca_file = optarg;
+			break;
+		case OPT_RESUME:
+			o->resume = 1;
+			break;
+		case OPT_SINCE:
+			o->since = optarg;
+			break;
+		case OPT_DELAY_MS:
+		case OPT_RETRY_MS:
+		case OPT_RETRIES: {
+			long long v = 0;
+
+			if (parse_count(optarg, 0, &v) != 0 || v > (c == OPT_RETRIES ? 20 : 600000)) {
+				cli_warn("%s: '%s' is not a number in range", c == OPT_RETRIES ?
+				    "--retries" : c == OPT_DELAY_MS ? "--delay-ms" : "--retry-ms", optarg);
+				return MF_EXIT_USAGE;
+			}
+			if (c == OPT_DELAY_MS)
+				o->delay_ms = v;
+			else if (c == OPT_RETRY_MS)
+				o->retry_ms = v;
+			else
+				o->retries = v;
+			break;
+		}
 		case 'h':
 			help(stdout);
 			return -1;

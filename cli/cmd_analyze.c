@@ -26,6 +26,9 @@
 #ifdef HAVE_MF_PARSERS
 #include "mf_phone.h"
 #endif
+#ifdef HAVE_MF_CLOUD
+#include "mf_cloud_input.h"
+#endif
 
 #define CORR_TOLERANCE_S 3.0
 
@@ -34,8 +37,10 @@ static void help(FILE *f)
 	fprintf(f,
 	    "usage: miforensics analyze [options] INPUT...\n\n"
 	    "Decodes every input - captures (pcap/pcapng, also .gz) and Mi Home phone\n"
-	    "extractions (folder, .tar, .tar.gz, .zip, adb backup) - merges the events into\n"
-	    "one timeline, cross-validates the phone's device logs against the traffic and\n"
+	    "extractions (folder, .tar, .tar.gz, .zip, adb backup), and folders written by\n"
+	    "`cloud acquire` (read first: their device tokens decrypt the captures) - merges\n"
+	    "the events into one timeline, cross-validates the phone's device logs against\n"
+	    "the traffic and\n"
 	    "writes the report folder (events.jsonl, timeline.csv, report.html, case.json).\n"
 	    "Inputs are recognised by content.\n\n"
 	    "options:\n"
@@ -81,6 +86,65 @@ static void phone_problem(void *arg, const char *msg)
 }
 #endif
 
+#ifdef HAVE_MF_CLOUD
+static void cloud_problem(void *arg, const char *msg)
+{
+	(void)arg;
+	cli_warn("%s", msg);
+}
+
+/* A folder written by `cloud acquire`.  Returns 0 or 1 (unfinished, or
+ * stored files missing / altered). */
+static int run_cloud(struct mf_ctx *ctx, struct mf_input *in, struct mf_report_input *ri,
+                     int quiet, cJSON *warnings)
+{
+	struct mf_cloud_input_summary sum;
+	char eb[MF_ERRBUF_SIZE] = "", w[600];
+	int rc;
+
+	ri->type = "cloud-acquisition";
+	rc = mf_cloud_input_scan(ctx, in->path, in->name, cloud_problem, NULL, &sum, eb);
+	ri->size = sum.size;
+	memcpy(ri->sha256, sum.sha256, sizeof(ri->sha256));
+	if (rc) {
+		cli_warn("%s: %s", in->path, eb[0] ? eb : mf_strerror(rc));
+		ri->status = 1;
+		return 1;
+	}
+	if (strcmp(sum.status, "complete") != 0 || sum.integrity) {
+		snprintf(w, sizeof(w), "%s: cloud acquisition %s%s", in->name, sum.status,
+		    sum.integrity ? ", with stored files missing or altered" : "");
+		cJSON_AddItemToArray(warnings, cJSON_CreateString(w));
+		ri->status = 1;
+	}
+	if (!quiet)
+		fprintf(stderr, "%s: cloud acquisition (%s), %lu requests, %lu replies, %lu records, "
+		    "%lu problem(s)\n", in->path, sum.status, sum.entries, sum.replies, sum.records,
+		    sum.problems);
+	return ri->status;
+}
+#endif
+
+/* Token sources first: the device tokens of a cloud acquisition must be in
+ * ctx->tokens before the captures are decoded.  Returns the order (caller
+ * frees) or NULL. */
+static int *input_order(char **inputs, int n)
+{
+	int *ord = malloc(((size_t)n + 1) * sizeof(*ord)), i, k = 0, pass;
+
+	for (pass = 0; ord && pass < 2; pass++)
+		for (i = 0; i < n; i++) {
+#ifdef HAVE_MF_CLOUD
+			int first = mf_cloud_input_is(inputs[i]);
+#else
+			int first = 0;
+#endif
+			if (first == (pass == 0))
+				ord[k++] = i;
+		}
+	return ord;
+}
+
 /* One input: a capture, else a phone extraction.  Returns 0 or 1 (bad). */
 static int run_input(struct mf_ctx *ctx, struct mf_input *in, struct mf_report_input *ri,
                      int quiet, cJSON *warnings)
@@ -96,6 +160,10 @@ static int run_input(struct mf_ctx *ctx, struct mf_input *in, struct mf_report_i
 		ri->status = 1;
 		return 1;
 	}
+#ifdef HAVE_MF_CLOUD
+	if (S_ISDIR(st.st_mode) && mf_cloud_input_is(in->path))
+		return run_cloud(ctx, in, ri, quiet, warnings);
+#endif
 	if (S_ISREG(st.st_mode)) {
 		rc = cli_run_capture(ctx, in, quiet, 0);
 		if (rc >= 0) {
@@ -227,7 +295,8 @@ int cmd_analyze(int argc, char **argv)
 	struct mf_input *ins;
 	struct mf_report_input *ris;
 	cJSON *warnings, *opts;
-	int i, rc, bad = 0;
+	struct cli_inputs xin;
+	int i, j, rc, bad = 0, *order;
 	size_t k;
 
 	rc = cli_parse(argc, argv, CLI_O_TOKENS | CLI_O_SECRETS | CLI_O_FORMAT | CLI_O_OUT |
@@ -236,6 +305,11 @@ int cmd_analyze(int argc, char **argv)
 		return rc < 0 ? MF_EXIT_OK : rc;
 	if (o.out_dir && make_out_dir(o.out_dir) != 0)
 		return MF_EXIT_USAGE;
+	/* a `live` evidence folder stands for its files, in capture order */
+	if (cli_expand_inputs(o.inputs, o.ninputs, &xin))
+		bad = 1;
+	o.inputs = xin.inputs;
+	o.ninputs = xin.n;
 	if (o.tz) {
 		setenv("TZ", o.tz, 1);
 		tzset();
@@ -254,25 +328,38 @@ int cmd_analyze(int argc, char **argv)
 		bad = 1;
 	}
 	st = mf_store_new();
-	ins = calloc((size_t)o.ninputs, sizeof(*ins));
-	ris = calloc((size_t)o.ninputs, sizeof(*ris));
+	ins = calloc((size_t)o.ninputs + 1, sizeof(*ins));
+	ris = calloc((size_t)o.ninputs + 1, sizeof(*ris));
 	if (!st || !ins || !ris) {
 		cli_warn("out of memory or no temporary file");
 		return MF_EXIT_INPUT;
 	}
 	ctx.emit = mf_store_emit;
 	ctx.emit_arg = st;
-	for (i = 0; i < o.ninputs; i++) {
-		const char *slash = strrchr(o.inputs[i], '/');
+	order = input_order(o.inputs, o.ninputs);
+	for (j = 0; order && j < o.ninputs; j++) {
+		const char *slash;
 
+		i = order[j];
+		slash = strrchr(o.inputs[i], '/');
 		ins[i].path = o.inputs[i];
 		ins[i].name = slash && slash[1] ? slash + 1 : o.inputs[i];
-		ins[i].source = "pcap";
+		ins[i].source = xin.source[i] ? xin.source[i] : "pcap";
 		ins[i].index = i;
 		if (run_input(&ctx, &ins[i], &ris[i], o.quiet, warnings)) {
 			char w[600];
 
 			snprintf(w, sizeof(w), "%s: bad or incomplete input", ins[i].path);
+			cJSON_AddItemToArray(warnings, cJSON_CreateString(w));
+			bad = 1;
+		}
+		if (xin.sha256[i] && xin.sha256[i][0] && ris[i].sha256[0] &&
+		    strcmp(ris[i].sha256, xin.sha256[i]) != 0) {
+			char w[600];
+
+			snprintf(w, sizeof(w), "%s: SHA-256 differs from the live manifest (the file "
+			    "changed after it was captured)", ins[i].path);
+			cli_warn("%s", w);
 			cJSON_AddItemToArray(warnings, cJSON_CreateString(w));
 			bad = 1;
 		}
@@ -338,5 +425,7 @@ int cmd_analyze(int argc, char **argv)
 	mf_keylog_free(ctx.keylog);
 	free(ins);
 	free(ris);
+	free(order);
+	cli_inputs_free(&xin);
 	return bad ? MF_EXIT_INPUT : MF_EXIT_OK;
 }

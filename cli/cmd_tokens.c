@@ -21,6 +21,9 @@
 #include "mf_event.h"
 #include "mf_phone.h"
 #include "mf_tokens.h"
+#ifdef HAVE_MF_CLOUD
+#include "mf_cloud_input.h"
+#endif
 
 static void help(FILE *f)
 {
@@ -213,6 +216,23 @@ int cmd_tokens(int argc, char **argv)
 		size_t before = ts.count;
 		int rc;
 
+#ifdef HAVE_MF_CLOUD
+		if (mf_cloud_input_is(o.inputs[i])) {
+			struct mf_cloud_input_summary cs;
+
+			rc = mf_cloud_input_scan(&ctx, o.inputs[i], NULL, problem_line, o.inputs[i],
+			    &cs, eb);
+			if (rc || cs.integrity || strcmp(cs.status, "complete") != 0) {
+				if (rc)
+					cli_warn("%s: %s", o.inputs[i], eb[0] ? eb : mf_strerror(rc));
+				bad = 1;
+			}
+			if (!o.quiet && rc == 0)
+				fprintf(stderr, "%s: %zu token(s) from a cloud acquisition (%s)\n",
+				    o.inputs[i], ts.count - before, cs.status);
+			continue;
+		}
+#endif
 		if (is_capture(o.inputs[i])) {
 			if (cli_tokens_from_capture(o.inputs[i], &ctx, &o) != 0)
 				bad = 1;

@@ -19,8 +19,12 @@ static const struct subcmd cmds[] = {
 	  "one JSON line per decoded application message in captures" },
 	{ "phone", cmd_phone,
 	  "a Mi Home app extraction: account, homes, devices, scenes, device logs" },
+	{ "live", cmd_live,
+	  "live sniffing: rotating pcapng evidence files plus events as they happen" },
 	{ "tokens", cmd_tokens,
 	  "every device token found in extractions (printed in clear)" },
+	{ "cloud", cmd_cloud,
+	  "cloud login / cloud acquire: read-only acquisition from the Xiaomi cloud" },
 };
 
 static void usage(FILE *f)

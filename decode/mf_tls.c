@@ -137,7 +137,7 @@ struct tls_state {
 	uint8_t have_frame;
 };
 
-static const char *const dir_names[2] = { "c2s", "s2c" };
+static const char *const dir_names[2] = { "client_to_server", "server_to_client" };
 
 /* ---- small helpers ---- */
 
@@ -244,12 +244,12 @@ static void note_frame(struct tls_state *st, const struct mf_frame *f)
 	st->last_ts = f->ts_ns;
 }
 
-/* evidence: file, sha256, frame (f, else the first frame), tcp_stream */
-static int add_evidence(struct mf_event *ev, const struct tls_state *st, const struct mf_frame *f,
+/* evidence: file, sha256, frame, [last_frame], tcp_stream */
+static int add_evidence(struct mf_event *ev, const struct tls_state *st, uint64_t frame,
                         int with_last)
 {
 	cJSON *o = mf_json_obj();
-	const struct mf_input *in = f && f->input ? f->input : st->fl.input;
+	const struct mf_input *in = st->fl.input;
 
 	if (!o)
 		return MF_ERR_NOMEM;
@@ -258,22 +258,22 @@ static int add_evidence(struct mf_event *ev, const struct tls_state *st, const s
 		if (in->sha256[0])
 			mf_json_str(o, "sha256", in->sha256);
 	}
-	mf_json_u64(o, "frame", f ? f->number : st->first_frame);
+	mf_json_u64(o, "frame", frame);
 	if (with_last && st->have_frame)
 		mf_json_u64(o, "last_frame", st->last_frame);
 	mf_json_u64(o, "tcp_stream", st->fl.stream_no);
 	return mf_event_add(ev, "evidence", o);
 }
 
-/* An anomaly about direction dir (-1: the session) at frame f; record_no
- * >= 1 names the direction's record. */
+/* An anomaly about direction dir (-1: the session) at frame f (NULL: the
+ * stream's last frame); record_no >= 1 names the direction's record. */
 static int anomaly(struct tls_state *st, int dir, const struct mf_frame *f, const char *reason,
                    uint64_t record_no, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 static int anomaly(struct tls_state *st, int dir, const struct mf_frame *f, const char *reason,
                    uint64_t record_no, const char *fmt, ...)
 {
-	struct mf_event *ev = mf_event_new(f ? f->ts_ns : st->first_ts, source_of(st), "tls",
+	struct mf_event *ev = mf_event_new(f ? f->ts_ns : st->last_ts, source_of(st), "tls",
 	    "anomaly");
 	char detail[512], hex[65];
 	cJSON *t;
@@ -304,7 +304,7 @@ static int anomaly(struct tls_state *st, int dir, const struct mf_frame *f, cons
 			mf_json_str(t, "sni", st->sni);
 		mf_event_add(ev, "tls", t);
 	}
-	add_evidence(ev, st, f, 0);
+	add_evidence(ev, st, f ? f->number : st->last_frame, 0);
 	return mf_emit(st->ctx, ev);
 }
 
@@ -1089,8 +1089,8 @@ static cJSON *per_dir(uint64_t c2s, uint64_t s2c)
 {
 	cJSON *o = mf_json_obj();
 
-	mf_json_u64(o, "c2s", c2s);
-	mf_json_u64(o, "s2c", s2c);
+	mf_json_u64(o, dir_names[MF_DIR_C2S], c2s);
+	mf_json_u64(o, dir_names[MF_DIR_S2C], s2c);
 	return o;
 }
 
@@ -1198,7 +1198,7 @@ static int session_event(struct tls_state *st, int how)
 		cJSON_AddItemToObject(t, "truncated_bytes", per_dir(c->rec.len, s->rec.len));
 	mf_json_str(t, "end", end_name(how));
 	mf_event_add(ev, "tls", t);
-	add_evidence(ev, st, NULL, 1);
+	add_evidence(ev, st, st->first_frame, 1);
 	return mf_emit(st->ctx, ev);
 }
 

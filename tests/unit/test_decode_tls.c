@@ -419,8 +419,8 @@ static void test_rfc8448(size_t chunk)
 	CHECK_EQ_INT(count_lines(&s.sink, "\"protocol\":\"tls\"", "\"kind\":\"session\"",
 	    "\"version\":\"TLS 1.3\"", "\"suite\":{\"id\":\"0x1301\",\"name\":\"TLS_AES_128_GCM_SHA256\"}",
 	    "\"sni\":\"server\"", "\"client_random\":\"" RFC_CR "\"", "\"decrypted\":true",
-	    "\"plaintext_bytes\":{\"c2s\":50,\"s2c\":50}", "\"records\":{\"c2s\":4,\"s2c\":5}",
-	    "\"alerts\":{\"c2s\":\"close_notify\",\"s2c\":\"close_notify\"}",
+	    "\"plaintext_bytes\":{\"client_to_server\":50,\"server_to_client\":50}", "\"records\":{\"client_to_server\":4,\"server_to_client\":5}",
+	    "\"alerts\":{\"client_to_server\":\"close_notify\",\"server_to_client\":\"close_notify\"}",
 	    "\"keylog\":\"rfc8448.keys\"", "\"end\":\"fin\"", "\"tcp_stream\":3", NULL), 1);
 	if (mf_t_fail)
 		dump(&s.sink);
@@ -467,11 +467,11 @@ static void test_rfc8448_tampered(void)
 	feed_hex(&s, MF_DIR_S2C, rfc_server_alert);
 	sess_close(&s);
 	CHECK_EQ_INT(count_lines(&s.sink, "\"reason\":\"tls_bad_record_mac\"",
-	    "\"direction\":\"c2s\"", "\"record\":3", "\"seq\":0", "\"frame\":", NULL), 1);
+	    "\"direction\":\"client_to_server\"", "\"record\":3", "\"seq\":0", "\"frame\":", NULL), 1);
 	CHECK_EQ_INT(anomalies(&s), 1);
 	CHECK_EQ_INT(count_lines(&s.sink, "\"kind\":\"session\"", "\"decrypted\":false",
-	    "\"bad_records\":{\"c2s\":1,\"s2c\":0}", "\"plaintext_bytes\":{\"c2s\":0,\"s2c\":50}",
-	    "\"alerts\":{\"c2s\":\"close_notify\",\"s2c\":\"close_notify\"}", NULL), 1);
+	    "\"bad_records\":{\"client_to_server\":1,\"server_to_client\":0}", "\"plaintext_bytes\":{\"client_to_server\":0,\"server_to_client\":50}",
+	    "\"alerts\":{\"client_to_server\":\"close_notify\",\"server_to_client\":\"close_notify\"}", NULL), 1);
 	CHECK(s.inner && s.inner->got[0].len == 0 && is_0_to_49(&s.inner->got[1], 0));
 	sess_free(&s);
 	mf_keylog_free(kl);
@@ -498,14 +498,14 @@ static void test_rfc8448_nokeys(int with_app_secrets)
 		 * traffic secrets (next-epoch trial) */
 		CHECK(s.inner && is_0_to_49(&s.inner->got[0], 0) && is_0_to_49(&s.inner->got[1], 0));
 		CHECK_EQ_INT(count_lines(&s.sink, "\"kind\":\"session\"",
-		    "\"plaintext_bytes\":{\"c2s\":50,\"s2c\":50}",
+		    "\"plaintext_bytes\":{\"client_to_server\":50,\"server_to_client\":50}",
 		    "\"missing_secrets\":[\"CLIENT_HANDSHAKE_TRAFFIC_SECRET\","
 		    "\"SERVER_HANDSHAKE_TRAFFIC_SECRET\"]", NULL), 1);
 	} else {
 		CHECK(s.inner == NULL);                 /* nothing flows when not decrypted */
 		CHECK_EQ_INT(count_lines(&s.sink, "\"kind\":\"session\"",
-		    "\"plaintext_bytes\":{\"c2s\":0,\"s2c\":0}",
-		    "\"undecrypted_records\":{\"c2s\":3,\"s2c\":4}", NULL), 1);
+		    "\"plaintext_bytes\":{\"client_to_server\":0,\"server_to_client\":0}",
+		    "\"undecrypted_records\":{\"client_to_server\":3,\"server_to_client\":4}", NULL), 1);
 	}
 	sess_free(&s);
 	mf_keylog_free(kl);
@@ -568,7 +568,7 @@ static void test_keyupdate(int corrupt_keyupdate)
 		CHECK(memcmp(s.inner->got[0].data + 50 + strlen(msg), msg, strlen(msg)) == 0);
 	}
 	CHECK_EQ_INT(count_lines(&s.sink, "\"kind\":\"session\"",
-	    "\"key_updates\":{\"c2s\":1,\"s2c\":0}", NULL), 1);
+	    "\"key_updates\":{\"client_to_server\":1,\"server_to_client\":0}", NULL), 1);
 	CHECK_EQ_INT(anomalies(&s), corrupt_keyupdate ? 1 : 0);
 	if (corrupt_keyupdate)
 		CHECK_EQ_INT(count_lines(&s.sink, "tls_bad_record_mac", "\"record\":4", NULL), 1);
@@ -588,7 +588,7 @@ static void test_stream_problems(void)
 	feed(&s, MF_DIR_C2S, (const uint8_t *)"GET / HTTP/1.1\r\n\r\n", 18);
 	feed(&s, MF_DIR_C2S, (const uint8_t *)"more", 4);
 	sess_close(&s);
-	CHECK_EQ_INT(count_lines(&s.sink, "\"reason\":\"tls_invalid_record\"", "c2s", NULL), 1);
+	CHECK_EQ_INT(count_lines(&s.sink, "\"reason\":\"tls_invalid_record\"", "client_to_server", NULL), 1);
 	CHECK_EQ_INT(anomalies(&s), 1);
 	sess_free(&s);
 
@@ -607,7 +607,7 @@ static void test_stream_problems(void)
 	sess_close(&s);
 	CHECK_EQ_INT(count_lines(&s.sink, "\"reason\":\"tls_truncated\"", "85 of 95", NULL), 1);
 	CHECK_EQ_INT(count_lines(&s.sink, "\"kind\":\"session\"", "\"handshake\":\"incomplete\"",
-	    "\"truncated_bytes\":{\"c2s\":0,\"s2c\":85}", NULL), 1);
+	    "\"truncated_bytes\":{\"client_to_server\":0,\"server_to_client\":85}", NULL), 1);
 	sess_free(&s);
 
 	/* a gap: this direction stops, the other goes on */
@@ -620,7 +620,7 @@ static void test_stream_problems(void)
 	CHECK_EQ_INT(count_lines(&s.sink, "\"reason\":\"tls_desync\"", "1000", NULL), 1);
 	CHECK(s.inner && s.inner->got[0].len == 0 && is_0_to_49(&s.inner->got[1], 0));
 	CHECK_EQ_INT(count_lines(&s.sink, "\"kind\":\"session\"", "\"decrypted\":false",
-	    "\"gap_bytes\":{\"c2s\":1000,\"s2c\":0}", NULL), 1);
+	    "\"gap_bytes\":{\"client_to_server\":1000,\"server_to_client\":0}", NULL), 1);
 	sess_free(&s);
 
 	/* picked up after the handshake */
@@ -755,9 +755,12 @@ static size_t hs_record(uint8_t type, const uint8_t *body, size_t n, uint8_t *ou
 	return 9 + n;
 }
 
-static void test_tls12(uint16_t suite, int etm, int wrong_secret)
+/* no_alpn: the server chooses no ALPN and the client sends the HTTP/2
+ * preface: HTTP/2 by content */
+static void test_tls12(uint16_t suite, int etm, int wrong_secret, int no_alpn)
 {
-	static const char req[] = "GET /app/home/device_list HTTP/1.1\r\nHost: api.io.mi.com\r\n\r\n";
+	const char *req = no_alpn ? "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+	    : "GET /app/home/device_list HTTP/1.1\r\nHost: api.io.mi.com\r\n\r\n";
 	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
 	uint8_t cr[32], sr[32], ms[48], body[512], rec[20100], *p;
 	char kls[256], hex[97], crh[65], want[128];
@@ -814,7 +817,8 @@ static void test_tls12(uint16_t suite, int etm, int wrong_secret)
 	{
 		uint8_t ext[32], *e = ext;
 
-		*e++ = 0, *e++ = 16, *e++ = 0, *e++ = 5, *e++ = 0, *e++ = 3, *e++ = 2, *e++ = 'h', *e++ = '2';
+		if (!no_alpn)
+			*e++ = 0, *e++ = 16, *e++ = 0, *e++ = 5, *e++ = 0, *e++ = 3, *e++ = 2, *e++ = 'h', *e++ = '2';
 		if (etm)
 			*e++ = 0, *e++ = 22, *e++ = 0, *e++ = 0;
 		mf_put_be16(p, (uint16_t)(e - ext)), p += 2;
@@ -860,12 +864,12 @@ static void test_tls12(uint16_t suite, int etm, int wrong_secret)
 		CHECK(s.inner == NULL);
 		CHECK_EQ_INT(count_lines(&s.sink, "\"reason\":\"tls_bad_record_mac\"", NULL), 6);
 		CHECK_EQ_INT(count_lines(&s.sink, "\"kind\":\"session\"", "\"decrypted\":false",
-		    "\"bad_records\":{\"c2s\":3,\"s2c\":3}", NULL), 1);
+		    "\"bad_records\":{\"client_to_server\":3,\"server_to_client\":3}", NULL), 1);
 	} else {
 		CHECK(s.inner != NULL);
 		if (s.inner) {
-			CHECK_EQ_STR(s.inner->name, "h2");      /* ALPN h2 */
-			CHECK_EQ_STR(s.inner->alpn, "h2");
+			CHECK_EQ_STR(s.inner->name, "h2");      /* ALPN h2, or the preface */
+			CHECK_EQ_STR(s.inner->alpn, no_alpn ? "" : "h2");
 			CHECK_EQ_STR(s.inner->sni, "api.io.mi.com");
 			CHECK(s.inner->got[0].len == strlen(req) &&
 			    memcmp(s.inner->got[0].data, req, strlen(req)) == 0);
@@ -877,9 +881,10 @@ static void test_tls12(uint16_t suite, int etm, int wrong_secret)
 		snprintf(want, sizeof(want), "\"suite\":{\"id\":\"0x%04x\",\"name\":\"%s\"}", suite,
 		    t.su->name);
 		CHECK_EQ_INT(count_lines(&s.sink, "\"kind\":\"session\"", "\"version\":\"TLS 1.2\"", want,
-		    "\"decrypted\":true", "\"alpn\":\"h2\"", "\"alpn_offered\":[\"h2\",\"http/1.1\"]",
-		    "\"alerts\":{\"c2s\":\"close_notify\"}", crh, NULL), 1);
-		snprintf(want, sizeof(want), "\"plaintext_bytes\":{\"c2s\":%zu,\"s2c\":%zu}",
+		    "\"decrypted\":true", no_alpn ? "\"alpn_offered\"" : "\"alpn\":\"h2\"",
+		    "\"alpn_offered\":[\"h2\",\"http/1.1\"]",
+		    "\"alerts\":{\"client_to_server\":\"close_notify\"}", crh, NULL), 1);
+		snprintf(want, sizeof(want), "\"plaintext_bytes\":{\"client_to_server\":%zu,\"server_to_client\":%zu}",
 		    strlen(req), strlen(resp) + 16384);
 		CHECK_EQ_INT(count_lines(&s.sink, "\"kind\":\"session\"", want, NULL), 1);
 		if (t.su->kind == MF_TLS_CBC)
@@ -908,20 +913,21 @@ int main(void)
 	test_keyupdate(0);
 	test_keyupdate(1);
 	test_stream_problems();
-	test_tls12(0xC02F, 0, 0);
-	test_tls12(0xC030, 0, 0);
-	test_tls12(0x009D, 0, 0);
-	test_tls12(0xCCA8, 0, 0);
-	test_tls12(0xCCA9, 0, 0);
-	test_tls12(0xC013, 1, 0);
-	test_tls12(0xC013, 0, 0);
-	test_tls12(0xC014, 1, 0);
-	test_tls12(0xC027, 0, 0);
-	test_tls12(0xC027, 1, 0);
-	test_tls12(0xC028, 1, 0);
-	test_tls12(0xC028, 0, 0);
-	test_tls12(0x002F, 0, 0);
-	test_tls12(0xC02F, 0, 1);
-	test_tls12(0xC013, 1, 1);
+	test_tls12(0xC02F, 0, 0, 0);
+	test_tls12(0xC030, 0, 0, 0);
+	test_tls12(0x009D, 0, 0, 0);
+	test_tls12(0xCCA8, 0, 0, 0);
+	test_tls12(0xCCA9, 0, 0, 0);
+	test_tls12(0xC013, 1, 0, 0);
+	test_tls12(0xC013, 0, 0, 0);
+	test_tls12(0xC014, 1, 0, 0);
+	test_tls12(0xC027, 0, 0, 0);
+	test_tls12(0xC027, 1, 0, 0);
+	test_tls12(0xC028, 1, 0, 0);
+	test_tls12(0xC028, 0, 0, 0);
+	test_tls12(0x002F, 0, 0, 0);
+	test_tls12(0xC02F, 0, 1, 0);
+	test_tls12(0xC013, 1, 1, 0);
+	test_tls12(0xC02F, 0, 0, 1);
 	return TEST_DONE();
 }
