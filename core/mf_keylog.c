@@ -210,15 +210,24 @@ int mf_keylog_add_mem(struct mf_keylog *kl, const char *buf, size_t len, const c
 		for (k = 0; k < sizeof(labels) / sizeof(labels[0]); k++)
 			if (strlen(labels[k].name) == n1 && memcmp(labels[k].name, f1, n1) == 0)
 				label = labels[k].label;
-		if (label == 0 && f1 && n1 && (n1 != 3 || memcmp(f1, "RSA", 3) != 0) &&
-		    !(n1 == 17 && memcmp(f1, "PMS_CLIENT_RANDOM", 17) == 0) &&
-		    !(n1 == 21 && memcmp(f1, "EARLY_EXPORTER_SECRET", 21) == 0)) {
-			if (bad)
-				(*bad)++;
+		if (label == 0) {
+			/* a well-formed line with a label we do not use (RSA,
+			 * PMS_CLIENT_RANDOM, EARLY_EXPORTER_SECRET, the
+			 * *_TRAFFIC_SECRET_N that OpenSSL writes after a KeyUpdate -
+			 * later generations are derived from _0): skipped, not bad */
+			int upper = 1;
+			size_t q;
+
+			for (q = 0; q < n1; q++)
+				if (!((f1[q] >= 'A' && f1[q] <= 'Z') || (f1[q] >= '0' && f1[q] <= '9') ||
+				    f1[q] == '_'))
+					upper = 0;
+			if (!upper || !f2 || !f3 || !mf_is_hex(f2, n2) || !mf_is_hex(f3, n3)) {
+				if (bad)
+					(*bad)++;
+			}
 			continue;
 		}
-		if (label == 0)
-			continue;       /* legacy labels we do not need */
 		if (!f2 || !f3 || next_field(&p, le, &dummy) || n2 != 64 || n3 % 2 ||
 		    n3 / 2 > KL_SECRET_MAX || n3 == 0 ||
 		    mf_hex_decode(f2, 64, r, 32) != 0 || mf_hex_decode(f3, n3, sec, n3 / 2) != 0 ||

@@ -99,6 +99,8 @@ struct tdir {
 	uint8_t sw;                 /* key change after the current record */
 	uint8_t dead;               /* out of sync (invalid record, gap): no more parsing */
 	uint32_t generation;        /* TLS 1.3 key updates applied */
+	uint64_t nokey_seq;         /* records of this epoch passed without a key */
+	size_t kl_seen;             /* key log size when the key was missed */
 	uint64_t offset;            /* stream bytes consumed in records */
 	uint64_t records, prot_records, undecrypted, bad, app_records;
 	uint64_t plaintext_bytes, ciphertext_bytes, gap_bytes;
@@ -392,6 +394,8 @@ static int start12(struct tls_state *st, int dir, const struct mf_frame *f)
 	d->is13 = 0;
 	d->nokey = 1;
 	d->dec.keyed = 0;
+	d->nokey_seq = 0;
+	d->kl_seen = st->ctx->keylog ? mf_keylog_count(st->ctx->keylog) : 0;
 	if (!st->have_sh)
 		return 0;
 	if (!suite_ok(st, 0))
@@ -438,12 +442,14 @@ static int key13(struct tls_state *st, int dir, int epoch, const struct mf_frame
 	d->nokey = 1;
 	d->dec.keyed = 0;
 	d->generation = 0;
+	d->nokey_seq = 0;
+	d->kl_seen = st->ctx->keylog ? mf_keylog_count(st->ctx->keylog) : 0;
 	if (!suite_ok(st, 1)) {
 		if (st->have_sh)
 			return unsupported(st, dir, f);
-		/* early data before the ServerHello: the offered suite is unknown,
-		 * the early secret's length tells the hash; AES-128-GCM / ChaCha
-		 * can't be told apart, try the first offered (OpenSSL: 0x1302/0x1301). */
+		/* 0-RTT data comes before the ServerHello names the suite (it is
+		 * the resumed session's): not decrypted; the client's handshake
+		 * keys are tried on its records once the ServerHello is seen */
 		return 0;
 	}
 	s = find_secret(st, label, mf_tls_hash_len(st->suite->prf), &slen, 0);
@@ -872,6 +878,25 @@ static int content(struct tls_state *st, int dir, uint8_t type, const uint8_t *p
 	}
 }
 
+/* A live key log grew since dir's key was missed: look again, and continue
+ * the epoch at the sequence number it reached without a key. */
+static int retry_key(struct tls_state *st, int dir, const struct mf_frame *f)
+{
+	struct tdir *d = &st->d[dir];
+	uint64_t seq = d->nokey_seq;
+	int rc;
+
+	if (!st->have_ch || !st->ctx->keylog || d->epoch == EP_PLAIN ||
+	    mf_keylog_count(st->ctx->keylog) == d->kl_seen)
+		return 0;
+	rc = d->is13 ? key13(st, dir, d->epoch, f) : start12(st, dir, f);
+	if (rc == 0 && !d->nokey)
+		d->dec.seq = seq;
+	else
+		d->nokey_seq = seq;
+	return rc;
+}
+
 static int record(struct tls_state *st, int dir, const uint8_t *hdr, const uint8_t *frag,
                   size_t len, const struct mf_frame *f)
 {
@@ -902,8 +927,11 @@ static int record(struct tls_state *st, int dir, const uint8_t *hdr, const uint8
 	d->prot_records++;
 	if (type == CT_APP)
 		d->ciphertext_bytes += len;
+	if (d->nokey && (rc = retry_key(st, dir, f)) != 0)
+		return rc;
 	if (d->nokey && !d->is13) {
 		d->undecrypted++;
+		d->nokey_seq++;
 		return 0;
 	}
 	if (!st->out && !(st->out = malloc(OUT_SIZE)))
@@ -913,6 +941,8 @@ static int record(struct tls_state *st, int dir, const uint8_t *hdr, const uint8
 		n = trial_next(st, dir, hdr, frag, len, &pt, &itype);
 	if (n < 0) {
 		d->undecrypted++;
+		if (d->nokey && d->epoch != EP_EARLY)
+			d->nokey_seq++;
 		if (d->nokey || d->epoch == EP_EARLY)
 			return 0;               /* no key, or early data nobody can read */
 		d->bad++;

@@ -19,6 +19,8 @@ int main(void)
 	    "CLIENT_RANDOM 01 02\n"
 	    "NONSENSE line here\n"
 	    "RSA 0011223344556677 00\n"
+	    "CLIENT_TRAFFIC_SECRET_1 0202020202020202020202020202020202020202020202020202020202020202 "
+	    "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc\n"
 	    "\n";
 	struct mf_keylog *kl = mf_keylog_new();
 	uint8_t r1[32], r2[32];

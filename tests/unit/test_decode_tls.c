@@ -755,10 +755,15 @@ static size_t hs_record(uint8_t type, const uint8_t *body, size_t n, uint8_t *ou
 	return 9 + n;
 }
 
-/* no_alpn: the server chooses no ALPN and the client sends the HTTP/2
- * preface: HTTP/2 by content */
-static void test_tls12(uint16_t suite, int etm, int wrong_secret, int no_alpn)
+enum { T12_WRONG = 1, T12_NOALPN = 2, T12_LATE = 4 };
+
+/* T12_WRONG: the key log holds another master secret; T12_NOALPN: the
+ * server chooses no ALPN and the client sends the HTTP/2 preface (HTTP/2
+ * by content); T12_LATE: the key arrives after the Finished records (a live
+ * key log): the application data still decrypts at the right seq. */
+static void test_tls12(uint16_t suite, int etm, int flags)
 {
+	int wrong_secret = flags & T12_WRONG, no_alpn = flags & T12_NOALPN, late = flags & T12_LATE;
 	const char *req = no_alpn ? "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 	    : "GET /app/home/device_list HTTP/1.1\r\nHost: api.io.mi.com\r\n\r\n";
 	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
@@ -786,7 +791,8 @@ static void test_tls12(uint16_t suite, int etm, int wrong_secret, int no_alpn)
 		ms[0] ^= 1;
 	mf_hex_encode(ms, 48, hex);
 	snprintf(kls, sizeof(kls), "CLIENT_RANDOM %s %s\n", crh, hex);
-	mf_keylog_add_mem(kl, kls, strlen(kls), "t12.keys", NULL);
+	if (!late)
+		mf_keylog_add_mem(kl, kls, strlen(kls), "t12.keys", NULL);
 
 	sess_open(&s, kl, 5);                           /* 5-byte segments */
 	/* ClientHello: SNI, ALPN h2,http/1.1, ETM offer */
@@ -842,6 +848,8 @@ static void test_tls12(uint16_t suite, int etm, int wrong_secret, int no_alpn)
 	feed(&s, MF_DIR_S2C, (const uint8_t *)"\x14\x03\x03\x00\x01\x01", 6);
 	n = seal12(&t, MF_DIR_S2C, 22, fin, sizeof(fin), rec);
 	feed(&s, MF_DIR_S2C, rec, n);
+	if (late)
+		mf_keylog_add_mem(kl, kls, strlen(kls), "t12.keys", NULL);
 	n = seal12(&t, MF_DIR_C2S, 23, req, strlen(req), rec);
 	feed(&s, MF_DIR_C2S, rec, n);
 	n = seal12(&t, MF_DIR_S2C, 23, resp, strlen(resp), rec);
@@ -877,7 +885,14 @@ static void test_tls12(uint16_t suite, int etm, int wrong_secret, int no_alpn)
 			    memcmp(s.inner->got[1].data, resp, strlen(resp)) == 0 &&
 			    s.inner->got[1].data[strlen(resp) + 16383] == 0xff);
 		}
-		CHECK_EQ_INT(anomalies(&s), 0);
+		CHECK_EQ_INT(anomalies(&s), late ? 1 : 0);
+		if (late) {
+			CHECK_EQ_INT(count_lines(&s.sink, "\"reason\":\"tls_no_secret\"", NULL), 1);
+			CHECK_EQ_INT(count_lines(&s.sink, "\"kind\":\"session\"", "\"decrypted\":false",
+			    "\"undecrypted_records\":{\"client_to_server\":1,\"server_to_client\":1}",
+			    NULL), 1);
+			goto done;
+		}
 		snprintf(want, sizeof(want), "\"suite\":{\"id\":\"0x%04x\",\"name\":\"%s\"}", suite,
 		    t.su->name);
 		CHECK_EQ_INT(count_lines(&s.sink, "\"kind\":\"session\"", "\"version\":\"TLS 1.2\"", want,
@@ -891,6 +906,7 @@ static void test_tls12(uint16_t suite, int etm, int wrong_secret, int no_alpn)
 			CHECK_EQ_INT(count_lines(&s.sink, "\"kind\":\"session\"",
 			    etm ? "\"encrypt_then_mac\":true" : "\"encrypt_then_mac\":false", NULL), 1);
 	}
+done:
 	if (mf_t_fail)
 		dump(&s.sink);
 	sess_free(&s);
@@ -913,21 +929,24 @@ int main(void)
 	test_keyupdate(0);
 	test_keyupdate(1);
 	test_stream_problems();
-	test_tls12(0xC02F, 0, 0, 0);
-	test_tls12(0xC030, 0, 0, 0);
-	test_tls12(0x009D, 0, 0, 0);
-	test_tls12(0xCCA8, 0, 0, 0);
-	test_tls12(0xCCA9, 0, 0, 0);
-	test_tls12(0xC013, 1, 0, 0);
-	test_tls12(0xC013, 0, 0, 0);
-	test_tls12(0xC014, 1, 0, 0);
-	test_tls12(0xC027, 0, 0, 0);
-	test_tls12(0xC027, 1, 0, 0);
-	test_tls12(0xC028, 1, 0, 0);
-	test_tls12(0xC028, 0, 0, 0);
-	test_tls12(0x002F, 0, 0, 0);
-	test_tls12(0xC02F, 0, 1, 0);
-	test_tls12(0xC013, 1, 1, 0);
-	test_tls12(0xC02F, 0, 0, 1);
+	test_tls12(0xC02F, 0, 0);
+	test_tls12(0xC030, 0, 0);
+	test_tls12(0x009D, 0, 0);
+	test_tls12(0xCCA8, 0, 0);
+	test_tls12(0xCCA9, 0, 0);
+	test_tls12(0xC013, 1, 0);
+	test_tls12(0xC013, 0, 0);
+	test_tls12(0xC014, 1, 0);
+	test_tls12(0xC027, 0, 0);
+	test_tls12(0xC027, 1, 0);
+	test_tls12(0xC028, 1, 0);
+	test_tls12(0xC028, 0, 0);
+	test_tls12(0x002F, 0, 0);
+	test_tls12(0xC02F, 0, T12_WRONG);
+	test_tls12(0xC013, 1, T12_WRONG);
+	test_tls12(0xC02F, 0, T12_NOALPN);
+	test_tls12(0xC02F, 0, T12_LATE);
+	test_tls12(0xC013, 1, T12_LATE);
+	test_tls12(0xCCA8, 0, T12_LATE);
 	return TEST_DONE();
 }
