@@ -57,6 +57,7 @@
 
 #define REC_HDR 5
 #define HS_KEEP_MAX 65536       /* handshake messages parsed up to this size */
+#define HELD_MAX (256u << 10)  /* records kept per direction until a key arrives */
 #define BAD_REPORT_MAX 8        /* tls_bad_record_mac events per direction; then counted */
 #define TEXT_MAX 256            /* SNI, ALPN (escaped) */
 #define ALPN_OFFER_MAX 8
@@ -100,6 +101,12 @@ struct tdir {
 	uint8_t dead;               /* out of sync (invalid record, gap): no more parsing */
 	uint32_t generation;        /* TLS 1.3 key updates applied */
 	uint64_t nokey_seq;         /* records of this epoch passed without a key */
+	/* records kept while no key is known (a live key log may bring it):
+	 * [u32 len][u64 frame][i64 ts][5 header][fragment] ..., capped */
+	struct mf_buf held;
+	uint64_t held_first_seq;
+	uint32_t held_n;
+	uint8_t held_overflow;
 	size_t kl_seen;             /* key log size when the key was missed */
 	uint64_t offset;            /* stream bytes consumed in records */
 	uint64_t records, prot_records, undecrypted, bad, app_records;
@@ -137,9 +144,15 @@ struct tls_state {
 	uint64_t first_frame, last_frame;
 	int64_t first_ts, last_ts;
 	uint8_t have_frame;
+	uint8_t replaying;          /* decrypting kept records: no double counting */
+	uint8_t retrying;           /* looking for a late key of the same epoch */
 };
 
 static const char *const dir_names[2] = { "client_to_server", "server_to_client" };
+
+static void held_drop(struct tdir *d);
+struct tls_state;
+static int replay_held(struct tls_state *st, int dir, uint64_t seq_now);
 
 /* ---- small helpers ---- */
 
@@ -390,6 +403,8 @@ static int start12(struct tls_state *st, int dir, const struct mf_frame *f)
 	size_t mlen = 0;
 	int rc;
 
+	if (!st->retrying)
+		held_drop(d);           /* a new epoch: kept records were the old one's */
 	d->epoch = EP_APP;
 	d->is13 = 0;
 	d->nokey = 1;
@@ -437,6 +452,8 @@ static int key13(struct tls_state *st, int dir, int epoch, const struct mf_frame
 	size_t slen = 0;
 	int rc, label = label13(dir, epoch);
 
+	if (!st->retrying)
+		held_drop(d);
 	d->epoch = (uint8_t)epoch;
 	d->is13 = 1;
 	d->nokey = 1;
@@ -889,11 +906,101 @@ static int retry_key(struct tls_state *st, int dir, const struct mf_frame *f)
 	if (!st->have_ch || !st->ctx->keylog || d->epoch == EP_PLAIN ||
 	    mf_keylog_count(st->ctx->keylog) == d->kl_seen)
 		return 0;
+	st->retrying = 1;
 	rc = d->is13 ? key13(st, dir, d->epoch, f) : start12(st, dir, f);
-	if (rc == 0 && !d->nokey)
+	st->retrying = 0;
+	if (rc == 0 && !d->nokey) {
 		d->dec.seq = seq;
-	else
+		if (d->held_n)
+			rc = replay_held(st, dir, seq);
+	} else {
 		d->nokey_seq = seq;
+	}
+	return rc;
+}
+
+static int record(struct tls_state *st, int dir, const uint8_t *hdr, const uint8_t *frag,
+                  size_t len, const struct mf_frame *f);
+
+/* Keeps a record that arrived before its key (capped per direction). */
+static void hold(struct tls_state *st, int dir, const uint8_t *hdr, const uint8_t *frag,
+                 size_t len, const struct mf_frame *f)
+{
+	struct tdir *d = &st->d[dir];
+	uint8_t meta[4 + 8 + 8];
+	uint64_t fr = f ? f->number : 0;
+	int64_t ts = f ? f->ts_ns : 0;
+	int i;
+
+	if (d->held_overflow || d->epoch == EP_EARLY)
+		return;
+	if (d->held_n == 0) {
+		mf_buf_init(&d->held, HELD_MAX);
+		d->held_first_seq = d->nokey_seq;
+	}
+	mf_put_be32(meta, (uint32_t)len);
+	for (i = 0; i < 8; i++) {
+		meta[4 + i] = (uint8_t)(fr >> (56 - 8 * i));
+		meta[12 + i] = (uint8_t)((uint64_t)ts >> (56 - 8 * i));
+	}
+	if (mf_buf_reserve(&d->held, sizeof(meta) + REC_HDR + len) != 0) {
+		d->held_overflow = 1;   /* the earliest records stay, the rest cannot wait */
+		return;
+	}
+	mf_buf_add(&d->held, meta, sizeof(meta));
+	mf_buf_add(&d->held, hdr, REC_HDR);
+	mf_buf_add(&d->held, frag, len);
+	d->held_n++;
+}
+
+static void held_drop(struct tdir *d)
+{
+	mf_buf_free(&d->held);
+	d->held_n = 0;
+	d->held_overflow = 0;
+}
+
+/* The key arrived: the kept records are decrypted first, in order, at the
+ * sequence numbers they had; then the stream goes on where it was. */
+static int replay_held(struct tls_state *st, int dir, uint64_t seq_now)
+{
+	struct tdir *d = &st->d[dir];
+	struct mf_buf b = d->held;
+	struct mf_cur c;
+	uint32_t n = d->held_n;
+	int rc = 0, overflow = d->held_overflow;
+
+	d->held.data = NULL;
+	held_drop(d);
+	d->dec.seq = d->held_first_seq;
+	mf_cur_init(&c, b.data, b.len);
+	while (n-- && rc == 0) {
+		uint32_t len = mf_cur_be32(&c);
+		uint64_t fr = mf_cur_be64(&c);
+		int64_t ts = (int64_t)mf_cur_be64(&c);
+		const uint8_t *hdr = mf_cur_bytes(&c, REC_HDR);
+		const uint8_t *frag = mf_cur_bytes(&c, len);
+		struct mf_frame f;
+
+		if (!mf_cur_ok(&c))
+			break;
+		memset(&f, 0, sizeof(f));
+		f.number = fr;
+		f.ts_ns = ts;
+		f.input = st->fl.input;
+		st->replaying = 1;
+		d->undecrypted--;
+		rc = record(st, dir, hdr, frag, len, &f);
+		st->replaying = 0;
+	}
+	mf_buf_free(&b);
+	if (overflow) {
+		d->dec.seq = seq_now;   /* records past the cap were not kept */
+		if (rc == 0)
+			rc = anomaly(st, dir, NULL, "tls_held_overflow", 0,
+			    "%s: more records arrived before the key than could be kept; "
+			    "only the first were decrypted late", dir_names[dir]);
+	}
 	return rc;
 }
 
@@ -906,7 +1013,8 @@ static int record(struct tls_state *st, int dir, const uint8_t *hdr, const uint8
 	long n;
 	int rc;
 
-	d->records++;
+	if (!st->replaying)
+		d->records++;
 	if (d->epoch == EP_PLAIN || (d->is13 && type != CT_APP)) {
 		if (type == CT_APP && d->epoch == EP_PLAIN) {
 			/* application data with no handshake before it */
@@ -924,12 +1032,15 @@ static int record(struct tls_state *st, int dir, const uint8_t *hdr, const uint8
 			return rc;
 		}
 	}
-	d->prot_records++;
-	if (type == CT_APP)
-		d->ciphertext_bytes += len;
+	if (!st->replaying) {
+		d->prot_records++;
+		if (type == CT_APP)
+			d->ciphertext_bytes += len;
+	}
 	if (d->nokey && (rc = retry_key(st, dir, f)) != 0)
 		return rc;
 	if (d->nokey && !d->is13) {
+		hold(st, dir, hdr, frag, len, f);
 		d->undecrypted++;
 		d->nokey_seq++;
 		return 0;
@@ -941,8 +1052,10 @@ static int record(struct tls_state *st, int dir, const uint8_t *hdr, const uint8
 		n = trial_next(st, dir, hdr, frag, len, &pt, &itype);
 	if (n < 0) {
 		d->undecrypted++;
-		if (d->nokey && d->epoch != EP_EARLY)
+		if (d->nokey && d->epoch != EP_EARLY) {
+			hold(st, dir, hdr, frag, len, f);
 			d->nokey_seq++;
+		}
 		if (d->nokey || d->epoch == EP_EARLY)
 			return 0;               /* no key, or early data nobody can read */
 		d->bad++;
@@ -1165,7 +1278,9 @@ static int session_event(struct tls_state *st, int how)
 		mf_hex_encode(st->first_random, 32, hex);
 		mf_json_str(t, "client_random", hex);
 	}
-	dec = st->keyed && !st->missing[0] && !c->undecrypted && !s->undecrypted && !c->dead &&
+	/* a key that came late (a live key log) still counts once every record
+	 * it opened authenticated: missing_secrets keeps the history */
+	dec = st->keyed && !c->undecrypted && !s->undecrypted && !c->dead &&
 	    !s->dead && (c->prot_records || s->prot_records);
 	mf_json_bool(t, "decrypted", dec);
 	cJSON_AddItemToObject(t, "plaintext_bytes", per_dir(c->plaintext_bytes, s->plaintext_bytes));
@@ -1239,6 +1354,11 @@ static void tls_close(void *vst, struct mf_ctx *ctx, int how, const struct mf_fr
 
 	if (!st)
 		return;
+	/* a key that arrived after the session's last record still opens the
+	 * records that were kept for it */
+	for (i = 0; i < 2; i++)
+		if (st->d[i].nokey && st->d[i].held_n)
+			retry_key(st, i, f);
 	for (i = 0; i < 2; i++) {
 		struct tdir *d = &st->d[i];
 
@@ -1255,6 +1375,7 @@ static void tls_close(void *vst, struct mf_ctx *ctx, int how, const struct mf_fr
 		mf_tls_dec_free(&st->d[i].dec);
 		mf_buf_free(&st->d[i].rec);
 		mf_buf_free(&st->d[i].hs.body);
+		held_drop(&st->d[i]);
 	}
 	mf_tls_dec_free(&st->trial);
 	free(st->out);
