@@ -317,7 +317,7 @@ static size_t signed_fields(const struct mf_micloud_form *f, unsigned flags,
  * turned into a space by form decoding), whitespace at the ends ignored. */
 static int b64d_field(const char *s, size_t n, struct mf_buf *out)
 {
-	char stack[128], *tmp = n <= sizeof(stack) ? stack : malloc(n);
+	char stack[128] = { 0 }, *tmp = n <= sizeof(stack) ? stack : malloc(n);
 	size_t i, k = 0;
 	int rc;
 
