@@ -20,9 +20,10 @@ static void help(FILE *f)
 {
 	fprintf(f,
 	    "usage: miforensics packets [options] CAPTURE...\n\n"
-	    "Decodes miIO and Lumi gateway LAN traffic in pcap/pcapng captures (also .gz) and prints one\n"
-	    "JSON line per message (schema: CONTRACT.md). Undecodable messages are\n"
-	    "listed as anomalies with their reason.\n\n"
+	    "Decodes miIO, Lumi gateway LAN and Mi cloud HTTP(S) traffic in pcap/pcapng\n"
+	    "captures (also .gz) and prints one JSON line per message (schema:\n"
+	    "CONTRACT.md), TLS sessions and undecoded TCP data included. Undecodable\n"
+	    "messages are listed as anomalies with their reason.\n\n"
 	    "options:\n"
 	    "  -t, --tokens FILE    device tokens: lines '<did-or-ip> <token>' or a JSON list\n"
 	    "      --token TOKEN    a token to try on every device (repeatable)\n"
