@@ -117,6 +117,10 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * readers. */
 int cli_run_capture(struct mf_ctx *ctx, struct mf_input *in, int quiet, int captures_only);
 
+/* pcap/pcapng magic, or gzip whose content starts with one (a .tar.gz
+ * extraction is gzip too). */
+int cli_is_capture(const char *path);
+
 int cmd_packets(int argc, char **argv);
 int cmd_phone(int argc, char **argv);
 int cmd_tokens(int argc, char **argv);

@@ -2,7 +2,11 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <unistd.h>
+
+#include <zlib.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -428,4 +432,48 @@ int cli_load_keylogs(struct mf_ctx *ctx, const struct cli_opts *o)
 		}
 	}
 	return problems;
+}
+
+static int pcap_magic(const uint8_t m[4])
+{
+	static const uint8_t magics[][4] = {
+		{ 0xa1, 0xb2, 0xc3, 0xd4 }, { 0xd4, 0xc3, 0xb2, 0xa1 },
+		{ 0xa1, 0xb2, 0x3c, 0x4d }, { 0x4d, 0x3c, 0xb2, 0xa1 },
+		{ 0x0a, 0x0d, 0x0d, 0x0a },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(magics) / sizeof(magics[0]); i++)
+		if (memcmp(m, magics[i], 4) == 0)
+			return 1;
+	return 0;
+}
+
+/* A capture: pcap/pcapng magic, or gzip whose content starts with one (a
+ * .tar.gz extraction is gzip too). */
+int cli_is_capture(const char *path)
+{
+	uint8_t m[4];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, m, 4);
+	close(fd);
+	if (n != 4)
+		return 0;
+	if (pcap_magic(m))
+		return 1;
+	if (m[0] == 0x1f && m[1] == 0x8b) {
+		gzFile g = gzopen(path, "rb");
+		int r;
+
+		if (!g)
+			return 0;
+		r = gzread(g, m, 4);
+		gzclose(g);
+		return r == 4 && pcap_magic(m);
+	}
+	return 0;
 }

@@ -125,9 +125,9 @@ static int run_cloud(struct mf_ctx *ctx, struct mf_input *in, struct mf_report_i
 }
 #endif
 
-/* Token sources first: the device tokens of a cloud acquisition must be in
- * ctx->tokens before the captures are decoded.  Returns the order (caller
- * frees) or NULL. */
+/* Token sources first: the device tokens of a cloud acquisition or a phone
+ * extraction must be in ctx->tokens before the captures are decoded.
+ * Returns the order (caller frees) or NULL. */
 static int *input_order(char **inputs, int n)
 {
 	int *ord = malloc(((size_t)n + 1) * sizeof(*ord)), i, k = 0, pass;
@@ -135,9 +135,9 @@ static int *input_order(char **inputs, int n)
 	for (pass = 0; ord && pass < 2; pass++)
 		for (i = 0; i < n; i++) {
 #ifdef HAVE_MF_CLOUD
-			int first = mf_cloud_input_is(inputs[i]);
+			int first = mf_cloud_input_is(inputs[i]) || !cli_is_capture(inputs[i]);
 #else
-			int first = 0;
+			int first = !cli_is_capture(inputs[i]);
 #endif
 			if (first == (pass == 0))
 				ord[k++] = i;

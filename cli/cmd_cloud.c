@@ -245,9 +245,8 @@ static int login(int argc, char **argv)
 	lo.region = o.region;
 	dir_of(o.session, cdir, sizeof(cdir));
 	lo.captcha_dir = cdir;
-	lo.poll_ms = o.retry_ms >= 0 ? (unsigned)o.retry_ms : 0;
-	if (lo.poll_ms == 0 && o.retry_ms == 0)
-		lo.poll_ms = 1;
+	if (o.retry_ms >= 0)   /* the pause between QR long polls */
+		lo.poll_ms = o.retry_ms > 0 ? (unsigned)o.retry_ms : 1;
 	io.prompt = prompt;
 	io.say = say;
 	io.arg = &t;

@@ -56,49 +56,6 @@ __attribute__((weak)) int cli_tokens_from_capture(const char *path, struct mf_ct
 	return MF_EXIT_INPUT;
 }
 
-static int pcap_magic(const uint8_t m[4])
-{
-	static const uint8_t magics[][4] = {
-		{ 0xa1, 0xb2, 0xc3, 0xd4 }, { 0xd4, 0xc3, 0xb2, 0xa1 },
-		{ 0xa1, 0xb2, 0x3c, 0x4d }, { 0x4d, 0x3c, 0xb2, 0xa1 },
-		{ 0x0a, 0x0d, 0x0d, 0x0a },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(magics) / sizeof(magics[0]); i++)
-		if (memcmp(m, magics[i], 4) == 0)
-			return 1;
-	return 0;
-}
-
-/* A capture: pcap/pcapng magic, or gzip whose content starts with one (a
- * .tar.gz extraction is gzip too). */
-static int is_capture(const char *path)
-{
-	uint8_t m[4];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return 0;
-	n = read(fd, m, 4);
-	close(fd);
-	if (n != 4)
-		return 0;
-	if (pcap_magic(m))
-		return 1;
-	if (m[0] == 0x1f && m[1] == 0x8b) {
-		gzFile g = gzopen(path, "rb");
-		int r;
-
-		if (!g)
-			return 0;
-		r = gzread(g, m, 4);
-		gzclose(g);
-		return r == 4 && pcap_magic(m);
-	}
-	return 0;
-}
 
 struct tok_sink {
 	FILE *out;
@@ -149,6 +106,11 @@ static int tok_emit(void *arg, struct mf_event *ev)
 	did = bs(ev, "did");
 	ip = bs(ev, "ip");
 	sel = numeric(did) ? did : ip;
+	/* a BLE beacon key (cloud) is no miIO token: listed as a comment */
+	if (bs(ev, "token_form") && strcmp(bs(ev, "token_form"), "ble_beaconkey") == 0) {
+		fputs("# BLE beacon key: ", s->out);
+		sel = NULL;
+	}
 	e = cJSON_GetObjectItemCaseSensitive(ev->body, "evidence");
 	file = cJSON_GetObjectItemCaseSensitive(e, "file");
 	if (sel)
@@ -233,7 +195,7 @@ int cmd_tokens(int argc, char **argv)
 			continue;
 		}
 #endif
-		if (is_capture(o.inputs[i])) {
+		if (cli_is_capture(o.inputs[i])) {
 			if (cli_tokens_from_capture(o.inputs[i], &ctx, &o) != 0)
 				bad = 1;
 			continue;

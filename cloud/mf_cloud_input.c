@@ -326,7 +326,7 @@ static int do_entry(struct rd *r, const cJSON *e, int superseded)
 	}
 	if (strcmp(status, "ok") != 0 && strcmp(status, "api_error") != 0) {
 		if (superseded)
-			return 0;   /* a retry of the same call was answered */
+			return 0;   /* the same call was asked again later: its last attempt speaks */
 		if (strcmp(status, "malformed") == 0)
 			return problem(r, "cloud_reply_malformed", "warning", e, "request %lu (%s): the "
 			    "reply does not decode (%s); kept raw", sq, path,
@@ -383,6 +383,23 @@ static int do_entry(struct rd *r, const cJSON *e, int superseded)
 }
 
 /* ---------------------------------------------------------- manifest */
+
+struct keyidx {
+	const char *key;
+	int idx;
+};
+
+static int by_key(const void *a, const void *b)
+{
+	const struct keyidx *x = a, *y = b;
+	int c;
+
+	if (!x->key || !y->key)
+		c = (x->key != NULL) - (y->key != NULL);
+	else
+		c = strcmp(x->key, y->key);
+	return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
 
 /* The manifest as one document, or rebuilt from its lines. */
 static cJSON *load_manifest(const char *txt, size_t len, int *repaired)
@@ -459,7 +476,8 @@ int mf_cloud_input_scan_mem(struct mf_ctx *ctx, const char *manifest, size_t len
 	struct rd r;
 	cJSON *m;
 	int repaired, rc = 0;
-	char **keys = NULL;
+	struct keyidx *keys = NULL;
+	char *later = NULL;
 	int i, n;
 	uint8_t d[32];
 
@@ -563,6 +581,7 @@ int mf_cloud_input_scan_mem(struct mf_ctx *ctx, const char *manifest, size_t len
 		}
 		if ((rc = mf_cloud_emit(ctx, &o, ev, NULL)) != 0)
 			goto out;
+		r.ts = ts;
 		if (repaired || strcmp(sum->status, "complete") != 0) {
 			rc = problem(&r, "acquisition_incomplete", "warning", NULL, "the acquisition is "
 			    "%s%s: continue it with `cloud acquire --resume`", repaired ?
@@ -572,30 +591,27 @@ int mf_cloud_input_scan_mem(struct mf_ctx *ctx, const char *manifest, size_t len
 				goto out;
 		}
 	}
-	/* which calls were answered by a later retry */
+	/* which calls were asked again later (a retry, a resumed run): sort
+	 * (key, index) pairs; an entry followed by one with its key is superseded */
 	keys = calloc((size_t)n + 1, sizeof(*keys));
-	if (!keys && n) {
+	later = calloc((size_t)n + 1, 1);
+	if ((!keys || !later) && n) {
 		rc = MF_ERR_NOMEM;
 		goto out;
 	}
 	i = 0;
 	cJSON_ArrayForEach(e, reqs) {
-		const char *k = estr(e, "request_key"), *s = estr(e, "status");
-
-		keys[i++] = k && s && (!strcmp(s, "ok") || !strcmp(s, "api_error")) ? (char *)k : NULL;
+		keys[i].key = estr(e, "request_key");
+		keys[i].idx = i;
+		i++;
 	}
+	qsort(keys, (size_t)n, sizeof(*keys), by_key);
+	for (i = 0; i + 1 < n; i++)
+		if (keys[i].key && keys[i + 1].key && strcmp(keys[i].key, keys[i + 1].key) == 0)
+			later[keys[i].idx] = 1;
 	i = 0;
 	cJSON_ArrayForEach(e, reqs) {
-		const char *k = estr(e, "request_key");
-		int superseded = 0, j;
-
-		if (!cJSON_IsObject(e)) {
-			i++;
-			continue;
-		}
-		for (j = i + 1; k && j < n && !superseded; j++)
-			superseded = keys[j] && strcmp(keys[j], k) == 0;
-		if ((rc = do_entry(&r, e, superseded)) != 0)
+		if (cJSON_IsObject(e) && (rc = do_entry(&r, e, later[i])) != 0)
 			break;
 		i++;
 	}
@@ -603,6 +619,7 @@ out:
 	ctx->emit = r.emit;
 	ctx->emit_arg = r.emit_arg;
 	free(keys);
+	free(later);
 	free(r.prev.v);
 	free(r.cur.v);
 	cJSON_Delete(r.evidence);

@@ -147,8 +147,16 @@ int mf_http_new(const struct mf_http_opts *o, struct mf_http **out, char *errbuf
 		mf_http_free(h);
 		return mf_seterr(errbuf, MF_ERR_NOMEM, "libcurl: no easy handle");
 	}
-	/* the cookie engine on, nothing read from disk */
-	curl_easy_setopt(h->c, CURLOPT_COOKIEFILE, "");
+	/* the cookie engine on, nothing read from disk: a cookie line starts it
+	 * (and "ALL" empties it).  Not CURLOPT_COOKIEFILE "": libcurl 7.88
+	 * loses (leaks) that pending file list at curl_easy_reset.  The engine
+	 * survives the reset done before every request. */
+	if (curl_easy_setopt(h->c, CURLOPT_COOKIELIST,
+	    "Set-Cookie: mf_engine=1; domain=engine.invalid") != CURLE_OK ||
+	    curl_easy_setopt(h->c, CURLOPT_COOKIELIST, "ALL") != CURLE_OK) {
+		mf_http_free(h);
+		return mf_seterr(errbuf, MF_ERR_NOMEM, "libcurl: no cookie engine");
+	}
 	*out = h;
 	return 0;
 }
@@ -301,7 +309,6 @@ int mf_http_request(struct mf_http *h, const char *method, const char *url,
 	curl_easy_setopt(h->c, CURLOPT_TIMEOUT, h->timeout_s);
 	curl_easy_setopt(h->c, CURLOPT_CONNECTTIMEOUT, h->connect_timeout_s);
 	curl_easy_setopt(h->c, CURLOPT_USERAGENT, h->ua);
-	curl_easy_setopt(h->c, CURLOPT_COOKIEFILE, "");
 	if (cookie && cookie[0])
 		curl_easy_setopt(h->c, CURLOPT_COOKIE, cookie);
 	curl_easy_setopt(h->c, CURLOPT_ERRORBUFFER, h->curl_err);
