@@ -13,6 +13,7 @@
 
 #include "mf_ctx.h"
 #include "mf_err.h"
+#include "mf_json.h"
 #include "mf_event.h"
 #include "mf_time.h"
 
@@ -184,50 +185,6 @@ void mf_cloud_redact_json(const struct mf_ctx *ctx, cJSON *v, size_t depth_max)
 	}
 }
 
-/* Copy with JSON-in-strings expanded (one level per string, bounded). */
-static cJSON *expand(const cJSON *v, size_t depth)
-{
-	if (depth == 0)
-		return cJSON_CreateNull();
-	if (cJSON_IsString(v) && v->valuestring) {
-		const char *s = v->valuestring;
-		size_t n = strlen(s);
-
-		if (n >= 2 && (s[0] == '{' || s[0] == '[')) {
-			cJSON *p = mf_cloud_json_parse(s, n, depth, NULL);
-
-			if (p) {
-				cJSON *e = expand(p, depth);
-
-				cJSON_Delete(p);
-				return e;
-			}
-		}
-		return cJSON_CreateString(s);
-	}
-	if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
-		cJSON *c = cJSON_IsArray(v) ? cJSON_CreateArray() : cJSON_CreateObject();
-		const cJSON *it;
-
-		if (!c)
-			return NULL;
-		for (it = v->child; it; it = it->next) {
-			cJSON *e = expand(it, depth - 1);
-
-			if (!e) {
-				cJSON_Delete(c);
-				return NULL;
-			}
-			if (cJSON_IsArray(v))
-				cJSON_AddItemToArray(c, e);
-			else
-				cJSON_AddItemToObject(c, it->string ? it->string : "", e);
-		}
-		return c;
-	}
-	return cJSON_Duplicate(v, 1);
-}
-
 cJSON *mf_cloud_json_out(const struct mf_ctx *ctx, const cJSON *v, size_t depth_max)
 {
 	cJSON *c;
@@ -236,7 +193,7 @@ cJSON *mf_cloud_json_out(const struct mf_ctx *ctx, const cJSON *v, size_t depth_
 		return NULL;
 	if (depth_max == 0)
 		depth_max = 64;
-	c = expand(v, depth_max);
+	c = mf_json_expand_strings(v, (int)depth_max);
 	if (!c)
 		return NULL;
 	mf_cloud_redact_json(ctx, c, depth_max + 1);

@@ -12,6 +12,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "mf_json.h"   /* expansion and redaction live in core */
+
 #define MF_JSONFIX_MAX_PARTS 16
 #define MF_JSONFIX_MAX_QUIRKS 12
 
@@ -28,15 +30,5 @@ struct mf_jsonfix {
  * MF_ERR_NOMEM.  Input larger than max_len is refused (MF_ERR_LIMIT). */
 int mf_jsonfix_parse(const uint8_t *buf, size_t len, size_t max_len, struct mf_jsonfix *out);
 void mf_jsonfix_free(struct mf_jsonfix *j);
-
-/* Deep copy of v where string values that are themselves JSON documents
- * ('{' or '[' first) are replaced by their parsed form (section 7.6). */
-cJSON *mf_json_expand_strings(const cJSON *v, int depth_max);
-
-/* Replaces the values of secret-bearing keys (token, passwd, password,
- * ssecurity, serviceToken, passToken, ...) by a redaction marker, in place. */
-void mf_json_redact_secrets(cJSON *v, int depth_max);
-/* Is this object key a secret? (case-insensitive) */
-int mf_json_is_secret_key(const char *key);
 
 #endif
