@@ -70,7 +70,7 @@ esac
 plain=$(printf '%s' "$session" | /usr/bin/python3 -c '
 import json, sys
 t = json.loads(sys.stdin.read())["tls"]["plaintext_bytes"]
-print(t["c2s"] + t["s2c"])')
+print(t["client_to_server"] + t["server_to_client"])')
 # alternately: with the key log, and without it (same pipeline, no decryption)
 mf=(); nk=(); rss=0
 for i in $(seq "$runs"); do

@@ -132,9 +132,12 @@ static int tok_adapt_emit(void *arg, struct mf_event *ev)
 		snprintf(where, sizeof(where), "traffic: %s", v->valuestring);
 		mf_event_str(ev, "found_in", where);
 	}
-	/* every token finding comes from the device side of the exchange */
+	/* a miIO token finding comes from the device's side of the exchange;
+	 * a cloud one from the phone's API call, whose address is not the
+	 * device's */
 	v = cJSON_GetObjectItemCaseSensitive(net, "src");
-	if (cJSON_IsString(v) && !cJSON_GetObjectItemCaseSensitive(ev->body, "ip"))
+	if (cJSON_IsString(v) && !cJSON_GetObjectItemCaseSensitive(ev->body, "ip") &&
+	    ev->protocol && strncmp(ev->protocol, "miio", 4) == 0)
 		mf_event_str(ev, "ip", v->valuestring);
 	return a->emit(a->arg, ev);
 }

@@ -235,6 +235,23 @@ static int login(int argc, char **argv)
 			return MF_EXIT_USAGE;
 		}
 	}
+	/* the session file's folder must exist (made 0700) and be writable
+	 * before the login: a login that cannot be saved is lost, and a
+	 * two-factor attempt spent on it changes the evidence */
+	{
+		char sdir[4096];
+		struct stat ds;
+
+		dir_of(o.session, sdir, sizeof(sdir));
+		if (stat(sdir, &ds) != 0 && mkdir(sdir, 0700) != 0) {
+			cli_warn("cloud login: cannot make %s: %s", sdir, strerror(errno));
+			return MF_EXIT_USAGE;
+		}
+		if (access(sdir, W_OK) != 0) {
+			cli_warn("cloud login: %s is not writable: the session could not be saved", sdir);
+			return MF_EXIT_USAGE;
+		}
+	}
 	http_opts(&o, &ho);
 	if ((rc = mf_http_new(&ho, &h, eb)) != 0) {
 		cli_warn("cloud login: %s", eb);

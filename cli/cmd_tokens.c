@@ -20,6 +20,7 @@
 #include "mf_err.h"
 #include "mf_event.h"
 #include "mf_phone.h"
+#include "mf_keylog.h"
 #include "mf_tokens.h"
 #ifdef HAVE_MF_CLOUD
 #include "mf_cloud_input.h"
@@ -41,6 +42,8 @@ static void help(FILE *f)
 	    "options:\n"
 	    "      --format tokens|jsonl  the tokens file (default) or one JSON line per token\n"
 	    "      --tmpdir DIR     where the private database copies go (default $TMPDIR)\n"
+	    "  -k, --keylog FILE    TLS key log: cloud device lists in captured HTTPS hold tokens\n"
+	    "      --ssecurity B64  Mi cloud session secret, when the capture does not carry it\n"
 	    "  -q, --quiet          no per-input line on stderr\n"
 	    "  -h, --help           this text\n");
 }
@@ -151,8 +154,8 @@ int cmd_tokens(int argc, char **argv)
 	int rc0, i, bad = 0;
 
 	memset(&ts, 0, sizeof(ts));
-	rc0 = cli_parse(argc, argv, CLI_O_FORMAT | CLI_O_TMPDIR | CLI_O_QUIET, "tokens,jsonl", 1,
-	    help, &o);
+	rc0 = cli_parse(argc, argv, CLI_O_FORMAT | CLI_O_TMPDIR | CLI_O_QUIET | CLI_O_KEYLOG,
+	    "tokens,jsonl", 1, help, &o);
 	if (rc0)
 		return rc0 < 0 ? MF_EXIT_OK : rc0;
 	ts.jsonl = strcmp(o.format, "jsonl") == 0;
@@ -162,6 +165,10 @@ int cmd_tokens(int argc, char **argv)
 	mf_ctx_init(&ctx);
 	ctx.show_secrets = 1;
 	ctx.tokens = mf_tokens_new();
+	/* TLS secrets (--keylog, and the ones a pcapng carries) open the cloud
+	 * traffic whose device lists hold tokens */
+	if (cli_load_keylogs(&ctx, &o))
+		bad = 1;
 	ts.out = stdout;
 	if (ts.jsonl)
 		cli_jsonl_init(&ts.js, stdout);
@@ -219,5 +226,6 @@ int cmd_tokens(int argc, char **argv)
 	if (ts.jsonl)
 		cli_jsonl_free(&ts.js);
 	mf_tokens_free(ctx.tokens);
+	mf_keylog_free(ctx.keylog);
 	return bad ? MF_EXIT_INPUT : MF_EXIT_OK;
 }

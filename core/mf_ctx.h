@@ -30,6 +30,7 @@ struct mf_limits {
 	size_t tcp_streams_max;   /* concurrent streams */
 	int64_t tcp_idle_ns;      /* a stream idle this long is closed (timeout) */
 	size_t http_body_max;     /* one HTTP body after de-chunking/inflating */
+	size_t tls_held_max;      /* TLS records kept for late keys, all sessions */
 };
 
 struct mf_stats {
@@ -45,6 +46,7 @@ struct mf_stats {
 	uint64_t tcp_streams, tcp_dup_segs, tcp_ooo_segs, tcp_gaps, tcp_gap_bytes;
 	uint64_t tcp_conflicts, tcp_evicted, tcp_buffered, tcp_buffered_peak;
 	uint64_t events, anomalies;
+	uint64_t tls_held_bytes;        /* records kept now for keys that may come */
 };
 
 struct mf_ctx {

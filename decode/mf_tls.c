@@ -150,7 +150,7 @@ struct tls_state {
 
 static const char *const dir_names[2] = { "client_to_server", "server_to_client" };
 
-static void held_drop(struct tdir *d);
+static void held_drop(struct tls_state *st, struct tdir *d);
 struct tls_state;
 static int replay_held(struct tls_state *st, int dir, uint64_t seq_now);
 
@@ -404,7 +404,7 @@ static int start12(struct tls_state *st, int dir, const struct mf_frame *f)
 	int rc;
 
 	if (!st->retrying)
-		held_drop(d);           /* a new epoch: kept records were the old one's */
+		held_drop(st, d);       /* a new epoch: kept records were the old one's */
 	d->epoch = EP_APP;
 	d->is13 = 0;
 	d->nokey = 1;
@@ -453,7 +453,7 @@ static int key13(struct tls_state *st, int dir, int epoch, const struct mf_frame
 	int rc, label = label13(dir, epoch);
 
 	if (!st->retrying)
-		held_drop(d);
+		held_drop(st, d);
 	d->epoch = (uint8_t)epoch;
 	d->is13 = 1;
 	d->nokey = 1;
@@ -943,18 +943,22 @@ static void hold(struct tls_state *st, int dir, const uint8_t *hdr, const uint8_
 		meta[4 + i] = (uint8_t)(fr >> (56 - 8 * i));
 		meta[12 + i] = (uint8_t)((uint64_t)ts >> (56 - 8 * i));
 	}
-	if (mf_buf_reserve(&d->held, sizeof(meta) + REC_HDR + len) != 0) {
+	if (st->ctx->st.tls_held_bytes + sizeof(meta) + REC_HDR + len > st->ctx->lim.tls_held_max ||
+	    mf_buf_reserve(&d->held, sizeof(meta) + REC_HDR + len) != 0) {
 		d->held_overflow = 1;   /* the earliest records stay, the rest cannot wait */
 		return;
 	}
+	st->ctx->st.tls_held_bytes += sizeof(meta) + REC_HDR + len;
 	mf_buf_add(&d->held, meta, sizeof(meta));
 	mf_buf_add(&d->held, hdr, REC_HDR);
 	mf_buf_add(&d->held, frag, len);
 	d->held_n++;
 }
 
-static void held_drop(struct tdir *d)
+static void held_drop(struct tls_state *st, struct tdir *d)
 {
+	st->ctx->st.tls_held_bytes -= d->held.len <= st->ctx->st.tls_held_bytes ? d->held.len
+	    : st->ctx->st.tls_held_bytes;
 	mf_buf_free(&d->held);
 	d->held_n = 0;
 	d->held_overflow = 0;
@@ -971,7 +975,7 @@ static int replay_held(struct tls_state *st, int dir, uint64_t seq_now)
 	int rc = 0, overflow = d->held_overflow;
 
 	d->held.data = NULL;
-	held_drop(d);
+	held_drop(st, d);           /* releases the accounting; b keeps the bytes */
 	d->dec.seq = d->held_first_seq;
 	mf_cur_init(&c, b.data, b.len);
 	while (n-- && rc == 0) {
@@ -1375,7 +1379,7 @@ static void tls_close(void *vst, struct mf_ctx *ctx, int how, const struct mf_fr
 		mf_tls_dec_free(&st->d[i].dec);
 		mf_buf_free(&st->d[i].rec);
 		mf_buf_free(&st->d[i].hs.body);
-		held_drop(&st->d[i]);
+		held_drop(st, &st->d[i]);
 	}
 	mf_tls_dec_free(&st->trial);
 	free(st->out);

@@ -378,7 +378,8 @@ static int make_roots(struct mf_extract *x, const char *input_name)
 			return MF_ERR_NOMEM;
 		for (i = 0; i < x->nroots; i++)
 			x->roots[i].nfiles = i;      /* old index, parked */
-		qsort(x->roots, x->nroots, sizeof(*x->roots), cmp_root);
+		if (x->nroots)
+			qsort(x->roots, x->nroots, sizeof(*x->roots), cmp_root);
 		for (i = 0; i < x->nroots; i++) {
 			if (!x->roots[i].kind) {
 				free(x->roots[i].prefix);
@@ -665,7 +666,8 @@ static void walk_dir(struct walk *w, const char *dir, const char *rel, int depth
 	}
 	closedir(d);
 	/* sorted: the output must not depend on the file system's order */
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n)      /* qsort(NULL, 0) is undefined */
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (i = 0; i < n; i++) {
 		char full[4096], r[4096];
 		struct stat st;
