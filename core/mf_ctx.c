@@ -25,6 +25,7 @@ void mf_ctx_init(struct mf_ctx *ctx)
 	ctx->lim.tcp_idle_ns = 600LL * 1000000000LL;
 	ctx->lim.http_body_max = 16u << 20;
 	ctx->lim.tls_held_max = 32u << 20;
+	ctx->lim.http_mem_max = 64u << 20;
 }
 
 int mf_emit(struct mf_ctx *ctx, struct mf_event *ev)

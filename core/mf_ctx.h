@@ -31,6 +31,7 @@ struct mf_limits {
 	int64_t tcp_idle_ns;      /* a stream idle this long is closed (timeout) */
 	size_t http_body_max;     /* one HTTP body after de-chunking/inflating */
 	size_t tls_held_max;      /* TLS records kept for late keys, all sessions */
+	size_t http_mem_max;      /* unfinished HTTP bodies, all connections */
 };
 
 struct mf_stats {
@@ -47,6 +48,7 @@ struct mf_stats {
 	uint64_t tcp_conflicts, tcp_evicted, tcp_buffered, tcp_buffered_peak;
 	uint64_t events, anomalies;
 	uint64_t tls_held_bytes;        /* records kept now for keys that may come */
+	uint64_t http_body_bytes;       /* HTTP body bytes held now */
 };
 
 struct mf_ctx {

@@ -239,6 +239,12 @@ int mf_http_msg_body(struct mf_http_conn *c, struct mf_http_msg *m, int dir,
 	conn_cap = c->ctx->lim.http_body_max > SIZE_MAX / MF_HTTP_CONN_BODIES ? SIZE_MAX
 	    : c->ctx->lim.http_body_max * MF_HTTP_CONN_BODIES;
 	conn_room = c->body_mem < conn_cap ? conn_cap - c->body_mem : 0;
+	/* and one cap over every connection: memory stays bounded however many
+	 * uploads are open at once */
+	if (c->ctx->st.http_body_bytes >= c->ctx->lim.http_mem_max)
+		conn_room = 0;
+	else if (conn_room > c->ctx->lim.http_mem_max - c->ctx->st.http_body_bytes)
+		conn_room = c->ctx->lim.http_mem_max - c->ctx->st.http_body_bytes;
 	m->body_len += n;
 	if (n > room || n > conn_room) {
 		int conn_full = conn_room < room;
@@ -249,6 +255,7 @@ int mf_http_msg_body(struct mf_http_conn *c, struct mf_http_msg *m, int dir,
 			if ((rc = mf_buf_add(&m->body, p, room)) != 0)
 				return rc == MF_ERR_LIMIT ? 0 : rc;
 			c->body_mem += room;
+			c->ctx->st.http_body_bytes += room;
 		}
 		if (!m->truncated) {
 			m->truncated = 1;
@@ -263,8 +270,10 @@ int mf_http_msg_body(struct mf_http_conn *c, struct mf_http_msg *m, int dir,
 		return 0;
 	}
 	rc = mf_buf_add(&m->body, p, n);
-	if (rc == 0)
+	if (rc == 0) {
 		c->body_mem += n;
+		c->ctx->st.http_body_bytes += n;
+	}
 	return rc == MF_ERR_LIMIT ? 0 : rc;
 }
 
@@ -767,6 +776,8 @@ int mf_http_exchange_done(struct mf_http_conn *c, struct mf_http_exchange *x)
 
 	held = x->req.body.len + x->resp.body.len;
 	c->body_mem = c->body_mem > held ? c->body_mem - held : 0;
+	c->ctx->st.http_body_bytes = c->ctx->st.http_body_bytes > held ?
+	    c->ctx->st.http_body_bytes - held : 0;
 	mf_http_exchange_host(c, x, host, sizeof(host));
 	mf_buf_init(&s1, MF_HTTP_HEAD_MAX);
 	mf_buf_init(&s2, MF_HTTP_HEAD_MAX);
