@@ -18,13 +18,18 @@
 
 void cli_warn(const char *fmt, ...)
 {
+	char msg[2048];
 	va_list ap;
+	char *p;
 
-	fputs("miforensics: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	/* one line per problem (CONTRACT.md), whatever a library put in it */
+	for (p = msg; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	fprintf(stderr, "miforensics: %s\n", msg);
 }
 
 void cli_jsonl_init(struct cli_jsonl_sink *s, FILE *out)
@@ -257,6 +262,16 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *formats, int 
 			break;
 		case OPT_TZ:
 			o->tz = optarg;
+			/* a zone name must exist: glibc silently falls back to UTC */
+			if (optarg[0] != ':' && strchr(optarg, '/')) {
+				char zp[512];
+
+				snprintf(zp, sizeof(zp), "/usr/share/zoneinfo/%s", optarg);
+				if (strstr(optarg, "..") || access(zp, R_OK) != 0) {
+					cli_warn("--tz: unknown time zone '%s'", optarg);
+					return MF_EXIT_USAGE;
+				}
+			}
 			break;
 		case 'i':
 			o->iface = optarg;

@@ -47,6 +47,8 @@ struct gw {
 	char sid[32];
 	char token[17];
 	uint64_t frame;
+	uint8_t ip[16];         /* where its heartbeats come from */
+	uint8_t ip_len;
 };
 
 struct lumi_state {
@@ -370,6 +372,8 @@ static int decode_msg(struct lumi_state *s, const struct mf_pkt *p, const cJSON 
 
 			snprintf(g->token, sizeof(g->token), "%s", token);
 			g->frame = p->frame->number;
+			memcpy(g->ip, p->src, p->addr_len);
+			g->ip_len = p->addr_len;
 			mf_json_str(lo, "gateway_token", token);
 		}
 	}
@@ -382,11 +386,21 @@ static int decode_msg(struct lumi_state *s, const struct mf_pkt *p, const cJSON 
 			struct gw *g = NULL;
 			size_t i;
 
-			/* the write goes to a gateway (or its child): use the newest
-			 * heartbeat token of any gateway that was seen */
-			for (i = 0; i < s->ngw; i++)
-				if (!g || s->gw[i].frame > g->frame)
-					g = &s->gw[i];
+			/* the write goes to a gateway (for itself or a child): its own
+			 * newest heartbeat token, found by address; if that gateway was
+			 * never heard, the newest token of any */
+			{
+				struct gw *by_ip = NULL, *newest = NULL;
+
+				for (i = 0; i < s->ngw; i++) {
+					if (s->gw[i].ip_len == p->addr_len &&
+					    memcmp(s->gw[i].ip, p->dst, p->addr_len) == 0)
+						by_ip = &s->gw[i];
+					if (!newest || s->gw[i].frame > newest->frame)
+						newest = &s->gw[i];
+				}
+				g = by_ip ? by_ip : newest;
+			}
 			mf_json_str(lo, "write_key", s->ctx->show_secrets ? key : "[redacted]");
 			if (g) {
 				mf_json_u64(lo, "challenge_frame", g->frame);

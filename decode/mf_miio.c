@@ -686,8 +686,10 @@ static int emit_message(struct miio_state *s, const struct mf_pkt *p, const stru
 	const cJSON *result = cJSON_GetObjectItemCaseSensitive(msg, "result");
 	const cJSON *error = cJSON_GetObjectItemCaseSensitive(msg, "error");
 	const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
-	int dport_dev = p->dport == MIIO_PORT || p->dport == MIIO_OT_PORT;
-	int sport_dev = p->sport == MIIO_PORT || p->sport == MIIO_OT_PORT;
+	/* LAN: the side on 54321 is the device.  Cloud link (8053): that side
+	 * is Xiaomi's server and the device is the client. */
+	int dport_dev = p->dport == MIIO_PORT || p->sport == MIIO_OT_PORT;
+	int sport_dev = p->sport == MIIO_PORT || p->dport == MIIO_OT_PORT;
 	/* a reply whose broken "result" had to be removed still answers its id */
 	int is_req = cJSON_IsString(method);
 	int is_resp = !is_req && (result || error || cJSON_IsNumber(idj));
@@ -890,9 +892,9 @@ static int decode(void *st, struct mf_ctx *ctx, const struct mf_pkt *p)
 	if (!mf_cur_ok(&c))
 		return anomaly(s, p, NULL, NULL, "truncated",
 		    "datagram shorter than the 32-byte miIO header");
-	if (p->sport == MIIO_PORT && p->dport != MIIO_PORT)
+	if ((p->sport == MIIO_PORT && p->dport != MIIO_PORT) || p->dport == MIIO_OT_PORT)
 		direction = "from_device";
-	else if (p->dport == MIIO_PORT && p->sport != MIIO_PORT)
+	else if ((p->dport == MIIO_PORT && p->sport != MIIO_PORT) || p->sport == MIIO_OT_PORT)
 		direction = "to_device";
 	if (h.len < MIIO_HDR) {
 		snprintf(det, sizeof(det), "header length %u is below 32", h.len);

@@ -398,7 +398,8 @@ static int make_roots(struct mf_extract *x, const char *input_name)
 		}
 		free(map);
 	}
-	qsort(x->files, x->nfiles, sizeof(*x->files), cmp_file);
+	if (x->nfiles)      /* qsort(NULL, 0) is undefined */
+		qsort(x->files, x->nfiles, sizeof(*x->files), cmp_file);
 	/* duplicates (a tar may hold a path twice; the last member wins) */
 	for (i = 1, keep = x->nfiles ? 1 : 0; i < x->nfiles; i++) {
 		if (strcmp(x->files[i].path, x->files[keep - 1].path) == 0) {

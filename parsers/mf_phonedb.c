@@ -627,14 +627,16 @@ static int one_table(struct mf_phone *ph, sqlite3 *db, sqlite3 *mainonly, const 
 	if (now.truncated)
 		ph_anomaly(ph, table, 1, "limit_reached", "table %s: more than %d rows", table,
 		    ROWS_MAX);
-	qsort(now.v, now.n, sizeof(*now.v), cmp_row);
+	if (now.n)
+		qsort(now.v, now.n, sizeof(*now.v), cmp_row);
 	if (mainonly) {
 		if (read_rows(mainonly, table, &before) == MF_ERR_NOMEM) {
 			rows_free(&now);
 			rows_free(&before);
 			return MF_ERR_NOMEM;
 		}
-		qsort(before.v, before.n, sizeof(*before.v), cmp_row);
+		if (before.n)
+			qsort(before.v, before.n, sizeof(*before.v), cmp_row);
 	}
 	rc = 0;
 	for (i = 0; i < now.n && rc != MF_ERR_NOMEM; i++) {

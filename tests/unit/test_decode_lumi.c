@@ -160,6 +160,38 @@ int main(void)
 	CHECK(strstr(js(evs[0]->body), "00000000000000000000000000000000") == NULL);
 	clear();
 
+	/* a second gateway's heartbeat does not change the first one's
+	 * challenge: the write to 192.0.2.30 is still checked against its token */
+	{
+		struct mf_frame f2;
+		struct mf_pkt p2;
+		static struct mf_input in2 = { .name = "lumi", .source = "pcap" };
+		static const char hb2[] = "{\"cmd\":\"heartbeat\",\"model\":\"gateway\","
+		    "\"sid\":\"34ce00aaaaaa\",\"short_id\":0,\"token\":\"ffffffffffffffff\","
+		    "\"data\":\"{\\\"ip\\\":\\\"192.0.2.31\\\"}\"}";
+		static const uint8_t gw2[4] = { 192, 0, 2, 31 }, mc[4] = { 224, 0, 0, 50 };
+
+		memset(&f2, 0, sizeof(f2));
+		f2.number = 999;
+		f2.input = &in2;
+		memset(&p2, 0, sizeof(p2));
+		p2.frame = &f2;
+		p2.ipver = 4;
+		p2.addr_len = 4;
+		memcpy(p2.src, gw2, 4);
+		memcpy(p2.dst, mc, 4);
+		p2.sport = p2.dport = 9898;
+		p2.payload = (const uint8_t *)hb2;
+		p2.len = p2.claimed_len = strlen(hb2);
+		CHECK_EQ_INT(mf_proto_lumi.decode(st, &ctx, &p2), 0);
+		clear();
+		feed(&ctx, st, "{\"cmd\":\"write\",\"model\":\"ctrl_neutral1\",\"sid\":\"158d0000cccccc\","
+		    "\"key\":\"3eb43e37c20aff4c5872cc0d04d81314\",\"params\":[{\"channel_0\":\"on\"}]}",
+		    50000, 9898, 0);
+		CHECK_EQ_STR(gs(evs[0], "lumi", "key_check"), "valid");
+		clear();
+	}
+
 	feed(&ctx, st, "{\"cmd\":\"iam\",\"ip\":\"192.0.2.30\",\"port\":\"9898\",\"model\":\"gateway\","
 	    "\"sid\":\"34ce0088db36\"}", 4321, 4321, 0);
 	CHECK_EQ_STR(evs[0]->kind, "response");
