@@ -45,6 +45,7 @@
 #include "mf_err.h"
 #include "mf_event.h"
 #include "mf_frame.h"
+#include "mf_json.h"
 #include "mf_jsonfix.h"
 #include "mf_time.h"
 #include "mf_tokens.h"
@@ -704,6 +705,8 @@ static int emit_message(struct miio_state *s, const struct mf_pkt *p, const stru
 	size_t i;
 	int rc, dup = 0, from_dev, lan_key;
 	uint64_t seq = 0;
+	char log_event[64] = "";
+	cJSON *log_ts = NULL;       /* the device_log's own time, kept raw */
 
 	/* Direction: the side on the miIO port is the device; when both are
 	 * (device to device), a request goes to the device and a reply comes
@@ -729,12 +732,46 @@ static int emit_message(struct miio_state *s, const struct mf_pkt *p, const stru
 	} else {
 		kind = "data";
 	}
-	ev = new_event(p, "miio", kind);
-	if (!ev)
-		return MF_ERR_NOMEM;
-	did_str(h->did, ds);
-	mf_event_str(ev, "did", ds);
-	if (is_req)
+	/* A gateway's uplink about a Zigbee child names the child in "sid"
+	 * (miio.md section 10): the event is the child's, via the gateway.
+	 * A props "device_log" [ts,["event.x",args]] is that child's event. */
+	{
+		const cJSON *sid = cJSON_GetObjectItemCaseSensitive(msg, "sid");
+		const cJSON *model = cJSON_GetObjectItemCaseSensitive(msg, "model");
+		const cJSON *dl = cJSON_IsObject(params) ?
+		    cJSON_GetObjectItemCaseSensitive(params, "device_log") : NULL;
+
+		if (is_req && cJSON_IsString(dl) && strcmp(method->valuestring, "props") == 0) {
+			cJSON *arr = mf_json_parse_exact(dl->valuestring, strlen(dl->valuestring));
+			const cJSON *inner = cJSON_IsArray(arr) ? cJSON_GetArrayItem(arr, 1) : NULL;
+			const cJSON *name = cJSON_IsArray(inner) ? cJSON_GetArrayItem(inner, 0) : NULL;
+
+			if (cJSON_IsString(name) && strncmp(name->valuestring, "event.", 6) == 0) {
+				snprintf(log_event, sizeof(log_event), "%s", name->valuestring);
+				log_ts = cJSON_GetArrayItem(arr, 0);
+				log_ts = log_ts ? cJSON_Duplicate(log_ts, 0) : NULL;
+				kind = "device_event";
+			}
+			cJSON_Delete(arr);
+		}
+		ev = new_event(p, "miio", kind);
+		if (!ev) {
+			cJSON_Delete(log_ts);
+			return MF_ERR_NOMEM;
+		}
+		did_str(h->did, ds);
+		if (is_req && cJSON_IsString(sid) && sid->valuestring[0]) {
+			mf_event_str(ev, "did", sid->valuestring);
+			if (cJSON_IsString(model))
+				mf_event_str(ev, "model", model->valuestring);
+			mf_event_str(ev, "gateway_did", ds);
+		} else {
+			mf_event_str(ev, "did", ds);
+		}
+	}
+	if (log_event[0])
+		mf_event_str(ev, "event", log_event);
+	else if (is_req)
 		mf_event_str(ev, "event", method->valuestring);
 	else if (q)
 		mf_event_str(ev, "event", q->method);
@@ -761,6 +798,8 @@ static int emit_message(struct miio_state *s, const struct mf_pkt *p, const stru
 	mo = miio_obj(h, p, direction, p->frame->ts_ns);
 	if (id >= 0)
 		mf_json_num(mo, "id", (double)id);
+	if (log_ts)
+		cJSON_AddItemToObject(mo, "device_log_time", log_ts);  /* raw: may be uptime */
 	mf_json_str(mo, "checksum", "valid");
 	token_hex(s->ctx, mf_tokens_get(s->ctx->tokens, (size_t)tidx)->token, shown,
 	    sizeof(shown));

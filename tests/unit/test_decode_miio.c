@@ -434,6 +434,19 @@ static void pairing_and_findings(void)
 		    "{\"device_log\":[12629,[\"event.motion\",[]]]}");
 	}
 	clear();
+	/* a gateway uplink about a Zigbee child is the child's event */
+	feed(&r, build(&r, 0, did, 123, "{\"id\":480,\"sid\":\"lumi.158d00036ce62c\",\"model\":\"lumi.sensor_motion.v2\",\"method\":\"props\",\"params\":{\"device_log\":\"[1617026674,[\\\"event.motion\\\",[]]]\"}}", 0), 0, T0 + 23 * S);
+	flush(&r);
+	CHECK_EQ_INT(nev, 1);
+	if (nev == 1) {
+		CHECK_EQ_STR(evs[0]->kind, "device_event");
+		CHECK_EQ_STR(str(evs[0], "did"), "lumi.158d00036ce62c");
+		CHECK_EQ_STR(str(evs[0], "gateway_did"), "123456");
+		CHECK_EQ_STR(str(evs[0], "model"), "lumi.sensor_motion.v2");
+		CHECK_EQ_STR(str(evs[0], "event"), "event.motion");
+		CHECK_EQ_INT(num(evs[0], "miio.device_log_time"), 1617026674);
+	}
+	clear();
 	/* secrets: Wi-Fi password and the Lumi LAN key are redacted */
 	feed(&r, build(&r, 0, did, 130, "{\"id\":12,\"method\":\"miIO.config_router\",\"params\":{\"ssid\":\"home\",\"passwd\":\"hunter22\",\"uid\":1234}}", 0), 1, T0 + 30 * S);
 	feed(&r, build(&r, 0, did, 131, "{\"id\":13,\"method\":\"get_lumi_dpf_aes_key\",\"params\":[]}", 0), 1, T0 + 31 * S);
