@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -372,6 +373,25 @@ int cmd_analyze(int argc, char **argv)
 	if (mf_correlate(st, CORR_TOLERANCE_S, &corr) != 0)
 		cli_warn("correlation ran out of memory");
 	for (k = 0; k < corr.ndev; k++) {
+		/* a whole number of half hours between a device's phone log and the
+		 * traffic: the log keeps local time (phone-artifacts.md section 4) */
+		if (corr.dev[k].has_offset && (corr.dev[k].offset_s > 1700 ||
+		    corr.dev[k].offset_s < -1700)) {
+			double off = corr.dev[k].offset_s;
+			long half = lround(off / 1800.0);
+
+			if (fabs(off - half * 1800.0) <= 120.0) {
+				char w[320];
+				long zone = -half * 30;    /* phone = traffic - offset */
+
+				snprintf(w, sizeof(w), "device %s: its phone log is %.1f s off the "
+				    "traffic, a whole number of half hours: the log keeps local time "
+				    "(UTC%+ld:%02ld); its times are reported as stored, not corrected",
+				    mf_store_str(st, corr.dev[k].did), -off, zone / 60,
+				    labs(zone % 60));
+				cJSON_AddItemToArray(warnings, cJSON_CreateString(w));
+			}
+		}
 		if (corr.dev[k].only_phone_in_capture) {
 			char w[256];
 

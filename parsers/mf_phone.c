@@ -172,8 +172,9 @@ static int do_db(struct mf_phone *ph, struct mf_extract *x, struct mf_xfile *f)
 
 		if (fp)
 			fclose(fp);
-		if (!ok)
-			return 0;
+		if (!ok)   /* listed as a file; said, not dropped */
+			return ph_anomaly(ph, NULL, 0, "db_not_sqlite",
+			    "%s is in databases/ but is not an SQLite database; not read", f->rel);
 	}
 	return mf_phonedb_file(ph, f->disk, base_of(f->rel), w && readable(w) && w->size > 0,
 	    j && readable(j) && j->size > 0);
