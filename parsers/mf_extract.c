@@ -182,8 +182,20 @@ int mf_extract_classify(const char *path, size_t *prefix_len, char **rel, int *r
 		for (i = 0; i + 2 < n; i++)
 			if (IS(i, "files") && IS(i + 1, "plugin"))
 				break;
-		if (i + 2 >= n)
-			return 0;
+		if (i + 2 >= n) {
+			/* any other file inside the app's folder: not parsed, but
+			 * reported (unknown files are findings, not noise to drop) */
+			for (i = 0; i + 1 < n; i++)
+				if (IS(i, "com.xiaomi.smarthome"))
+					break;
+			if (i + 1 >= n)
+				return 0;
+			*prefix_len = (size_t)(comp[i + 1] - path);
+			snprintf(buf, sizeof(buf), "%s", comp[i + 1]);
+			*role = MF_XR_OTHER;
+			*rel = strdup(buf);
+			return *rel != NULL;
+		}
 		*prefix_len = (size_t)(comp[i] - path);
 		snprintf(buf, sizeof(buf), "%s", comp[i]);
 		*role = strcmp(base, "config.xml") == 0 ? MF_XR_PLUGIN_CONFIG : MF_XR_PLUGIN_OTHER;
@@ -728,7 +740,7 @@ static int folder_read(struct mf_extract *x, const struct mf_extract_limits *lim
 		char full[8192];
 		int fd, rc;
 
-		if (f->role == MF_XR_PLUGIN_OTHER)
+		if (f->role == MF_XR_PLUGIN_OTHER || f->role == MF_XR_OTHER)
 			continue;
 		snprintf(full, sizeof(full), "%s%s%s", parent,
 		    parent[strlen(parent) - 1] == '/' ? "" : "/", f->path);
@@ -1024,7 +1036,7 @@ static int arch_read(struct mf_extract *x, int is_ab, const struct mf_extract_li
 		}
 		f = find_path(x, np);
 		free(np);
-		if (!f || f->role == MF_XR_PLUGIN_OTHER)
+		if (!f || f->role == MF_XR_PLUGIN_OTHER || f->role == MF_XR_OTHER)
 			continue;
 		f->read_error[0] = '\0';
 		rc = sink_begin(&s, x, lim, f, &mem_used);

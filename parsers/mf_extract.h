@@ -22,7 +22,8 @@ enum mf_xrole {
 	MF_XR_DB,             /* <root>/databases/<name> */
 	MF_XR_DB_AUX,         /* <name>-wal, -shm, -journal */
 	MF_XR_IOS_DB,         /* <uid>_mihome.sqlite */
-	MF_XR_PLUGIN_OTHER    /* other files/plugin/ files: listed, not read */
+	MF_XR_PLUGIN_OTHER,   /* other files/plugin/ files: listed, not read */
+	MF_XR_OTHER           /* any other file of the app folder: reported, not read */
 };
 
 enum mf_xroot_kind { MF_XK_MIHOME = 1, MF_XK_YEELIGHT, MF_XK_IOS };

@@ -44,6 +44,7 @@ static const char *role_name(int role)
 	case MF_XR_DB: return "database";
 	case MF_XR_DB_AUX: return "database_aux";
 	case MF_XR_IOS_DB: return "ios_database";
+	case MF_XR_OTHER: return "other";
 	default: return "plugin_file";
 	}
 }
@@ -207,6 +208,49 @@ static int file_event(struct mf_phone *ph, const struct mf_xfile *f)
 	return ph_emit(ph, ev);
 }
 
+/* Files of the app folder no parser knows: one anomaly listing them (not
+ * one per file: an app folder can hold thousands of cache files). */
+static int unknown_files(struct mf_phone *ph, const struct mf_extract *x, size_t root,
+                         const char *pfx)
+{
+	cJSON *list = cJSON_CreateArray();
+	struct mf_event *ev;
+	size_t i, n = 0;
+	uint64_t bytes = 0;
+
+	for (i = 0; i < x->nfiles; i++) {
+		const struct mf_xfile *f = &x->files[i];
+
+		if (f->root != root || f->role != MF_XR_OTHER)
+			continue;
+		bytes += f->size;
+		if (n++ < 1000)
+			cJSON_AddItemToArray(list, cJSON_CreateString(f->rel));
+	}
+	if (!n) {
+		cJSON_Delete(list);
+		return 0;
+	}
+	ev = ph_event(ph, MF_TIME_NONE, "file", "anomaly");
+	if (!ev) {
+		cJSON_Delete(list);
+		return MF_ERR_NOMEM;
+	}
+	mf_event_str(ev, "reason", "unknown_files");
+	mf_event_str(ev, "severity", "info");
+	mf_event_str(ev, "detail", "files of the app folder that no parser knows: listed, not read");
+	mf_event_num(ev, "files", (double)n);
+	mf_event_num(ev, "bytes", (double)bytes);
+	mf_event_add(ev, "list", list);
+	{
+		cJSON *e = mf_json_obj();
+
+		mf_json_str(e, "file", pfx);
+		mf_event_add(ev, "evidence", e);
+	}
+	return ph_emit(ph, ev);
+}
+
 static int accounts(struct mf_phone *ph)
 {
 	size_t i;
@@ -341,7 +385,7 @@ static int one_root(struct mf_ctx *ctx, struct mf_extract *x, size_t root,
 	for (i = 0; i < x->nfiles && rc == 0; i++) {
 		struct mf_xfile *f = &x->files[i];
 
-		if (f->root != root || f->role == MF_XR_PLUGIN_OTHER)
+		if (f->root != root || f->role == MF_XR_PLUGIN_OTHER || f->role == MF_XR_OTHER)
 			continue;
 		rc = file_event(&ph, f);
 		if (rc == 0 && f->read_state < 0) {
@@ -370,6 +414,8 @@ static int one_root(struct mf_ctx *ctx, struct mf_extract *x, size_t root,
 	ph.sha256 = NULL;
 	if (rc == 0)
 		rc = plugin_files(&ph, x, root, ph.file);
+	if (rc == 0)
+		rc = unknown_files(&ph, x, root, ph.file);
 	if (rc == 0)
 		rc = accounts(&ph);
 	sum->problems += ph.nproblems;
