@@ -455,16 +455,22 @@ static int fragment(struct mf_decoder *d, struct walk *w, struct mf_ip *ip)
 	return transport(d, w, ip);
 }
 
-static int ipv4(struct mf_decoder *d, struct walk *w)
+/* IPv4 or IPv6 (v = 4 or 6): header, truncation check, then fragments or
+ * the transport layer. */
+static int ip_layer(struct mf_decoder *d, struct walk *w, int v)
 {
 	struct mf_ip ip;
 	struct mf_ip_err err;
 	int rc;
 
-	d->ctx->st.ipv4++;
-	rc = mf_ipv4_parse(w->l2->l3, w->l2->l3len, &ip, &err);
+	if (v == 4)
+		d->ctx->st.ipv4++;
+	else
+		d->ctx->st.ipv6++;
+	rc = v == 4 ? mf_ipv4_parse(w->l2->l3, w->l2->l3len, &ip, &err) :
+	    mf_ipv6_parse(w->l2->l3, w->l2->l3len, &ip, &err);
 	if (rc != MF_IP_OK)
-		return ip_problem(d, w, rc, &err, "ipv4_truncated");
+		return ip_problem(d, w, rc, &err, v == 4 ? "ipv4_truncated" : "ipv6_truncated");
 	if (ip.pl_len < ip.pl_claimed && !w->snapcut) {
 		/* Nothing was cut by the capture: the packet is shorter than it says. */
 		char fl[100];
@@ -472,33 +478,13 @@ static int ipv4(struct mf_decoder *d, struct walk *w)
 		w->trunc_noted = 1;
 		d->ctx->st.ip_invalid++;
 		flow_str(&ip, fl, sizeof(fl));
-		if ((rc = anomaly(d, w->f, NULL, "ipv4_truncated",
+		rc = v == 4 ? anomaly(d, w->f, NULL, "ipv4_truncated",
 		    "%s proto %u: IPv4 payload of %zu bytes announced, %zu in the frame", fl,
-		    ip.proto, ip.pl_claimed, ip.pl_len)) != 0)
-			return rc;
-	}
-	return ip.frag ? fragment(d, w, &ip) : transport(d, w, &ip);
-}
-
-static int ipv6(struct mf_decoder *d, struct walk *w)
-{
-	struct mf_ip ip;
-	struct mf_ip_err err;
-	int rc;
-
-	d->ctx->st.ipv6++;
-	rc = mf_ipv6_parse(w->l2->l3, w->l2->l3len, &ip, &err);
-	if (rc != MF_IP_OK)
-		return ip_problem(d, w, rc, &err, "ipv6_truncated");
-	if (ip.pl_len < ip.pl_claimed && !w->snapcut) {
-		char fl[100];
-
-		w->trunc_noted = 1;
-		d->ctx->st.ip_invalid++;
-		flow_str(&ip, fl, sizeof(fl));
-		if ((rc = anomaly(d, w->f, NULL, "ipv6_truncated",
+		    ip.proto, ip.pl_claimed, ip.pl_len) :
+		    anomaly(d, w->f, NULL, "ipv6_truncated",
 		    "%s next header %u: %zu payload bytes announced after the headers, %zu in "
-		    "the frame", fl, ip.proto, ip.pl_claimed, ip.pl_len)) != 0)
+		    "the frame", fl, ip.proto, ip.pl_claimed, ip.pl_len);
+		if (rc != 0)
 			return rc;
 	}
 	return ip.frag ? fragment(d, w, &ip) : transport(d, w, &ip);
@@ -548,5 +534,5 @@ int mf_decode_frame(struct mf_decoder *d, const struct mf_frame *f)
 	w.snapcut = f->caplen < f->wirelen;
 	w.trunc_noted = 0;
 	w.reassembled = 0;
-	return l2.ipver == 4 ? ipv4(d, &w) : ipv6(d, &w);
+	return ip_layer(d, &w, l2.ipver == 4 ? 4 : 6);
 }
