@@ -70,6 +70,8 @@ int cli_run_capture(struct mf_ctx *ctx, struct mf_input *in, int quiet, int capt
 		return 1;
 	}
 	mf_cap_set_secret_cb(cap, on_secret, ctx);
+	/* only a pcapng can bring keys later (a DSB after the traffic) */
+	ctx->keys_may_come = mf_cap_format(cap) == MF_CAP_PCAPNG;
 	dec = mf_decoder_new(ctx);
 	if (!dec) {
 		mf_cap_close(cap);

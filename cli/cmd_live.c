@@ -697,6 +697,7 @@ int cmd_live(int argc, char **argv)
 	L.tty = !o.quiet && isatty(2);
 	mf_ctx_init(&L.ctx);
 	L.ctx.show_secrets = o.show_secrets;
+	L.ctx.keys_may_come = o.nkeylogs > 0;   /* else no key can come later */
 	if (o.lumi_password)
 		snprintf(L.ctx.lumi_password, sizeof(L.ctx.lumi_password), "%s", o.lumi_password);
 	if (o.ssecurity) {

@@ -23,6 +23,9 @@ void mf_ctx_init(struct mf_ctx *ctx)
 	ctx->lim.tcp_mem_max = 64u << 20;
 	ctx->lim.tcp_streams_max = 65536;
 	ctx->lim.tcp_idle_ns = 600LL * 1000000000LL;
+	ctx->keys_may_come = 1;
+	ctx->lim.tcp_linger_max = 1024;
+	ctx->lim.tcp_linger_ns = 300LL * 1000000000LL;
 	ctx->lim.http_body_max = 16u << 20;
 	ctx->lim.tls_held_max = 32u << 20;
 	ctx->lim.http_mem_max = 64u << 20;

@@ -29,6 +29,8 @@ struct mf_limits {
 	size_t tcp_mem_max;       /* all streams; the oldest idle are flushed first */
 	size_t tcp_streams_max;   /* concurrent streams */
 	int64_t tcp_idle_ns;      /* a stream idle this long is closed (timeout) */
+	size_t tcp_linger_max;    /* ended streams whose consumer waits for a key */
+	int64_t tcp_linger_ns;    /* ... and for how long (capture time) */
 	size_t http_body_max;     /* one HTTP body after de-chunking/inflating */
 	size_t tls_held_max;      /* TLS records kept for late keys, all sessions */
 	size_t http_mem_max;      /* unfinished HTTP bodies, all connections */
@@ -60,6 +62,10 @@ struct mf_ctx {
 	struct mf_limits lim;
 	struct mf_stats st;
 	unsigned show_secrets : 1;
+	/* the key store may still grow (a pcapng may hold a DSB further on, a
+	 * live key log is re-read): TLS sessions then keep their undecrypted
+	 * records after they end, for a key to come (set by mf_ctx_init) */
+	unsigned keys_may_come : 1;
 	char lumi_password[17];     /* Lumi gateway LAN password, "" when unknown */
 	uint64_t seq;               /* next event sequence number */
 };

@@ -39,6 +39,7 @@
 #include "mf_frame.h"
 #include "mf_ip.h"
 #include "mf_ipfrag.h"
+#include "mf_keylog.h"
 #include "mf_link.h"
 #include "mf_tcp.h"
 #include "mf_time.h"
@@ -63,6 +64,7 @@ struct mf_decoder {
 	struct mf_tcp *tcp;
 	int64_t last_tick;
 	int ticking;                    /* last_tick is set */
+	size_t keys_seen;               /* key store size the consumers last saw */
 	struct note notes[NOTES_MAX];
 	unsigned nnotes, note_next;
 };
@@ -180,6 +182,7 @@ struct mf_decoder *mf_decoder_new_table(struct mf_ctx *ctx,
 	d->state = calloc(d->nprotos ? d->nprotos : 1, sizeof(*d->state));
 	d->frag = mf_ipfrag_new(ctx);
 	d->tcp = mf_tcp_new(ctx, mf_tcp_protos);
+	d->keys_seen = mf_keylog_count(ctx->keylog);
 	if (!d->state || !d->frag || !d->tcp)
 		goto fail;
 	for (i = 0; i < d->nprotos; i++) {
@@ -238,8 +241,21 @@ static void clock_advance(struct mf_decoder *d, int64_t now)
 	}
 }
 
+/* The key store grew (a live key log re-read, a pcapng DSB): TLS sessions
+ * that ended before their key came look again. */
+static void keys_check(struct mf_decoder *d)
+{
+	size_t n = mf_keylog_count(d->ctx->keylog);
+
+	if (n != d->keys_seen) {
+		d->keys_seen = n;
+		mf_tcp_resume(d->tcp, 0);
+	}
+}
+
 void mf_decoder_tick(struct mf_decoder *d, int64_t now_ns)
 {
+	keys_check(d);
 	clock_advance(d, now_ns);
 }
 
@@ -524,6 +540,7 @@ int mf_decode_frame(struct mf_decoder *d, const struct mf_frame *f)
 	int rc;
 
 	d->ctx->st.decoded_frames++;
+	keys_check(d);
 	if (f->ts_ns != MF_TIME_NONE)
 		clock_advance(d, f->ts_ns);
 	rc = mf_link_parse(f->linktype, f->data, f->caplen, &l2);

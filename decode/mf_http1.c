@@ -986,14 +986,14 @@ static void h1_gap(void *st, struct mf_ctx *ctx, int dir, uint64_t missing,
 	(void)emit_ready(h, 0);
 }
 
-static void h1_close(void *st, struct mf_ctx *ctx, int how, const struct mf_frame *f)
+static int h1_close(void *st, struct mf_ctx *ctx, int how, const struct mf_frame *f)
 {
 	struct h1 *h = st;
 	int dir;
 
 	(void)how;
 	if (h->h2)
-		mf_proto_http2.close(h->h2, ctx, how, f);
+		(void)mf_proto_http2.close(h->h2, ctx, how, f);
 	mf_http_conn_at(&h->c, f);
 	for (dir = 0; dir < 2; dir++) {
 		struct h1_dir *d = &h->d[dir];
@@ -1018,6 +1018,7 @@ static void h1_close(void *st, struct mf_ctx *ctx, int how, const struct mf_fram
 		mf_buf_free(&h->d[dir].line);
 	mf_http_conn_free(&h->c);
 	free(h);
+	return 0;
 }
 
 const struct mf_stream_proto mf_proto_http1 = {

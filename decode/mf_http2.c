@@ -753,7 +753,7 @@ static void *h2_open(struct mf_ctx *ctx, const struct mf_flow *fl)
 	return h;
 }
 
-static void h2_close(void *st, struct mf_ctx *ctx, int how, const struct mf_frame *f)
+static int h2_close(void *st, struct mf_ctx *ctx, int how, const struct mf_frame *f)
 {
 	struct h2 *h = st;
 	int dir;
@@ -785,6 +785,7 @@ static void h2_close(void *st, struct mf_ctx *ctx, int how, const struct mf_fram
 	}
 	mf_http_conn_free(&h->c);
 	free(h);
+	return 0;
 }
 
 const struct mf_stream_proto mf_proto_http2 = {

@@ -57,9 +57,20 @@ struct mf_stream_proto {
 	 * reassembler skipped).  May be NULL: the stream is then closed. */
 	void (*gap)(void *st, struct mf_ctx *ctx, int dir, uint64_t missing,
 	            const struct mf_frame *f);
-	/* End of the stream; frees st.  f may be NULL (end of input). */
-	void (*close)(void *st, struct mf_ctx *ctx, int how, const struct mf_frame *f);
+	/* End of the stream.  f may be NULL (end of input).  Returns 0 once st
+	 * is freed, or MF_STREAM_LINGER: the consumer still waits for something
+	 * that can come after the stream ended (a TLS key appended to a live key
+	 * log, or a pcapng DSB further on) and keeps st; the reassembler then
+	 * calls resume() until it returns 0. */
+	int (*close)(void *st, struct mf_ctx *ctx, int how, const struct mf_frame *f);
+	/* Optional (required when close can linger): new keys may be there.
+	 * final: the wait is over (end of input, linger time-out, too many
+	 * lingering): finish now.  Returns 0 once st is freed, else
+	 * MF_STREAM_LINGER. */
+	int (*resume)(void *st, struct mf_ctx *ctx, int final);
 };
+
+#define MF_STREAM_LINGER 1
 
 /* NULL-terminated table of TCP protocols (mf_tcp.c). */
 extern const struct mf_stream_proto *const mf_tcp_protos[];

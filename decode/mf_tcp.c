@@ -184,9 +184,20 @@ struct mf_tcp {
 	size_t count;
 	size_t mem;                       /* held bytes + SEG_OVERHEAD per segment */
 	uint64_t next_stream;
+	struct linger *lhead, *ltail;     /* ended, consumer still waiting; oldest first */
+	size_t nlinger;
+};
+
+/* A consumer whose stream ended but which waits for a key (mf_stream.h). */
+struct linger {
+	const struct mf_stream_proto *pr;
+	void *st;
+	int64_t since;                    /* capture time of the stream's end */
+	struct linger *next;
 };
 
 static const struct mf_stream_proto raw_proto;
+static void linger_end(struct mf_tcp *t, struct linger *l, struct linger *prev);
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -382,7 +393,7 @@ out:
 	return rc;
 }
 
-static void raw_close(void *st, struct mf_ctx *ctx, int how, const struct mf_frame *f)
+static int raw_close(void *st, struct mf_ctx *ctx, int how, const struct mf_frame *f)
 {
 	struct raw *r = st;
 	int dir;
@@ -392,6 +403,7 @@ static void raw_close(void *st, struct mf_ctx *ctx, int how, const struct mf_fra
 		if (r->bytes[dir] || r->gaps[dir])
 			raw_record(r, ctx, dir, how);
 	free(r);
+	return 0;
 }
 
 static const struct mf_stream_proto raw_proto = {
@@ -475,6 +487,80 @@ static int deliver(struct mf_tcp *t, struct conn *c, int dir, const uint8_t *p, 
 /* Skips n bytes of one direction: reported (the first MF_TCP_REPORT_MAX one
  * by one), then the consumer's gap(); a consumer without one ends here and
  * the rest of the stream is shown as data. */
+/* ---- consumers that outlive their stream ------------------------------- */
+
+/* Closes a consumer; one that lingers (mf_stream.h) is kept, oldest first,
+ * at most lim.tcp_linger_max of them. */
+static void end_consumer(struct mf_tcp *t, const struct mf_stream_proto *pr, void *st, int how,
+                         const struct mf_frame *f, int64_t now)
+{
+	struct linger *l;
+
+	if (pr->close(st, t->ctx, how, f) != MF_STREAM_LINGER)
+		return;
+	if (!pr->resume)
+		return;                 /* a consumer that cannot be resumed leaked: table bug */
+	if (!(l = calloc(1, sizeof(*l)))) {
+		pr->resume(st, t->ctx, 1);
+		return;
+	}
+	l->pr = pr;
+	l->st = st;
+	l->since = now;
+	if (t->ltail)
+		t->ltail->next = l;
+	else
+		t->lhead = l;
+	t->ltail = l;
+	t->nlinger++;
+	while (t->nlinger > t->ctx->lim.tcp_linger_max && t->lhead)
+		linger_end(t, t->lhead, NULL);
+}
+
+/* Finishes the lingering consumer l (prev: the one before it, or NULL). */
+static void linger_end(struct mf_tcp *t, struct linger *l, struct linger *prev)
+{
+	if (prev)
+		prev->next = l->next;
+	else
+		t->lhead = l->next;
+	if (t->ltail == l)
+		t->ltail = prev;
+	t->nlinger--;
+	(void)l->pr->resume(l->st, t->ctx, 1);
+	free(l);
+}
+
+void mf_tcp_resume(struct mf_tcp *t, int final)
+{
+	struct linger *l, *prev = NULL, *next;
+
+	for (l = t->lhead; l; l = next) {
+		next = l->next;
+		if (final) {
+			linger_end(t, l, prev);   /* unlinks the head each time */
+			continue;
+		}
+		if (l->pr->resume(l->st, t->ctx, 0) == MF_STREAM_LINGER) {
+			prev = l;
+			continue;
+		}
+		if (prev)
+			prev->next = next;
+		else
+			t->lhead = next;
+		if (t->ltail == l)
+			t->ltail = prev;
+		t->nlinger--;
+		free(l);
+	}
+}
+
+size_t mf_tcp_lingering(const struct mf_tcp *t)
+{
+	return t->nlinger;
+}
+
 static int gap(struct mf_tcp *t, struct conn *c, int dir, uint64_t n, const struct mf_frame *f,
                const char *why)
 {
@@ -501,7 +587,7 @@ static int gap(struct mf_tcp *t, struct conn *c, int dir, uint64_t n, const stru
 	if (!c->pr && (rc = choose(t, c)) != 0)
 		return rc;
 	if (!c->pr->gap) {
-		c->pr->close(c->st, t->ctx, MF_END_EVICTED, f);
+		end_consumer(t, c->pr, c->st, MF_END_EVICTED, f, f->ts_ns);
 		c->after = c->pr->name;
 		c->pr = NULL;
 		if (!(c->st = raw_proto.open(t->ctx, &c->fl)))
@@ -1035,7 +1121,7 @@ static int conn_end(struct mf_tcp *t, struct conn *c, int how, const struct mf_f
 		rc = choose(t, c);
 	c->state = C_CLOSED;
 	if (c->pr) {
-		c->pr->close(c->st, t->ctx, how, f);
+		end_consumer(t, c->pr, c->st, how, f, ef->ts_ns);
 		c->pr = NULL;
 		c->st = NULL;
 	}
@@ -1333,7 +1419,13 @@ int mf_tcp_expire(struct mf_tcp *t, int64_t now)
 	struct conn *c;
 	int rc = 0, r;
 
-	if (idle <= 0 || now == MF_TIME_NONE)
+	if (now == MF_TIME_NONE)
+		return 0;
+	/* a key that has not come within tcp_linger_ns will not come */
+	while (t->lhead && t->lhead->since != MF_TIME_NONE && now >= t->lhead->since &&
+	    (uint64_t)now - (uint64_t)t->lhead->since > (uint64_t)t->ctx->lim.tcp_linger_ns)
+		linger_end(t, t->lhead, NULL);
+	if (idle <= 0)
 		return 0;
 	while ((c = t->head) != NULL) {
 		if (c->last_ts == MF_TIME_NONE || now < c->last_ts ||
@@ -1376,6 +1468,7 @@ int mf_tcp_finish(struct mf_tcp *t)
 			rc = r;
 		forget(t, c);
 	}
+	mf_tcp_resume(t, 1);
 	return rc;
 }
 
@@ -1414,6 +1507,7 @@ void mf_tcp_free(struct mf_tcp *t)
 		conn_end(t, t->head, MF_END_EOF, NULL);
 		forget(t, t->head);
 	}
+	mf_tcp_resume(t, 1);
 	t->ctx->emit = emit;
 	free(t->buckets);
 	free(t);

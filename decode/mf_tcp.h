@@ -83,8 +83,17 @@ int mf_tcp_segment(struct mf_tcp *t, const struct mf_frame *f, const struct mf_t
 /* Capture time moved to now_ns: streams idle longer than tcp_idle_ns end
  * (MF_END_TIMEOUT) and are forgotten. */
 int mf_tcp_expire(struct mf_tcp *t, int64_t now_ns);
-/* End of input: every open stream ends (MF_END_EOF), in stream order. */
+/* End of input: every open stream ends (MF_END_EOF), in stream order, then
+ * the lingering consumers finish. */
 int mf_tcp_finish(struct mf_tcp *t);
+
+/* New secrets may be there (the key store grew): consumers that outlived
+ * their stream look again (mf_stream_proto.resume); final: they finish.
+ * Lingering consumers are bounded by lim.tcp_linger_max (the oldest finish
+ * first) and lim.tcp_linger_ns of capture time (mf_tcp_expire). */
+void mf_tcp_resume(struct mf_tcp *t, int final);
+/* For tests: consumers lingering now. */
+size_t mf_tcp_lingering(const struct mf_tcp *t);
 
 /* For tests: 4-tuples held (open or closed), bytes held out of order
  * (with the per-segment overhead counted against tcp_mem_max). */

@@ -146,13 +146,18 @@ struct tls_state {
 	uint8_t have_frame;
 	uint8_t replaying;          /* decrypting kept records: no double counting */
 	uint8_t retrying;           /* looking for a late key of the same epoch */
+	uint8_t ended;              /* the TCP stream ended; kept for a late key */
+	int end_how;                /* enum mf_stream_end */
+	size_t trunc[2];            /* bytes of a record the stream ended inside */
 };
 
 static const char *const dir_names[2] = { "client_to_server", "server_to_client" };
 
 static void held_drop(struct tls_state *st, struct tdir *d);
 struct tls_state;
+struct held_it;
 static int replay_held(struct tls_state *st, int dir, uint64_t seq_now);
+static int replay_merged(struct tls_state *st, uint64_t seq_now[2]);
 
 /* ---- small helpers ---- */
 
@@ -896,13 +901,15 @@ static int content(struct tls_state *st, int dir, uint8_t type, const uint8_t *p
 }
 
 /* A live key log grew since dir's key was missed: look again, and continue
- * the epoch at the sequence number it reached without a key. */
-static int retry_key(struct tls_state *st, int dir, const struct mf_frame *f)
+ * the epoch at the sequence number it reached without a key.  Returns 1
+ * when the key is now there (*seq: where the live records are), else 0, or
+ * MF_ERR_NOMEM. */
+static int find_late_key(struct tls_state *st, int dir, const struct mf_frame *f, uint64_t *seq)
 {
 	struct tdir *d = &st->d[dir];
-	uint64_t seq = d->nokey_seq;
 	int rc;
 
+	*seq = d->nokey_seq;
 	if (!st->have_ch || !st->ctx->keylog || d->epoch == EP_PLAIN ||
 	    mf_keylog_count(st->ctx->keylog) == d->kl_seen)
 		return 0;
@@ -910,13 +917,21 @@ static int retry_key(struct tls_state *st, int dir, const struct mf_frame *f)
 	rc = d->is13 ? key13(st, dir, d->epoch, f) : start12(st, dir, f);
 	st->retrying = 0;
 	if (rc == 0 && !d->nokey) {
-		d->dec.seq = seq;
-		if (d->held_n)
-			rc = replay_held(st, dir, seq);
-	} else {
-		d->nokey_seq = seq;
+		d->dec.seq = *seq;
+		return 1;
 	}
+	d->nokey_seq = *seq;
 	return rc;
+}
+
+static int retry_key(struct tls_state *st, int dir, const struct mf_frame *f)
+{
+	uint64_t seq;
+	int rc = find_late_key(st, dir, f, &seq);
+
+	if (rc == 1 && st->d[dir].held_n)
+		return replay_held(st, dir, seq);
+	return rc < 0 ? rc : 0;
 }
 
 static int record(struct tls_state *st, int dir, const uint8_t *hdr, const uint8_t *frag,
@@ -964,48 +979,114 @@ static void held_drop(struct tls_state *st, struct tdir *d)
 	d->held_overflow = 0;
 }
 
+/* The records kept for one direction, taken out of it to be replayed. */
+struct held_it {
+	struct mf_buf b;
+	struct mf_cur c;
+	uint32_t n;                 /* records left */
+	int dir, overflow;
+	uint64_t seq_now;           /* where the live records are */
+};
+
+static void held_take(struct tls_state *st, int dir, uint64_t seq_now, struct held_it *it)
+{
+	struct tdir *d = &st->d[dir];
+
+	it->b = d->held;
+	it->n = d->held_n;
+	it->dir = dir;
+	it->overflow = d->held_overflow;
+	it->seq_now = seq_now;
+	d->held.data = NULL;
+	held_drop(st, d);           /* releases the accounting; it->b keeps the bytes */
+	d->dec.seq = d->held_first_seq;
+	mf_cur_init(&it->c, it->b.data, it->b.len);
+}
+
+/* Frame number of the next kept record, UINT64_MAX when none. */
+static uint64_t held_peek(const struct held_it *it)
+{
+	struct mf_cur c = it->c;
+
+	if (!it->n)
+		return UINT64_MAX;
+	(void)mf_cur_be32(&c);
+	return mf_cur_ok(&c) ? mf_cur_be64(&c) : UINT64_MAX;
+}
+
+static int held_step(struct tls_state *st, struct held_it *it)
+{
+	uint32_t len = mf_cur_be32(&it->c);
+	uint64_t fr = mf_cur_be64(&it->c);
+	int64_t ts = (int64_t)mf_cur_be64(&it->c);
+	const uint8_t *hdr = mf_cur_bytes(&it->c, REC_HDR);
+	const uint8_t *frag = mf_cur_bytes(&it->c, len);
+	struct mf_frame f;
+	int rc;
+
+	it->n--;
+	if (!mf_cur_ok(&it->c)) {
+		it->n = 0;
+		return 0;
+	}
+	memset(&f, 0, sizeof(f));
+	f.number = fr;
+	f.ts_ns = ts;
+	f.input = st->fl.input;
+	st->replaying = 1;
+	st->d[it->dir].undecrypted--;
+	rc = record(st, it->dir, hdr, frag, len, &f);
+	st->replaying = 0;
+	return rc;
+}
+
+static int held_done(struct tls_state *st, struct held_it *it, int rc)
+{
+	struct tdir *d = &st->d[it->dir];
+
+	mf_buf_free(&it->b);
+	if (it->overflow) {
+		d->dec.seq = it->seq_now;   /* records past the cap were not kept */
+		if (rc == 0)
+			rc = anomaly(st, it->dir, NULL, "tls_held_overflow", 0,
+			    "%s: more records arrived before the key than could be kept; "
+			    "only the first were decrypted late", dir_names[it->dir]);
+	}
+	return rc;
+}
+
 /* The key arrived: the kept records are decrypted first, in order, at the
  * sequence numbers they had; then the stream goes on where it was. */
 static int replay_held(struct tls_state *st, int dir, uint64_t seq_now)
 {
-	struct tdir *d = &st->d[dir];
-	struct mf_buf b = d->held;
-	struct mf_cur c;
-	uint32_t n = d->held_n;
-	int rc = 0, overflow = d->held_overflow;
+	struct held_it it;
+	int rc = 0;
 
-	d->held.data = NULL;
-	held_drop(st, d);           /* releases the accounting; b keeps the bytes */
-	d->dec.seq = d->held_first_seq;
-	mf_cur_init(&c, b.data, b.len);
-	while (n-- && rc == 0) {
-		uint32_t len = mf_cur_be32(&c);
-		uint64_t fr = mf_cur_be64(&c);
-		int64_t ts = (int64_t)mf_cur_be64(&c);
-		const uint8_t *hdr = mf_cur_bytes(&c, REC_HDR);
-		const uint8_t *frag = mf_cur_bytes(&c, len);
-		struct mf_frame f;
+	held_take(st, dir, seq_now, &it);
+	while (it.n && rc == 0)
+		rc = held_step(st, &it);
+	return held_done(st, &it, rc);
+}
 
-		if (!mf_cur_ok(&c))
-			break;
-		memset(&f, 0, sizeof(f));
-		f.number = fr;
-		f.ts_ns = ts;
-		f.input = st->fl.input;
-		st->replaying = 1;
-		d->undecrypted--;
-		rc = record(st, dir, hdr, frag, len, &f);
-		st->replaying = 0;
+/* Both directions' keys arrived together (a session that ended before
+ * them): the kept records are replayed in capture order, as one side can
+ * depend on the other (a TLS 1.2 renegotiation's new keys need the server's
+ * new random). */
+static int replay_merged(struct tls_state *st, uint64_t seq_now[2])
+{
+	struct held_it it[2];
+	int rc = 0, r, i;
+
+	held_take(st, MF_DIR_C2S, seq_now[0], &it[0]);
+	held_take(st, MF_DIR_S2C, seq_now[1], &it[1]);
+	while (rc == 0 && (it[0].n || it[1].n)) {
+		i = held_peek(&it[1]) < held_peek(&it[0]) ? 1 : 0;
+		if (!it[i].n)
+			i ^= 1;
+		rc = held_step(st, &it[i]);
 	}
-	mf_buf_free(&b);
-	if (overflow) {
-		d->dec.seq = seq_now;   /* records past the cap were not kept */
-		if (rc == 0)
-			rc = anomaly(st, dir, NULL, "tls_held_overflow", 0,
-			    "%s: more records arrived before the key than could be kept; "
-			    "only the first were decrypted late", dir_names[dir]);
-	}
-	return rc;
+	r = held_done(st, &it[0], rc);
+	return held_done(st, &it[1], r);
 }
 
 static int record(struct tls_state *st, int dir, const uint8_t *hdr, const uint8_t *frag,
@@ -1224,7 +1305,7 @@ static void tls_gap(void *vst, struct mf_ctx *ctx, int dir, uint64_t missing,
 		if (st->inner->gap) {
 			st->inner->gap(st->inner_st, ctx, dir, missing, f);
 		} else {
-			st->inner->close(st->inner_st, ctx, MF_END_EOF, f);
+			(void)st->inner->close(st->inner_st, ctx, MF_END_EOF, f);
 			st->inner = NULL;
 			st->inner_st = NULL;
 			st->inner_done = 1;
@@ -1343,38 +1424,47 @@ static int session_event(struct tls_state *st, int how)
 		cJSON_AddItemToObject(t, "alerts", o);
 	if (c->gap_bytes || s->gap_bytes)
 		cJSON_AddItemToObject(t, "gap_bytes", per_dir(c->gap_bytes, s->gap_bytes));
-	if (c->rec.len || s->rec.len)
-		cJSON_AddItemToObject(t, "truncated_bytes", per_dir(c->rec.len, s->rec.len));
+	if (st->trunc[0] || st->trunc[1])
+		cJSON_AddItemToObject(t, "truncated_bytes", per_dir(st->trunc[0], st->trunc[1]));
 	mf_json_str(t, "end", end_name(how));
 	mf_event_add(ev, "tls", t);
 	add_evidence(ev, st, st->first_frame, 1);
 	return mf_emit(st->ctx, ev);
 }
 
-static void tls_close(void *vst, struct mf_ctx *ctx, int how, const struct mf_frame *f)
+/* Records kept for a key that is still missing: the session can wait for
+ * it after its stream ended. */
+static int waiting(const struct tls_state *st)
 {
-	struct tls_state *st = vst;
-	int i;
+	return st->ctx->keylog && st->ctx->keys_may_come && ((st->d[0].nokey && st->d[0].held_n) ||
+	    (st->d[1].nokey && st->d[1].held_n));
+}
 
-	if (!st)
-		return;
-	/* a key that arrived after the session's last record still opens the
-	 * records that were kept for it */
+static void retry_all(struct tls_state *st, const struct mf_frame *f)
+{
+	uint64_t seq[2] = { 0, 0 };
+	int got[2] = { 0, 0 }, i;
+
 	for (i = 0; i < 2; i++)
 		if (st->d[i].nokey && st->d[i].held_n)
-			retry_key(st, i, f);
-	for (i = 0; i < 2; i++) {
-		struct tdir *d = &st->d[i];
+			got[i] = find_late_key(st, i, f, &seq[i]) == 1;
+	if (got[0] && got[1])
+		(void)replay_merged(st, seq);
+	else
+		for (i = 0; i < 2; i++)
+			if (got[i] && st->d[i].held_n)
+				(void)replay_held(st, i, seq[i]);
+}
 
-		if (d->rec.len && !d->dead)
-			anomaly(st, i, f, "tls_truncated", 0,
-			    "the %s stream ended inside a record: %zu of %u bytes", dir_names[i],
-			    d->rec.len, d->rec.len >= REC_HDR ? (unsigned)(REC_HDR + mf_be16(d->rec.data + 3)) : 0u);
-	}
+/* The end: the inner consumer closes, the session event goes out. */
+static void finish(struct tls_state *st)
+{
+	int i;
+
 	if (st->inner && !st->inner_done)
-		st->inner->close(st->inner_st, ctx, how, f);
-	if (st->d[0].offset || st->d[1].offset || st->d[0].rec.len || st->d[1].rec.len)
-		session_event(st, how);
+		(void)st->inner->close(st->inner_st, st->ctx, st->end_how, NULL);
+	if (st->d[0].offset || st->d[1].offset || st->trunc[0] || st->trunc[1])
+		session_event(st, st->end_how);
 	for (i = 0; i < 2; i++) {
 		mf_tls_dec_free(&st->d[i].dec);
 		mf_buf_free(&st->d[i].rec);
@@ -1387,6 +1477,57 @@ static void tls_close(void *vst, struct mf_ctx *ctx, int how, const struct mf_fr
 	free(st);
 }
 
+static int tls_close(void *vst, struct mf_ctx *ctx, int how, const struct mf_frame *f)
+{
+	struct tls_state *st = vst;
+	int i;
+
+	if (!st)
+		return 0;
+	/* a key that arrived after the session's last record still opens the
+	 * records that were kept for it */
+	retry_all(st, f);
+	for (i = 0; i < 2; i++) {
+		struct tdir *d = &st->d[i];
+
+		st->trunc[i] = d->rec.len;
+		if (d->rec.len && !d->dead)
+			anomaly(st, i, f, "tls_truncated", 0,
+			    "the %s stream ended inside a record: %zu of %u bytes", dir_names[i],
+			    d->rec.len, d->rec.len >= REC_HDR ? (unsigned)(REC_HDR + mf_be16(d->rec.data + 3)) : 0u);
+	}
+	st->ended = 1;
+	st->end_how = how;
+	if (st->inner && !st->inner_done && !waiting(st)) {
+		/* closed here, with the frame that ended the stream */
+		(void)st->inner->close(st->inner_st, ctx, how, f);
+		st->inner_done = 1;
+	}
+	if (!waiting(st)) {
+		finish(st);
+		return 0;
+	}
+	/* the key may still come (a live key log, a later DSB): wait for it
+	 * with the kept records only */
+	for (i = 0; i < 2; i++)
+		mf_buf_free(&st->d[i].rec);     /* the partial record never ends */
+	free(st->out);
+	st->out = NULL;
+	return MF_STREAM_LINGER;
+}
+
+static int tls_resume(void *vst, struct mf_ctx *ctx, int final)
+{
+	struct tls_state *st = vst;
+
+	(void)ctx;
+	retry_all(st, NULL);
+	if (waiting(st) && !final)
+		return MF_STREAM_LINGER;
+	finish(st);
+	return 0;
+}
+
 const struct mf_stream_proto mf_proto_tls = {
 	.name = "tls",
 	.ports = { 443, 8443, 0 },
@@ -1395,4 +1536,5 @@ const struct mf_stream_proto mf_proto_tls = {
 	.data = tls_data,
 	.gap = tls_gap,
 	.close = tls_close,
+	.resume = tls_resume,
 };

@@ -71,7 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		data += len;
 		size -= len;
 	}
-	mf_proto_tls.close(st, &ctx, MF_END_EOF, NULL);
+	if (mf_proto_tls.close(st, &ctx, MF_END_EOF, NULL) == MF_STREAM_LINGER)
+		mf_proto_tls.resume(st, &ctx, 1);
 	mf_keylog_free(ctx.keylog);
 	return 0;
 }

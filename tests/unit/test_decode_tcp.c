@@ -111,7 +111,7 @@ static void f_gap(void *st, struct mf_ctx *ctx, int dir, uint64_t missing,
 		x->data[dir][x->n[dir]++] = '|';
 }
 
-static void f_close(void *st, struct mf_ctx *ctx, int how, const struct mf_frame *f)
+static int f_close(void *st, struct mf_ctx *ctx, int how, const struct mf_frame *f)
 {
 	struct fst *x = st;
 
@@ -119,6 +119,7 @@ static void f_close(void *st, struct mf_ctx *ctx, int how, const struct mf_frame
 	x->closed++;
 	x->how = how;
 	x->close_null_frame = f == NULL;
+	return 0;
 }
 
 static int f_probe(const uint8_t *p, size_t n)
@@ -140,7 +141,33 @@ static const struct mf_stream_proto probed = {
 	.name = "probed", .ports = { 0 }, .probe = f_probe, .open = pr_open, .data = f_data,
 	.gap = f_gap, .close = f_close,
 };
-static const struct mf_stream_proto *const fake_table[] = { &fake, &nogap, &probed, NULL };
+/* A consumer that outlives its stream (as TLS waiting for a key): close()
+ * lingers, resume() finishes once its stream is released or on final. */
+static int released[NFS], resumed[NFS], finals[NFS];
+
+static int w_close(void *st, struct mf_ctx *ctx, int how, const struct mf_frame *f)
+{
+	f_close(st, ctx, how, f);
+	return MF_STREAM_LINGER;
+}
+
+static int w_resume(void *st, struct mf_ctx *ctx, int final)
+{
+	int i = (int)((struct fst *)st - fs);
+
+	(void)ctx;
+	resumed[i]++;
+	if (final)
+		finals[i]++;
+	return final || released[i] ? 0 : MF_STREAM_LINGER;
+}
+
+static const struct mf_stream_proto waiter = {
+	.name = "waiter", .ports = { 7779, 0 }, .open = f_open, .data = f_data, .gap = f_gap,
+	.close = w_close, .resume = w_resume,
+};
+static const struct mf_stream_proto *const fake_table[] = { &fake, &nogap, &probed, &waiter,
+	NULL };
 static const struct mf_stream_proto *const empty_table[] = { NULL };
 
 /* ---- environment ---------------------------------------------------------- */
@@ -912,6 +939,61 @@ static void test_idle(void)
 	CHECK_EQ_INT(fs[1].closed, 1);        /* mf_tcp_free closes, silently */
 }
 
+/* Consumers that linger after their stream: kept until released, capped
+ * (oldest finish first), timed out, finished at the end. */
+static void test_linger(void)
+{
+	struct env e;
+	struct tf a = flow4(41000, 7779), b = flow4(41001, 7779), c = flow4(41002, 7779),
+	    d = flow4(41003, 7779);
+
+	memset(released, 0, sizeof(released));
+	memset(resumed, 0, sizeof(resumed));
+	memset(finals, 0, sizeof(finals));
+	env_init(&e, fake_table);
+	e.ctx.lim.tcp_linger_max = 2;
+	e.ctx.lim.tcp_linger_ns = 60 * S;
+	handshake(&e, &a, 10, 20);
+	seg(&e, &a, 1, 11, 21, A, "a");
+	seg(&e, &a, 1, 12, 21, R, NULL);
+	CHECK_EQ_INT(fs[0].closed, 1);
+	CHECK_EQ_INT(mf_tcp_lingering(e.t), 1);
+	handshake(&e, &b, 10, 20);
+	seg(&e, &b, 1, 11, 21, A, "b");
+	seg(&e, &b, 1, 12, 21, R, NULL);
+	handshake(&e, &c, 10, 20);
+	seg(&e, &c, 1, 11, 21, A, "c");
+	seg(&e, &c, 1, 12, 21, R, NULL);
+	/* the cap: the oldest (a) finished to make room */
+	CHECK_EQ_INT(mf_tcp_lingering(e.t), 2);
+	CHECK_EQ_INT(finals[0], 1);
+	CHECK_EQ_INT(finals[1] + finals[2], 0);
+	/* a look that finds nothing new keeps them; a released one goes */
+	mf_tcp_resume(e.t, 0);
+	CHECK_EQ_INT(resumed[1], 1);
+	CHECK_EQ_INT(mf_tcp_lingering(e.t), 2);
+	released[2] = 1;
+	mf_tcp_resume(e.t, 0);
+	CHECK_EQ_INT(mf_tcp_lingering(e.t), 1);
+	CHECK_EQ_INT(finals[2], 0);
+	/* the time-out, in capture time */
+	CHECK_EQ_INT(mf_tcp_expire(e.t, e.now + 30 * S), 0);
+	CHECK_EQ_INT(mf_tcp_lingering(e.t), 1);
+	CHECK_EQ_INT(mf_tcp_expire(e.t, e.now + 61 * S), 0);
+	CHECK_EQ_INT(mf_tcp_lingering(e.t), 0);
+	CHECK_EQ_INT(finals[1], 1);
+	/* the end of input finishes those still waiting */
+	e.now += 62 * S;
+	handshake(&e, &d, 10, 20);
+	seg(&e, &d, 1, 11, 21, A, "d");
+	seg(&e, &d, 1, 12, 21, R, NULL);
+	CHECK_EQ_INT(mf_tcp_lingering(e.t), 1);
+	CHECK_EQ_INT(mf_tcp_finish(e.t), 0);
+	CHECK_EQ_INT(mf_tcp_lingering(e.t), 0);
+	CHECK_EQ_INT(finals[3], 1);
+	env_done(&e);
+}
+
 /* ---- whole frames through the decoder ------------------------------------- */
 
 static const struct mf_udp_proto *const no_udp[] = { NULL };
@@ -1095,6 +1177,7 @@ int main(void)
 	test_raw_records();
 	test_caps();
 	test_idle();
+	test_linger();
 	test_decoder_frames();
 	return TEST_DONE();
 }

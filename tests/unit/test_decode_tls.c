@@ -139,16 +139,17 @@ static void fake_gap(void *st, struct mf_ctx *ctx, int dir, uint64_t missing,
 	((struct fake *)st)->gaps++;
 }
 
-static void fake_close(void *st, struct mf_ctx *ctx, int how, const struct mf_frame *f)
+static int fake_close(void *st, struct mf_ctx *ctx, int how, const struct mf_frame *f)
 {
 	((struct fake *)st)->closed++;
+	return 0;
 }
 
 static const struct mf_stream_proto fake_h1 = {
-	"fake-h1", { 0 }, NULL, fake_open1, fake_data, fake_gap, fake_close
+	"fake-h1", { 0 }, NULL, fake_open1, fake_data, fake_gap, fake_close, NULL
 };
 static const struct mf_stream_proto fake_h2 = {
-	"fake-h2", { 0 }, NULL, fake_open2, fake_data, fake_gap, fake_close
+	"fake-h2", { 0 }, NULL, fake_open2, fake_data, fake_gap, fake_close, NULL
 };
 
 static void fakes_free(void)
@@ -222,9 +223,27 @@ static void feed_hex(struct sess *s, int dir, const char *h)
 	feed(s, dir, buf, n);
 }
 
+/* The stream ends; returns close()'s MF_STREAM_LINGER when the session
+ * waits for a key (s->st stays valid until resume() returns 0). */
+static int sess_end(struct sess *s)
+{
+	int rc = mf_proto_tls.close(s->st, &s->ctx, MF_END_FIN, &s->f);
+
+	s->inner = nfakes ? fakes[0] : NULL;
+	return rc;
+}
+
+/* The stream ends and no key comes after it. */
 static void sess_close(struct sess *s)
 {
-	mf_proto_tls.close(s->st, &s->ctx, MF_END_FIN, &s->f);
+	if (sess_end(s) == MF_STREAM_LINGER) {
+		size_t before = s->ctx.st.events;
+
+		/* no more keys: resume() changes nothing until the final call */
+		CHECK_EQ_INT(mf_proto_tls.resume(s->st, &s->ctx, 0), MF_STREAM_LINGER);
+		CHECK(s->ctx.st.events == before);
+		CHECK_EQ_INT(mf_proto_tls.resume(s->st, &s->ctx, 1), 0);
+	}
 	s->inner = nfakes ? fakes[0] : NULL;
 }
 
@@ -511,6 +530,64 @@ static void test_rfc8448_nokeys(int with_app_secrets)
 	mf_keylog_free(kl);
 }
 
+/* The whole session went by, and ended, before any of its secrets were in
+ * the key log (a live key log read later, a DSB at the end of a pcapng):
+ * the session waits (close() lingers) and decrypts in full on resume(). */
+static void test_rfc8448_key_after_end(void)
+{
+	struct mf_keylog *kl = rfc_keylog(0, 0), *all = rfc_keylog(1, 1);
+	const uint8_t *sec;
+	size_t len;
+	const char *origin;
+	char line[512], hex[129];
+	struct sess s;
+	static const int labels[4] = {
+		MF_KL_CLIENT_HS_TRAFFIC, MF_KL_SERVER_HS_TRAFFIC, MF_KL_CLIENT_TRAFFIC_0,
+		MF_KL_SERVER_TRAFFIC_0
+	};
+	static const char *const names[4] = {
+		"CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+		"CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0"
+	};
+	uint8_t cr[32];
+	int i;
+
+	sess_open(&s, kl, 0);
+	rfc_handshake(&s);
+	feed_hex(&s, MF_DIR_C2S, rfc_client_app);
+	feed_hex(&s, MF_DIR_S2C, rfc_server_app);
+	feed_hex(&s, MF_DIR_C2S, rfc_client_alert);
+	feed_hex(&s, MF_DIR_S2C, rfc_server_alert);
+	CHECK_EQ_INT(sess_end(&s), MF_STREAM_LINGER);
+	CHECK(s.inner == NULL);
+	CHECK_EQ_INT(count_lines(&s.sink, "\"kind\":\"session\"", NULL), 0);
+	/* one secret is not enough to finish */
+	CHECK_EQ_INT(unhex(RFC_CR, cr, sizeof(cr)), 32);
+	for (i = 0; i < 4; i++) {
+		sec = mf_keylog_find(all, labels[i], cr, &len, &origin);
+		CHECK(sec != NULL);
+		if (!sec)
+			break;
+		mf_hex_encode(sec, len, hex);
+		snprintf(line, sizeof(line), "%s %s %s\n", names[i], RFC_CR, hex);
+		mf_keylog_add_mem(kl, line, strlen(line), "later.keys", NULL);
+		CHECK_EQ_INT(mf_proto_tls.resume(s.st, &s.ctx, 0), i < 3 ? MF_STREAM_LINGER : 0);
+	}
+	s.inner = nfakes ? fakes[0] : NULL;
+	CHECK(s.inner && is_0_to_49(&s.inner->got[0], 0) && is_0_to_49(&s.inner->got[1], 0));
+	CHECK(s.inner && s.inner->closed == 1);
+	CHECK_EQ_INT(count_lines(&s.sink, "\"kind\":\"session\"", "\"decrypted\":true",
+	    "\"plaintext_bytes\":{\"client_to_server\":50,\"server_to_client\":50}",
+	    "\"end\":\"fin\"", NULL), 1);
+	CHECK_EQ_INT(count_lines(&s.sink, "\"undecrypted_records\"", NULL), 0);
+	CHECK(s.ctx.st.tls_held_bytes == 0);
+	if (mf_t_fail)
+		dump(&s.sink);
+	sess_free(&s);
+	mf_keylog_free(kl);
+	mf_keylog_free(all);
+}
+
 /* TLS 1.3 record sealed here with EVP (AES-128-GCM) */
 static size_t seal13(const uint8_t key[16], const uint8_t iv[12], uint64_t seq, uint8_t type,
                      const void *content, size_t n, uint8_t *out)
@@ -755,15 +832,18 @@ static size_t hs_record(uint8_t type, const uint8_t *body, size_t n, uint8_t *ou
 	return 9 + n;
 }
 
-enum { T12_WRONG = 1, T12_NOALPN = 2, T12_LATE = 4 };
+enum { T12_WRONG = 1, T12_NOALPN = 2, T12_LATE = 4, T12_ENDED = 8 };
 
 /* T12_WRONG: the key log holds another master secret; T12_NOALPN: the
  * server chooses no ALPN and the client sends the HTTP/2 preface (HTTP/2
  * by content); T12_LATE: the key arrives after the Finished records (a live
- * key log): the application data still decrypts at the right seq. */
+ * key log): the application data still decrypts at the right seq;
+ * T12_ENDED: the key arrives after the stream ended (close() lingers, a
+ * resume() with the key decrypts everything). */
 static void test_tls12(uint16_t suite, int etm, int flags)
 {
 	int wrong_secret = flags & T12_WRONG, no_alpn = flags & T12_NOALPN, late = flags & T12_LATE;
+	int ended = flags & T12_ENDED;
 	const char *req = no_alpn ? "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 	    : "GET /app/home/device_list HTTP/1.1\r\nHost: api.io.mi.com\r\n\r\n";
 	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
@@ -791,7 +871,7 @@ static void test_tls12(uint16_t suite, int etm, int flags)
 		ms[0] ^= 1;
 	mf_hex_encode(ms, 48, hex);
 	snprintf(kls, sizeof(kls), "CLIENT_RANDOM %s %s\n", crh, hex);
-	if (!late)
+	if (!late && !ended)
 		mf_keylog_add_mem(kl, kls, strlen(kls), "t12.keys", NULL);
 
 	sess_open(&s, kl, 5);                           /* 5-byte segments */
@@ -866,7 +946,19 @@ static void test_tls12(uint16_t suite, int etm, int flags)
 	}
 	n = seal12(&t, MF_DIR_C2S, 21, "\x01\x00", 2, rec);
 	feed(&s, MF_DIR_C2S, rec, n);
-	sess_close(&s);
+	if (ended) {
+		CHECK_EQ_INT(sess_end(&s), MF_STREAM_LINGER);
+		CHECK_EQ_INT(count_lines(&s.sink, "\"kind\":\"session\"", NULL), 0);
+		CHECK(s.ctx.st.tls_held_bytes > 16384);
+		CHECK_EQ_INT(mf_proto_tls.resume(s.st, &s.ctx, 0), MF_STREAM_LINGER);
+		mf_keylog_add_mem(kl, kls, strlen(kls), "t12.keys", NULL);
+		CHECK_EQ_INT(mf_proto_tls.resume(s.st, &s.ctx, 0), 0);
+		CHECK(s.ctx.st.tls_held_bytes == 0);
+		s.inner = nfakes ? fakes[0] : NULL;
+		late = 1;               /* the same outcome as a key that came in time */
+	} else {
+		sess_close(&s);
+	}
 
 	if (wrong_secret) {
 		CHECK(s.inner == NULL);
@@ -928,6 +1020,7 @@ int main(void)
 	test_rfc8448_tampered();
 	test_rfc8448_nokeys(0);
 	test_rfc8448_nokeys(1);
+	test_rfc8448_key_after_end();
 	test_keyupdate(0);
 	test_keyupdate(1);
 	test_stream_problems();
@@ -950,5 +1043,7 @@ int main(void)
 	test_tls12(0xC02F, 0, T12_LATE);
 	test_tls12(0xC013, 1, T12_LATE);
 	test_tls12(0xCCA8, 0, T12_LATE);
+	test_tls12(0xC02F, 0, T12_ENDED);
+	test_tls12(0xC013, 1, T12_ENDED);
 	return TEST_DONE();
 }

@@ -5,6 +5,10 @@
  * that keeps the plaintext: it must equal the payload files byte for byte,
  * in both directions, for every cipher suite (tshark agreed when the
  * fixtures were made).  Keys from NAME.keys, or from the pcapng DSB.
+ *
+ * Each case runs twice: with the keys known from the start, and with the
+ * keys given only after the whole capture went by (the sessions ended and
+ * lingered: mf_tcp_resume must open them byte-exact).
  */
 #include "mf_tls.h"
 
@@ -46,14 +50,18 @@ static int keep_data(void *st, struct mf_ctx *ctx, int dir, const uint8_t *p, si
 	return mf_buf_add(&kept.got[dir], p, n);
 }
 
-static void keep_close(void *st, struct mf_ctx *ctx, int how, const struct mf_frame *f)
+static int keep_close(void *st, struct mf_ctx *ctx, int how, const struct mf_frame *f)
 {
 	kept.closed++;
+	return 0;
 }
 
 static const struct mf_stream_proto keep_proto = {
-	"keep", { 0 }, NULL, keep_open, keep_data, NULL, keep_close
+	"keep", { 0 }, NULL, keep_open, keep_data, NULL, keep_close, NULL
 };
+
+static struct mf_buf later;     /* key log text held back until the end */
+static int late_mode;
 
 /* mf_proto_tls with the fake inner consumer */
 static void *tls_open_keep(struct mf_ctx *ctx, const struct mf_flow *fl)
@@ -89,7 +97,11 @@ static void on_secret(void *arg, uint32_t type, const uint8_t *data, size_t len,
 {
 	struct mf_ctx *ctx = arg;
 
-	if (type == 0x544c534bu)
+	if (type != 0x544c534bu)
+		return;
+	if (late_mode)
+		mf_buf_add(&later, data, len);
+	else
 		mf_keylog_add_mem(ctx->keylog, (const char *)data, len, "dsb", NULL);
 }
 
@@ -107,7 +119,8 @@ static int read_file(const char *path, struct mf_buf *b)
 	return 0;
 }
 
-static void replay(const char *name, const char *file, const char *c2s, const char *s2c)
+static void replay(const char *name, const char *file, const char *c2s, const char *s2c,
+                   int late)
 {
 	const struct mf_stream_proto *table[] = { &tls_keep, NULL };
 	char path[256], eb[MF_ERRBUF_SIZE];
@@ -124,7 +137,12 @@ static void replay(const char *name, const char *file, const char *c2s, const ch
 	ctx.emit_arg = (void *)name;
 	ctx.keylog = mf_keylog_new();
 	snprintf(path, sizeof(path), DIR_ "%s.keys", name);
-	mf_keylog_load_file(ctx.keylog, path, NULL, eb);      /* none for the DSB case */
+	late_mode = late;
+	mf_buf_init(&later, 1u << 20);
+	if (late)
+		read_file(path, &later);
+	else
+		mf_keylog_load_file(ctx.keylog, path, NULL, eb);  /* none for the DSB case */
 	for (i = 0; i < 2; i++) {
 		mf_buf_init(&kept.got[i], 1u << 24);
 		mf_buf_init(&want[i], 1u << 24);
@@ -156,6 +174,17 @@ static void replay(const char *name, const char *file, const char *c2s, const ch
 			continue;
 		CHECK_EQ_INT(mf_tcp_packet(t, &f, &ip), 0);
 	}
+	if (late) {
+		size_t waiting = mf_tcp_lingering(t);
+
+		CHECK(later.len > 0);
+		CHECK_EQ_INT(sessions, 0);      /* none said "not decrypted" yet */
+		mf_keylog_add_mem(ctx.keylog, (const char *)later.data, later.len, "later", NULL);
+		mf_tcp_resume(t, 0);
+		CHECK(mf_tcp_lingering(t) == 0);
+		CHECK_EQ_INT(sessions, (int)waiting);
+	}
+	mf_buf_free(&later);
 	mf_tcp_finish(t);
 	mf_tcp_free(t);
 	mf_cap_close(cap);
@@ -175,7 +204,7 @@ static void replay(const char *name, const char *file, const char *c2s, const ch
 		mf_buf_free(&want[i]);
 	}
 	mf_keylog_free(ctx.keylog);
-	printf("%-22s byte-exact\n", name);
+	printf("%-22s byte-exact%s\n", name, late ? " (keys after the capture)" : "");
 }
 
 int main(void)
@@ -197,7 +226,9 @@ int main(void)
 			w[++k] = strtok_r(NULL, " \t\r\n", &save);
 		if (k != 5 || !w[5])
 			continue;
-		replay(w[0], w[1], w[4], w[5]);    /* NAME FILE SUITE VERSION C2S S2C */
+		/* NAME FILE SUITE VERSION C2S S2C */
+		replay(w[0], w[1], w[4], w[5], 0);
+		replay(w[0], w[1], w[4], w[5], 1);
 		n++;
 	}
 	if (f)
