@@ -23,6 +23,7 @@
 #include "mf_report.h"
 #include "mf_store.h"
 #include "mf_keylog.h"
+#include "mf_time.h"
 #include "mf_tokens.h"
 #ifdef HAVE_MF_PARSERS
 #include "mf_phone.h"
@@ -146,6 +147,27 @@ static int *input_order(char **inputs, int n)
 	return ord;
 }
 
+/* An input that could not be read at all is an event too (nothing is
+ * dropped silently): source "input", kind anomaly, no time. */
+static void input_anomaly(struct mf_ctx *ctx, const struct mf_report_input *ri,
+                          const char *reason, const char *detail)
+{
+	struct mf_event *ev = mf_event_new(MF_TIME_NONE, "input", NULL, "anomaly");
+	cJSON *e;
+
+	if (!ev)
+		return;
+	mf_event_str(ev, "reason", reason);
+	mf_event_str(ev, "detail", detail);
+	e = cJSON_CreateObject();
+	cJSON_AddStringToObject(e, "file", ri->name ? ri->name : ri->path);
+	cJSON_AddStringToObject(e, "path", ri->path);
+	if (ri->sha256[0])
+		cJSON_AddStringToObject(e, "sha256", ri->sha256);
+	mf_event_add(ev, "evidence", e);
+	mf_emit(ctx, ev);
+}
+
 /* One input: a capture, else a phone extraction.  Returns 0 or 1 (bad). */
 static int run_input(struct mf_ctx *ctx, struct mf_input *in, struct mf_report_input *ri,
                      int quiet, cJSON *warnings)
@@ -156,9 +178,12 @@ static int run_input(struct mf_ctx *ctx, struct mf_input *in, struct mf_report_i
 	ri->path = in->path;
 	ri->name = in->name;
 	if (stat(in->path, &st) != 0) {
-		cli_warn("%s: %s", in->path, strerror(errno));
+		int e = errno;
+
+		cli_warn("%s: %s", in->path, strerror(e));
 		ri->type = "missing";
 		ri->status = 1;
+		input_anomaly(ctx, ri, "input_unreadable", strerror(e));
 		return 1;
 	}
 #ifdef HAVE_MF_CLOUD
@@ -192,6 +217,8 @@ static int run_input(struct mf_ctx *ctx, struct mf_input *in, struct mf_report_i
 			cli_warn("%s: %s", in->path, eb[0] ? eb : "not a capture or a phone extraction");
 			ri->type = "unrecognised";
 			ri->status = 1;
+			input_anomaly(ctx, ri, "input_unrecognised",
+			    "not a capture, a phone extraction or a cloud acquisition");
 			return 1;
 		}
 		if (sum.problems) {
@@ -213,6 +240,7 @@ static int run_input(struct mf_ctx *ctx, struct mf_input *in, struct mf_report_i
 	    in->path);
 	ri->type = "unrecognised";
 	ri->status = 1;
+	input_anomaly(ctx, ri, "input_unrecognised", "not a capture");
 	return 1;
 #endif
 }

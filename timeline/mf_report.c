@@ -147,7 +147,7 @@ static void csv_row(FILE *out, const cJSON *o, const char *iso, int64_t ns, cons
 		sec--;
 	}
 	message(o, msg, sizeof(msg));
-	snprintf(us, sizeof(us), "%" PRId64 "%06" PRId64, sec, usec);
+	snprintf(us, sizeof(us), "%" PRId64, sec * 1000000 + usec);   /* microseconds */
 	/* Timesketch wants an offset: ...Z -> ...+00:00 */
 	snprintf(dt, sizeof(dt), "%.23s+00:00", iso);
 	if (fr)
@@ -185,12 +185,15 @@ int mf_report_csv(const struct mf_report *r, FILE *out)
 		cJSON *o;
 		const char *lt;
 
-		if (e->ts_ns == MF_TIME_NONE)
-			continue;   /* Timesketch needs a time; such events stay in events.jsonl */
 		o = mf_report_event(r, i);
 		if (!o)
 			return MF_ERR_IO;
-		csv_row(out, o, gs(o, "ts"), e->ts_ns, time_desc(o));
+		/* Timesketch needs a time: a record without one (a home, a
+		 * device, a token) gets plaso's "Not a time" at 0 */
+		if (e->ts_ns == MF_TIME_NONE)
+			csv_row(out, o, "1970-01-01T00:00:00.000Z", 0, "Not a time");
+		else
+			csv_row(out, o, gs(o, "ts"), e->ts_ns, time_desc(o));
 		/* a second row for the time the app stored the record */
 		lt = gs(o, "logged_ts");
 		if (lt) {

@@ -153,6 +153,10 @@ int main(void)
 		rewind(f);
 		CHECK(fgets(buf, sizeof(buf), f) != NULL);
 		CHECK(strncmp(buf, "message,timestamp,datetime,timestamp_desc,", 42) == 0);
+		/* every event has its row: one without a time too (sorted first) */
+		CHECK(fgets(buf, sizeof(buf), f) != NULL);
+		CHECK(strstr(buf, ",0,1970-01-01T00:00:00.000+00:00,Not a time,phone,device,device,"
+		    "lumi.158d0001a2b3c4,") != NULL);
 		/* at 10:10:00 the cloud's record sorts before the phone's */
 		CHECK(fgets(buf, sizeof(buf), f) != NULL);
 		CHECK(strstr(buf, "2024-05-01T10:10:00.000+00:00,Cloud record") != NULL);
