@@ -57,6 +57,23 @@ static void set(char *dst, size_t n, const char *v)
 		snprintf(dst, n, "%s", v);
 }
 
+/* ip: the first address; ips: each distinct one with its first source */
+static void add_ip(struct mf_device *d, const char *ip, int src)
+{
+	unsigned i;
+
+	if (!ip || !ip[0])
+		return;
+	set(d->ip, sizeof(d->ip), ip);
+	for (i = 0; i < d->nips; i++)
+		if (strcmp(d->ips[i], ip) == 0)
+			return;
+	if (d->nips == MF_REG_IPS)
+		return;
+	snprintf(d->ips[d->nips], sizeof(d->ips[0]), "%s", ip);
+	d->ip_src[d->nips++] = (uint8_t)src;
+}
+
 /* Rooms list their devices: remember room (and home) names per did. */
 static void rooms(struct mf_registry *r, struct mf_store *st, const cJSON *o)
 {
@@ -131,7 +148,7 @@ struct mf_registry *mf_registry_build(struct mf_store *st)
 
 				set(d->model, sizeof(d->model), gs(v, "model"));
 				set(d->mac, sizeof(d->mac), gs(v, "mac"));
-				set(d->ip, sizeof(d->ip), gs(ni, "localIp"));
+				add_ip(d, gs(ni, "localIp"), e->src);
 				cJSON_Delete(o);
 			}
 		}
@@ -150,9 +167,9 @@ struct mf_registry *mf_registry_build(struct mf_store *st)
 			set(d->name, sizeof(d->name), gs(o, "name"));
 			set(d->name, sizeof(d->name), gs(o, "device_name"));
 			set(d->mac, sizeof(d->mac), gs(o, "mac"));
-			set(d->ip, sizeof(d->ip), gs(o, "ip"));
-			set(d->ip, sizeof(d->ip), gs(o, "localip"));
-			set(d->ip, sizeof(d->ip), gs(o, "localIP"));
+			add_ip(d, gs(o, "ip"), e->src);
+			add_ip(d, gs(o, "localip"), e->src);
+			add_ip(d, gs(o, "localIP"), e->src);
 			set(d->parent, sizeof(d->parent), gs(o, "parent"));
 			set(d->parent, sizeof(d->parent), gs(o, "parent_did"));
 			set(d->room, sizeof(d->room), gs(o, "room"));
@@ -168,7 +185,7 @@ struct mf_registry *mf_registry_build(struct mf_store *st)
 			if (net && mi && gs(mi, "direction")) {
 				int from = strcmp(gs(mi, "direction"), "from_device") == 0;
 
-				set(d->ip, sizeof(d->ip), gs(net, from ? "src" : "dst"));
+				add_ip(d, gs(net, from ? "src" : "dst"), e->src);
 			}
 			set(d->model, sizeof(d->model), gs(o, "model"));
 		} else {
@@ -219,7 +236,8 @@ void mf_registry_canonicalize(struct mf_registry *r, struct mf_store *st)
 				for (k = 0; k < MF_REG_SOURCES; k++)
 					b->events[k] += a->events[k];
 				set(b->lan_model, sizeof(b->lan_model), a->lan_model);
-				set(b->ip, sizeof(b->ip), a->ip);
+				for (k = 0; k < a->nips; k++)
+					add_ip(b, a->ips[k], a->ip_src[k]);
 				b->from_traffic |= a->from_traffic;
 				any = 1;
 				break;
@@ -271,6 +289,17 @@ void mf_registry_name_event(const struct mf_registry *r, uint32_t did, cJSON *ob
 
 	if (!d || (!d->model[0] && !d->name[0] && !d->room[0]))
 		return;
+	/* a Lumi LAN report names the model the gateway's way ("motion",
+	 * "sensor_magnet.aq2"): when the phone or the cloud knows the full
+	 * one, it is the model and the LAN name stays as lan_model */
+	it = cJSON_GetObjectItemCaseSensitive(obj, "model");
+	tmp = cJSON_GetObjectItemCaseSensitive(obj, "protocol");
+	if (d->model[0] && cJSON_IsString(it) && cJSON_IsString(tmp) &&
+	    strcmp(tmp->valuestring, "lumi-lan") == 0 && strcmp(it->valuestring, d->model) != 0 &&
+	    !cJSON_GetObjectItemCaseSensitive(obj, "lan_model")) {
+		cJSON_AddItemToObject(obj, "lan_model", cJSON_CreateString(it->valuestring));
+		cJSON_SetValuestring(it, d->model);
+	}
 	/* rebuild the member list to insert after "did" */
 	tmp = cJSON_CreateObject();
 	for (it = obj->child; it; it = next) {
@@ -327,6 +356,20 @@ cJSON *mf_registry_json(const struct mf_registry *r, const struct mf_store *st)
 #define F(x) if (d->x[0]) cJSON_AddStringToObject(o, #x, d->x)
 		F(model); F(name); F(room); F(home); F(mac); F(ip); F(parent); F(lan_model);
 #undef F
+		if (d->nips > 1) {
+			cJSON *ips = cJSON_CreateArray();
+			unsigned j;
+
+			for (j = 0; j < d->nips; j++) {
+				cJSON *x = cJSON_CreateObject();
+
+				cJSON_AddStringToObject(x, "ip", d->ips[j]);
+				cJSON_AddStringToObject(x, "source",
+				    srcname[d->ip_src[j] < MF_REG_SOURCES ? d->ip_src[j] : MF_REG_SOURCES - 1]);
+				cJSON_AddItemToArray(ips, x);
+			}
+			cJSON_AddItemToObject(o, "ips", ips);
+		}
 		for (k = 0; k < MF_REG_SOURCES; k++)
 			if (d->events[k])
 				cJSON_AddNumberToObject(ev, srcname[k], (double)d->events[k]);

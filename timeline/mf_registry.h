@@ -17,11 +17,17 @@
 struct mf_store;
 
 #define MF_REG_SOURCES 5      /* enum mf_src_rank */
+#define MF_REG_IPS 8          /* addresses kept per device */
 
 struct mf_device {
 	uint32_t did;             /* interned in the store */
 	char model[64], name[96], room[96], home[96], mac[24], ip[46], parent[48];
 	char lan_model[48];       /* the Lumi LAN protocol's short model */
+	/* every address a source gave (ip is the first): a phone record and
+	 * the traffic may disagree (DHCP), which an examiner wants to see */
+	char ips[MF_REG_IPS][46];
+	uint8_t ip_src[MF_REG_IPS]; /* enum mf_src_rank */
+	uint8_t nips;
 	uint64_t events[MF_REG_SOURCES];    /* events seen per source */
 	unsigned from_phone : 1, from_traffic : 1, from_cloud : 1;
 	unsigned traffic_read : 1;

@@ -88,13 +88,44 @@ int main(void)
 	mf_event_str(e, "name", "Hall motion");
 	mf_store_add(st, e);
 
+	/* a Wi-Fi plug: the phone's record says .5, the traffic comes from .7 */
+	e = mf_event_new(MF_TIME_NONE, "phone", NULL, "device");
+	e->artifact = "device";
+	mf_event_str(e, "did", "75223477");
+	mf_event_str(e, "model", "chuangmi.plug.m1");
+	mf_event_str(e, "ip", "192.168.1.5");
+	mf_store_add(st, e);
+	e = mf_event_new(T0 + 5 * S, "pcap", "miio", "response");
+	mf_event_str(e, "did", "75223477");
+	{
+		cJSON *net = cJSON_CreateObject(), *mi = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(net, "src", "192.168.1.7");
+		cJSON_AddStringToObject(net, "dst", "192.168.1.2");
+		cJSON_AddStringToObject(mi, "direction", "from_device");
+		mf_event_add(e, "net", net);
+		mf_event_add(e, "miio", mi);
+	}
+	mf_store_add(st, e);
+
 	mf_store_sort(st);
-	CHECK_EQ_INT(mf_store_count(st), 10 + 10 + 30 + 1 + 16 + 5 + 1);
+	CHECK_EQ_INT(mf_store_count(st), 10 + 10 + 30 + 1 + 16 + 5 + 1 + 2);
 	for (i = 1; i < mf_store_count(st); i++)
 		CHECK(mf_store_ent(st, i - 1)->ts_ns <= mf_store_ent(st, i)->ts_ns);
 
 	reg = mf_registry_build(st);
-	CHECK(mf_registry_count(reg) == 2);
+	CHECK(mf_registry_count(reg) == 3);
+	{
+		cJSON *devs = mf_registry_json(reg, st);
+		char *js = cJSON_PrintUnformatted(devs);
+
+		/* both addresses, with who said which; ip is the first */
+		CHECK(js && strstr(js, "\"did\":\"75223477\",\"model\":\"chuangmi.plug.m1\","
+		    "\"ip\":\"192.168.1.5\",\"ips\":[{\"ip\":\"192.168.1.5\",\"source\":\"phone\"},"
+		    "{\"ip\":\"192.168.1.7\",\"source\":\"pcap\"}]") != NULL);
+		free(js);
+		cJSON_Delete(devs);
+	}
 	CHECK_EQ_INT(mf_correlate(st, 3.0, &c), 0);
 	d = dev(&c, st, "lumi.158d0001a2b3c4");
 	CHECK(d != NULL);
@@ -157,6 +188,11 @@ int main(void)
 		CHECK(fgets(buf, sizeof(buf), f) != NULL);
 		CHECK(strstr(buf, ",0,1970-01-01T00:00:00.000+00:00,Not a time,phone,device,device,"
 		    "lumi.158d0001a2b3c4,") != NULL);
+		CHECK(fgets(buf, sizeof(buf), f) != NULL);
+		CHECK(strstr(buf, "Not a time,phone,device,device,75223477,chuangmi.plug.m1,") != NULL);
+		CHECK(fgets(buf, sizeof(buf), f) != NULL);
+		CHECK(strstr(buf, "2024-05-01T10:00:05.000+00:00,Packet captured,pcap,miio,response,"
+		    "75223477,chuangmi.plug.m1,") != NULL);
 		/* at 10:10:00 the cloud's record sorts before the phone's */
 		CHECK(fgets(buf, sizeof(buf), f) != NULL);
 		CHECK(strstr(buf, "2024-05-01T10:10:00.000+00:00,Cloud record") != NULL);
