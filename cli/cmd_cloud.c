@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -315,6 +316,29 @@ static int login(int argc, char **argv)
 
 /* ------------------------------------------------------------ acquire */
 
+/* "all", or a comma list of known regions (any case): checked before the
+ * evidence folder is made, so that a typo leaves nothing behind. */
+static int regions_ok(const char *spec)
+{
+	char buf[256], *p, *save = NULL;
+	size_t i, n = 0;
+
+	if (strcasecmp(spec, "all") == 0)
+		return 1;
+	if (strlen(spec) >= sizeof(buf))
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (p = strtok_r(buf, ",", &save); p; p = strtok_r(NULL, ",", &save), n++) {
+		int ok = 0;
+
+		for (i = 0; mf_acq_regions[i]; i++)
+			ok |= strcasecmp(p, mf_acq_regions[i]) == 0;
+		if (!ok)
+			return 0;
+	}
+	return n > 0;
+}
+
 static int acquire(int argc, char **argv)
 {
 	struct cli_opts o;
@@ -331,6 +355,10 @@ static int acquire(int argc, char **argv)
 		cli_warn("cloud acquire: --session FILE and -o DIR are needed (login options belong "
 		    "to `cloud login`)");
 		help(stderr);
+		return MF_EXIT_USAGE;
+	}
+	if (o.region && !regions_ok(o.region)) {
+		cli_warn("--region: '%s' is not 'all' or a list of cn de us ru tw sg in i2", o.region);
 		return MF_EXIT_USAGE;
 	}
 	memset(&ao, 0, sizeof(ao));

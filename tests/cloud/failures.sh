@@ -14,6 +14,11 @@ login "$S" 2>/dev/null || { echo "FAIL login"; exit 1; }
 field() { "$py" -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
 statuses() { pyq "$1" "' '.join(e['status'] for e in reqs if e['endpoint'] == '$2')"; }
 
+# --- an unknown region is a usage error, and no evidence folder is begun
+acquire --session "$S" -o "$work/badregion" --region de,zz 2>"$work/badregion.err"
+check '[ $? -eq 2 ] && [ ! -e "$work/badregion" ] && grep -q "zz" "$work/badregion.err"' \
+	"--region zz: exit 2, nothing written"
+
 # --- expired serviceToken, HTTP 401: renewed, the call repeated
 ctl '{"clear":true,"fail":["expire_after=20"]}'
 old=$(field "$S" serviceToken)
