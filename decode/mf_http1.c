@@ -881,8 +881,11 @@ static void *h1_open(struct mf_ctx *ctx, const struct mf_flow *fl)
 	if (!h)
 		return NULL;
 	mf_http_conn_init(&h->c, ctx, fl, "1.1");
-	for (d = 0; d < 2; d++)
+	for (d = 0; d < 2; d++) {
 		mf_buf_init(&h->d[d].line, MF_HTTP_HEAD_MAX);
+		if (fl->opaque)
+			go_raw(h, d, "not_http");   /* shown, not parsed: no anomaly */
+	}
 	return h;
 }
 

@@ -907,24 +907,30 @@ int mf_http_raw_flush(struct mf_http_conn *c)
 
 		if (!r->on || (r->bytes == 0 && r->missing == 0))
 			continue;
-		ev = mf_event_new(r->at.ts_ns, src_of(c), "http", "data");
+		/* TLS plaintext that is not HTTP is the TLS session's data */
+		ev = mf_event_new(r->at.ts_ns, src_of(c), c->flow.opaque ? "tls" : "http", "data");
 		if (!ev)
 			return MF_ERR_NOMEM;
 		h = mf_json_obj();
 		if (h) {
-			mf_json_str(h, "version", c->version);
-			mf_json_str(h, "direction", d == MF_DIR_C2S ? "request" : "response");
+			if (c->flow.opaque) {
+				mf_json_str(h, "direction", d == MF_DIR_C2S ? "client_to_server"
+				    : "server_to_client");
+			} else {
+				mf_json_str(h, "version", c->version);
+				mf_json_str(h, "direction", d == MF_DIR_C2S ? "request" : "response");
+			}
 			mf_json_str(h, "unparsed", r->reason);
 			mf_json_u64(h, "bytes", r->bytes);
 			if (r->missing)
 				mf_json_u64(h, "missing", r->missing);
 			if (r->preview.len)
 				add_preview(h, "preview", r->preview.data, r->preview.len);
-			if (c->flow.tls)
+			if (c->flow.tls && !c->flow.opaque)
 				mf_json_bool(h, "tls", 1);
 			if (c->flow.sni)
 				json_text(h, "sni", c->flow.sni);
-			mf_event_add(ev, "http", h);
+			mf_event_add(ev, c->flow.opaque ? "tls" : "http", h);
 		}
 		add_net(ev, c, d);
 		mf_event_add(ev, "evidence", evidence_at(c, r->at.frame));

@@ -35,6 +35,9 @@ struct mf_flow {
 	const char *alpn;          /* set by TLS for its inner consumer ("h2", "http/1.1"), or NULL */
 	const char *sni;           /* set by TLS, or NULL */
 	unsigned tls : 1;          /* the bytes are TLS plaintext */
+	unsigned opaque : 1;       /* TLS plaintext that is not HTTP (no ALPN, no
+	                              request or status line): kept as one data
+	                              record per direction, not parsed */
 };
 
 enum mf_stream_dir { MF_DIR_C2S = 0, MF_DIR_S2C = 1 };

@@ -817,18 +817,28 @@ static int feed_inner(struct tls_state *st, int dir, const uint8_t *p, size_t n,
 	if (st->inner_done || n == 0)
 		return 0;
 	if (!st->inner) {
+		int opaque = 0;
+
 		if (st->alpn[0])
 			pr = strcmp(st->alpn, "h2") == 0 ? st->h2 : st->h1;
 		else if (dir == MF_DIR_C2S && n >= 14 && memcmp(p, "PRI * HTTP/2.0", 14) == 0)
 			pr = st->h2;
-		else
+		else {
 			pr = st->h1;
+			/* no ALPN: HTTP only if it starts like HTTP (a request line
+			 * from the client, a status line from the server) */
+			if (dir == MF_DIR_C2S && n >= 8)
+				opaque = !mf_proto_http1.probe(p, n);
+			else if (dir == MF_DIR_S2C && n >= 5)
+				opaque = memcmp(p, "HTTP/", 5) != 0;
+		}
 		if (!pr || !pr->open || !pr->data) {
 			st->inner_done = 1;
 			return 0;
 		}
 		st->ifl = st->fl;
 		st->ifl.tls = 1;
+		st->ifl.opaque = (unsigned)opaque;
 		st->ifl.alpn = st->alpn[0] ? st->alpn : NULL;
 		st->ifl.sni = st->sni[0] ? st->sni : NULL;
 		st->inner_st = pr->open(st->ctx, &st->ifl);

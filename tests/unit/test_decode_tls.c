@@ -94,7 +94,7 @@ static void dump(const struct sink *s)
 /* the fake inner consumer */
 struct fake {
 	struct mf_buf got[2];
-	int closed, gaps, tls;
+	int closed, gaps, tls, opaque;
 	char alpn[32], sni[64], name[16];
 };
 
@@ -108,6 +108,7 @@ static void *fake_open(struct mf_ctx *ctx, const struct mf_flow *fl, const char 
 	mf_buf_init(&f->got[0], 1u << 24);
 	mf_buf_init(&f->got[1], 1u << 24);
 	f->tls = fl->tls;
+	f->opaque = fl->opaque;
 	snprintf(f->alpn, sizeof(f->alpn), "%s", fl->alpn ? fl->alpn : "");
 	snprintf(f->sni, sizeof(f->sni), "%s", fl->sni ? fl->sni : "");
 	snprintf(f->name, sizeof(f->name), "%s", name);
@@ -432,6 +433,8 @@ static void test_rfc8448(size_t chunk)
 		CHECK_EQ_STR(s.inner->name, "h1");       /* no ALPN: HTTP/1.1 */
 		CHECK_EQ_STR(s.inner->sni, "server");
 		CHECK_EQ_INT(s.inner->tls, 1);
+		/* bytes 0..49 are not a request line: shown as data, not parsed */
+		CHECK_EQ_INT(s.inner->opaque, 1);
 		CHECK_EQ_INT(s.inner->closed, 1);
 	}
 	CHECK_EQ_INT(anomalies(&s), 0);
@@ -969,6 +972,7 @@ static void test_tls12(uint16_t suite, int etm, int flags)
 		CHECK(s.inner != NULL);
 		if (s.inner) {
 			CHECK_EQ_STR(s.inner->name, "h2");      /* ALPN h2, or the preface */
+			CHECK_EQ_INT(s.inner->opaque, 0);
 			CHECK_EQ_STR(s.inner->alpn, no_alpn ? "" : "h2");
 			CHECK_EQ_STR(s.inner->sni, "api.io.mi.com");
 			CHECK(s.inner->got[0].len == strlen(req) &&
