@@ -517,8 +517,8 @@ static void end_consumer(struct mf_tcp *t, const struct mf_stream_proto *pr, voi
 		linger_end(t, t->lhead, NULL);
 }
 
-/* Finishes the lingering consumer l (prev: the one before it, or NULL). */
-static void linger_end(struct mf_tcp *t, struct linger *l, struct linger *prev)
+/* Takes l out of the list (prev: the one before it, or NULL). */
+static void linger_unlink(struct mf_tcp *t, struct linger *l, struct linger *prev)
 {
 	if (prev)
 		prev->next = l->next;
@@ -527,6 +527,12 @@ static void linger_end(struct mf_tcp *t, struct linger *l, struct linger *prev)
 	if (t->ltail == l)
 		t->ltail = prev;
 	t->nlinger--;
+}
+
+/* Finishes the lingering consumer l. */
+static void linger_end(struct mf_tcp *t, struct linger *l, struct linger *prev)
+{
+	linger_unlink(t, l, prev);
 	(void)l->pr->resume(l->st, t->ctx, 1);
 	free(l);
 }
@@ -545,13 +551,7 @@ void mf_tcp_resume(struct mf_tcp *t, int final)
 			prev = l;
 			continue;
 		}
-		if (prev)
-			prev->next = next;
-		else
-			t->lhead = next;
-		if (t->ltail == l)
-			t->ltail = prev;
-		t->nlinger--;
+		linger_unlink(t, l, prev);   /* it finished: st is freed */
 		free(l);
 	}
 }
