@@ -73,9 +73,10 @@ const struct mf_endpoint mf_endpoints[] = {
 	/* files and cameras (camera hosts sign the full path) */
 	{ "/home/getmapfileurl", MF_EP_FILE_URL, "map_file_url", MF_EP_ACQUIRE, NULL },
 	{ "/v2/home/get_interim_file_url", MF_EP_FILE_URL, "file_url", MF_EP_ACQUIRE, NULL },
-	{ "/common/app/get/eventlist", MF_EP_CAMERA_EVENTS, "camera_events", MF_EP_ACQUIRE, NULL },
+	{ "/common/app/get/eventlist", MF_EP_CAMERA_EVENTS, "camera_events",
+	  MF_EP_ACQUIRE | MF_EP_CAMERA, NULL },
 	{ "/miot/camera/app/v1/alarm/playlist/limit", MF_EP_CAMERA_EVENTS, "camera_alarms",
-	  MF_EP_ACQUIRE, NULL },
+	  MF_EP_ACQUIRE | MF_EP_CAMERA, NULL },
 	/* acting on the home or the devices: seen in traffic, never called */
 	{ "/home/rpc/", MF_EP_RPC, "rpc", MF_EP_ACTS | MF_EP_PREFIX, NULL },
 	{ "/miotspec/prop/set", MF_EP_PROP_SET, "prop_set", MF_EP_ACTS, NULL },
@@ -471,6 +472,16 @@ static const char *const share_fields[] = {
 	"permit_level", "share_type", "model", "name", "icon", NULL
 };
 
+/* A record's field as is, except a device id: always text, as everywhere
+ * else ("did":"42688810" whether the reply wrote a number or a string). */
+static void copy_field(struct rec *r, struct mf_event *ev, const cJSON *o, const char *k)
+{
+	if (strcmp(k, "did") == 0 && cJSON_IsNumber(get(o, k)))
+		copy_text(ev, o, k, NULL);
+	else
+		copy(r, ev, o, k, NULL);
+}
+
 static int walk_generic(struct rec *r, const cJSON *res, const char *kind, const char *record,
                         const char *const *fields, const char *const *time_keys, int ms)
 {
@@ -495,7 +506,7 @@ static int walk_generic(struct rec *r, const cJSON *res, const char *kind, const
 		if (!ev)
 			return MF_ERR_NOMEM;
 		for (i = 0; fields[i]; i++)
-			copy(r, ev, res, fields[i], NULL);
+			copy_field(r, ev, res, fields[i]);
 		return rec_emit(r, ev, record, NULL, res);
 	}
 	cJSON_ArrayForEach(it, list) {
@@ -510,7 +521,7 @@ static int walk_generic(struct rec *r, const cJSON *res, const char *kind, const
 			return MF_ERR_NOMEM;
 		if (cJSON_IsObject(it))
 			for (i = 0; fields[i]; i++)
-				copy(r, ev, it, fields[i], NULL);
+				copy_field(r, ev, it, fields[i]);
 		else
 			mf_event_add(ev, "value", mf_cloud_json_out(r->ctx, it, r->depth));
 		if ((rc = rec_emit(r, ev, record, NULL, it)) != 0)
@@ -897,6 +908,27 @@ static int walk_props(struct rec *r, const cJSON *res)
 	return rc;
 }
 
+/* ["Default","PeopleMotion"] -> "Default,PeopleMotion" ("" when none). */
+static void join_tags(const cJSON *tags, char *out, size_t n)
+{
+	const cJSON *t;
+	size_t l = 0;
+
+	out[0] = '\0';
+	cJSON_ArrayForEach(t, tags) {
+		int w;
+
+		if (!cJSON_IsString(t) || !t->valuestring[0])
+			continue;
+		w = snprintf(out + l, n - l, "%s%s", l ? "," : "", t->valuestring);
+		if (w < 0 || (size_t)w >= n - l) {
+			out[l] = '\0';
+			break;
+		}
+		l += (size_t)w;
+	}
+}
+
 static int walk_camera(struct rec *r, const cJSON *res)
 {
 	static const char *const names[] = { "thirdPartPlayUnits", "playUnits", NULL };
@@ -906,7 +938,6 @@ static int walk_camera(struct rec *r, const cJSON *res)
 
 	if (!list)
 		return cJSON_IsObject(res) ? 0 : unrecognised(r, "no camera event list");
-	txt(r->req, "did", did, sizeof(did));
 	cJSON_ArrayForEach(it, list) {
 		char et[128];
 		struct mf_event *ev;
@@ -916,12 +947,19 @@ static int walk_camera(struct rec *r, const cJSON *res)
 		ev = rec_event(r, time_of(it, "createTime", 1), "device_event");
 		if (!ev)
 			return MF_ERR_NOMEM;
-		mf_event_str(ev, "did", txt(r->req, "did", did, sizeof(did)));
+		if (!txt(it, "did", did, sizeof(did)) && !txt(r->req, "did", did, sizeof(did)))
+			did[0] = '\0';
+		mf_event_str(ev, "did", did[0] ? did : NULL);
 		mf_event_str(ev, "model", txt(r->req, "model", model, sizeof(model)));
-		mf_event_str(ev, "event", txt(it, "eventType", et, sizeof(et)));
+		/* eventlist: eventType; alarm playlist: tags (joined as the app shows them) */
+		if (!txt(it, "eventType", et, sizeof(et)) || !et[0])
+			join_tags(get(it, "tags"), et, sizeof(et));
+		mf_event_str(ev, "event", et[0] ? et : NULL);
 		copy(r, ev, it, "fileId", "file_id");
 		copy(r, ev, it, "imgStoreId", "img_store_id");
 		copy(r, ev, it, "isRead", "is_read");
+		copy(r, ev, it, "isAlarm", "is_alarm");
+		copy(r, ev, it, "tags", NULL);
 		copy(r, ev, it, "offset", NULL);
 		mf_event_str(ev, "ts_unit", "ms");
 		if ((rc = rec_emit(r, ev, "camera_event", NULL, it)) != 0)

@@ -330,6 +330,14 @@ static void test_homes_shares_scenes(void)
 	CHECK_FIELD(ev, "micloud.record", "message");
 	CHECK(ev && ev->ts_ns == 1617000600LL * MF_NS_PER_S);
 	clear();
+	/* a device message whose did is a number: the did is text all the same */
+	CHECK_EQ_INT(records(&ctx, "/v2/message/v2/list", "{\"did\":\"42688810\",\"type\":6}",
+	    "{\"code\":0,\"result\":{\"messages\":[{\"msg_id\":6,\"did\":42688810,\"type\":6,"
+	    "\"title\":\"Plug\",\"content\":\"turned off\",\"ctime\":1617000700}]}}"), 1);
+	ev = find_kind("data", 0);
+	CHECK_FIELD(ev, "did", "42688810");
+	CHECK_FIELD(ev, "content", "turned off");
+	clear();
 }
 
 static void test_device_data(void)
@@ -397,6 +405,20 @@ static void test_device_data(void)
 	CHECK_FIELD(ev, "did", "555");
 	CHECK_FIELD(ev, "event", "PeopleMotion");
 	CHECK(ev && ev->ts_ns == 1617000500123LL * 1000000LL);
+	clear();
+	/* the alarm playlist: no eventType, tags instead; no model in the request */
+	CHECK_EQ_INT(records(&ctx, "/miot/camera/app/v1/alarm/playlist/limit",
+	    "{\"did\":\"555\",\"beginTime\":1617000000000,\"endTime\":1617000999999}",
+	    "{\"code\":0,\"data\":{\"playUnits\":[{\"createTime\":1617000600999,"
+	    "\"fileId\":\"f2\",\"imgStoreId\":\"i2\",\"isAlarm\":true,"
+	    "\"tags\":[\"Default\",\"PeopleMotion\"]}]}}"), 1);
+	ev = find_kind("device_event", 0);
+	CHECK_FIELD(ev, "did", "555");
+	CHECK_FIELD(ev, "event", "Default,PeopleMotion");
+	CHECK_FIELD(ev, "micloud.endpoint", "camera_alarms");
+	CHECK(cJSON_IsTrue(jget(ev, "is_alarm")));
+	CHECK(jget(ev, "model") == NULL);
+	CHECK(ev && ev->ts_ns == 1617000600999LL * 1000000LL);
 	clear();
 
 	/* commands seen in traffic */
