@@ -80,6 +80,9 @@ static const char *const allow_list[] = {
 	"/v2/message/v2/list",
 	"/v2/message/v2/check_new_msg",
 	"/miotspec/prop/get",
+	/* camera host (MF_EP_CAMERA: GET, full path signed) */
+	"/common/app/get/eventlist",
+	"/miot/camera/app/v1/alarm/playlist/limit",
 	NULL
 };
 
@@ -128,6 +131,15 @@ int mf_acq_allowed(const char *path, const char *data_json)
 		} else if (strcmp(path, "/share/share_history_query") == 0) {
 			v = cJSON_GetObjectItemCaseSensitive(d, "command");
 			ok = !v || (cJSON_IsString(v) && strncmp(v->valuestring, "query", 5) == 0);
+		} else if (strcmp(path, "/v2/message/v2/list") == 0) {
+			/* the app asks with force_read:true, which marks the messages
+			 * read on the server: only an explicit false may be sent */
+			v = cJSON_GetObjectItemCaseSensitive(d, "force_read");
+			ok = cJSON_IsFalse(v);
+		} else if (ep->flags & MF_EP_CAMERA) {
+			/* one camera's list: a did is needed */
+			v = cJSON_GetObjectItemCaseSensitive(d, "did");
+			ok = cJSON_IsString(v) && v->valuestring[0];
 		}
 		/* nothing that names a method to run or values to set */
 		if (cJSON_GetObjectItemCaseSensitive(d, "method") ||
@@ -151,19 +163,40 @@ static int region_known(const char *r)
 	return 0;
 }
 
+int mf_acq_is_camera(const char *path)
+{
+	const struct mf_endpoint *ep = mf_endpoint_find(path);
+
+	return ep && (ep->flags & MF_EP_CAMERA);
+}
+
 int mf_acq_api_url(const char *region, const char *path, char *out, size_t outlen)
 {
+	const char *pre = "", *app = "/app";
 	int n;
 
 	if (!region || !region_known(region) || !path || path[0] != '/')
 		return MF_ERR_ARG;
 	if (strncmp(path, "/app/", 5) == 0)
 		path += 4;
+	if (mf_acq_is_camera(path)) {
+		pre = "business.smartcamera.";
+		app = "";
+	}
 	if (strcmp(region, "cn") == 0)
-		n = snprintf(out, outlen, "https://api.io.mi.com/app%s", path);
+		n = snprintf(out, outlen, "https://%sapi.io.mi.com%s%s", pre, app, path);
 	else
-		n = snprintf(out, outlen, "https://%s.api.io.mi.com/app%s", region, path);
+		n = snprintf(out, outlen, "https://%s.%sapi.io.mi.com%s%s", region, pre, app, path);
 	return n > 0 && (size_t)n < outlen ? 0 : MF_ERR_ARG;
+}
+
+int mf_acq_camera_model(const char *model, int *doorbell)
+{
+	int bell = model && strstr(model, ".cateye.") != NULL;
+
+	if (doorbell)
+		*doorbell = bell;
+	return model && (bell || strstr(model, ".camera.") != NULL);
 }
 
 /* ======================================================= one API call */
@@ -183,7 +216,7 @@ void mf_api_result_init(struct mf_api_result *r)
 
 static void result_reset(struct mf_api_result *r)
 {
-	r->url[0] = r->nonce[0] = r->request_id[0] = '\0';
+	r->url[0] = r->nonce[0] = r->request_id[0] = r->method[0] = '\0';
 	mf_buf_reset(&r->body_sent);
 	mf_http_resp_reset(&r->resp);
 	mf_buf_reset(&r->plain);
@@ -249,18 +282,18 @@ int mf_api_call(struct mf_api *a, const char *region, const char *path, const ch
                 struct mf_api_result *res, char *errbuf)
 {
 	struct mf_micloud_form plain, enc;
-	struct mf_buf body, cookie;
+	struct mf_buf body, cookie, url;
 	const char *spath;
 	char cc[8];
 	uint8_t rnd[8];
 	size_t i;
-	int rc;
+	int rc, camera;
 	const char *hdrs[] = {
 		"MIOT-ENCRYPT-ALGORITHM: ENCRYPT-RC4",
 		"Accept-Encoding: identity",
 		"X-XIAOMI-PROTOCAL-FLAG-CLI: PROTOCAL-HTTP2",
 		"MIOT-ACCEPT-ENCODING: GZIP",
-		"Content-Type: application/x-www-form-urlencoded",
+		"Content-Type: application/x-www-form-urlencoded",   /* POST only */
 		NULL
 	};
 
@@ -273,7 +306,13 @@ int mf_api_call(struct mf_api *a, const char *region, const char *path, const ch
 		return mf_seterr(errbuf, MF_ERR_ARG, "unknown region '%s'", region ? region : "");
 	if (!a->s->ssecurity[0] || !a->s->service_token[0])
 		return mf_seterr(errbuf, MF_ERR_FORMAT, "the session has no ssecurity/serviceToken");
+	/* API hosts: POST, the path signed without "/app", fields in the body;
+	 * camera hosts: GET, the full path signed, fields in the query */
 	spath = strncmp(path, "/app/", 5) == 0 ? path + 4 : path;
+	camera = mf_acq_is_camera(spath);
+	snprintf(res->method, sizeof(res->method), "%s", camera ? "GET" : "POST");
+	if (camera)
+		hdrs[4] = NULL;
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		return mf_seterr(errbuf, MF_ERR_FORMAT, "no random bytes for the nonce");
 	if (mf_micloud_nonce_make(rnd, mf_login_now_ms(), res->nonce) != 0)
@@ -285,8 +324,8 @@ int mf_api_call(struct mf_api *a, const char *region, const char *path, const ch
 	rc = mf_micloud_form_add(&plain, "data", data_json ? data_json : "{}",
 	    strlen(data_json ? data_json : "{}"));
 	if (rc == 0)
-		rc = mf_micloud_rc4_encrypt_params("POST", spath, a->s->ssecurity, res->nonce, &plain,
-		    MF_MICLOUD_RC4_CONTINUE, &enc);
+		rc = mf_micloud_rc4_encrypt_params(res->method, spath, a->s->ssecurity, res->nonce,
+		    &plain, MF_MICLOUD_RC4_CONTINUE, &enc);
 	if (rc == 0)
 		rc = form_text(&enc, &body);
 	/* what the manifest shows: the same form, ssecurity redacted */
@@ -318,9 +357,29 @@ int mf_api_call(struct mf_api *a, const char *region, const char *path, const ch
 		return mf_seterr(errbuf, MF_ERR_FORMAT, "the request could not be built (%s)",
 		    mf_strerror(rc));
 	}
-	rc = mf_http_request(a->h, "POST", res->url, hdrs, mf_buf_cstr(&cookie), body.data,
-	    body.len, &res->resp);
+	/* the URL in the manifest (res->url) never carries the query: it holds
+	 * ssecurity in clear; "sent" shows it redacted */
+	mf_buf_init(&url, 8u << 20);
+	if (camera) {
+		if (mf_buf_printf(&url, "%s?%.*s", res->url, (int)body.len, (const char *)body.data) !=
+		    0) {
+			mf_buf_free(&url);
+			mf_buf_free(&body);
+			mf_buf_free(&cookie);
+			return mf_seterr(errbuf, MF_ERR_FORMAT, "the request could not be built (URL)");
+		}
+		rc = mf_http_request(a->h, "GET", mf_buf_cstr(&url), hdrs, mf_buf_cstr(&cookie), NULL,
+		    0, &res->resp);
+	} else {
+		rc = mf_http_request(a->h, "POST", res->url, hdrs, mf_buf_cstr(&cookie), body.data,
+		    body.len, &res->resp);
+	}
 	explicit_bzero(cookie.data, cookie.len);
+	if (body.data)
+		explicit_bzero(body.data, body.len);
+	if (url.data)
+		explicit_bzero(url.data, url.len);
+	mf_buf_free(&url);
 	mf_buf_free(&body);
 	mf_buf_free(&cookie);
 	if (rc == MF_ERR_LIMIT) {
@@ -424,6 +483,7 @@ struct acq {
 	size_t nhomes;
 	struct dev *devs;
 	size_t ndevs;
+	int camera_down;     /* the region's camera host did not answer */
 };
 
 static void sleep_ms(unsigned ms)
@@ -982,7 +1042,7 @@ static void record(struct acq *a, const char *region, const char *path, const ch
 	cJSON_AddStringToObject(e, "time", t);
 	cJSON_AddStringToObject(e, "region", region);
 	cJSON_AddStringToObject(e, "endpoint", ep_name(path));
-	cJSON_AddStringToObject(e, "method", "POST");
+	cJSON_AddStringToObject(e, "method", r->method[0] ? r->method : "POST");
 	cJSON_AddStringToObject(e, "url", r->url);
 	cJSON_AddStringToObject(e, "path", path);
 	o = cJSON_CreateObject();
@@ -1205,6 +1265,19 @@ static int call(struct acq *a, const char *region, const char *path, const cJSON
 				backoff(a, attempt);
 				continue;
 			}
+			if (mf_acq_is_camera(path)) {
+				/* the camera host alone may be out of reach (no such host
+				 * in this region): reported, the rest goes on; if the
+				 * network itself is gone, the next API call stops */
+				logmsg(a, 1, "%s %s: the camera host is out of reach (%s) after %u "
+				    "attempt(s); camera lists of region %s skipped", region, path, eb,
+				    attempt, region);
+				a->camera_down = 1;
+				a->sum->failed++;
+				a->sum->incomplete = 1;
+				ret = C_FAIL;
+				break;
+			}
 			logmsg(a, 1, "%s %s: network failure (%s) after %u attempts: stopping", region,
 			    path, eb, attempt);
 			mf_seterr(a->errbuf, MF_ERR_IO, "network failure (%s): the acquisition is "
@@ -1281,9 +1354,12 @@ static int call(struct acq *a, const char *region, const char *path, const cJSON
 
 /* ------------------------------------------------------- reply helpers */
 
+/* "result" of an API host's reply, "data" of a camera host's. */
 static const cJSON *result_of(const cJSON *reply)
 {
-	return cJSON_GetObjectItemCaseSensitive(reply, "result");
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(reply, "result");
+
+	return r ? r : cJSON_GetObjectItemCaseSensitive(reply, "data");
 }
 
 static const cJSON *list_of(const cJSON *res, const char *const *names)
@@ -1334,9 +1410,11 @@ static void add_int(cJSON *o, const char *k, int64_t v)
 	cJSON_AddItemToObject(o, k, cJSON_CreateRaw(t));
 }
 
-static int64_t oldest_time(const cJSON *list)
+/* The oldest record time of a page, in seconds (ms: in milliseconds), or -1. */
+static int64_t oldest_time(const cJSON *list, int ms)
 {
-	static const char *const keys[] = { "time", "ctime", "create_time", "timestamp", NULL };
+	static const char *const keys[] = { "time", "ctime", "create_time", "createTime",
+		"timestamp", NULL };
 	const cJSON *it;
 	int64_t m = INT64_MAX;
 
@@ -1346,13 +1424,17 @@ static int64_t oldest_time(const cJSON *list)
 		for (i = 0; keys[i]; i++) {
 			double v;
 
-			if (mf_cloud_json_num(it, keys[i], &v) && v > 0) {
-				int64_t s = (int64_t)v;
+			if (mf_cloud_json_num(it, keys[i], &v) && v > 0 && v < 9.0e15) {
+				int64_t t = (int64_t)v;
 
-				if (s > 100000000000LL)
-					s /= 1000;      /* milliseconds */
-				if (s < m)
-					m = s;
+				if (t > 100000000000LL) {
+					if (!ms)
+						t /= 1000;      /* milliseconds */
+				} else if (ms) {
+					t *= 1000;          /* seconds */
+				}
+				if (t < m)
+					m = t;
 				break;
 			}
 		}
@@ -1436,21 +1518,33 @@ static int simple(struct acq *a, const char *region, const char *path, cJSON *da
 	return rc;
 }
 
-/* Paging by a time that moves back: inclusive keys (time_end) step to the
- * oldest record's time (pages overlap by that second; the reader drops
- * the repeated records), exclusive keys (timestamp, time) to it. */
+#define PT_INCLUSIVE 0x1u       /* the moving key is inclusive (time_end, endTime) */
+#define PT_FIRST_WITHOUT 0x2u    /* the first page is asked without the key */
+#define PT_MS 0x4u               /* the key and the records' times are milliseconds */
+
+/* Paging by a time that moves back: inclusive keys (time_end, endTime)
+ * step to the oldest record's time (pages overlap by that second or
+ * millisecond; the reader drops the repeated records), exclusive keys
+ * (timestamp, time) to it.  The first page ends at the acquisition's
+ * reference time (the same on --resume); paging stops at an empty page,
+ * one without progress, a camera reply's "isContinue":false, or a page
+ * reaching back past the window's start. */
 static int page_time(struct acq *a, const char *region, const char *path, const cJSON *base,
-                     const char *move_key, int inclusive, int first_without)
+                     const char *move_key, unsigned flags)
 {
-	static const char *const names[] = { "list", "history", "data", "result", "records", NULL };
+	static const char *const names[] = { "list", "history", "messages", "thirdPartPlayUnits",
+		"playUnits", "data", "result", "records", NULL };
 	unsigned maxp = a->o->max_pages ? a->o->max_pages : 500, page;
-	int64_t te = a->now_s;
+	int ms = (flags & PT_MS) != 0, first_without = (flags & PT_FIRST_WITHOUT) != 0;
+	int64_t te = ms ? a->now_s * 1000 + 999 : a->now_s;
+	int64_t since = ms ? a->since_s * 1000 : a->since_s;
 	int rc = C_OK;
 
 	for (page = 0; page < maxp; page++) {
 		cJSON *d = cJSON_Duplicate(base, 1), *r = NULL;
-		const cJSON *list;
+		const cJSON *res, *list;
 		int64_t old;
+		int more;
 
 		if (!d)
 			return C_FAIL;
@@ -1462,26 +1556,28 @@ static int page_time(struct acq *a, const char *region, const char *path, const 
 			cJSON_Delete(r);
 			return rc;
 		}
-		list = list_of(result_of(r), names);
+		res = result_of(r);
+		list = list_of(res, names);
+		more = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(res, "isContinue"));
 		if (!list || cJSON_GetArraySize(list) == 0) {
 			cJSON_Delete(r);
 			break;
 		}
-		old = oldest_time(list);
+		old = oldest_time(list, ms);
 		cJSON_Delete(r);
 		if (old < 0)
 			break;
-		if (inclusive) {
+		if (flags & PT_INCLUSIVE) {
 			if (old < te)
 				te = old;
 			else
-				te = te - 1;   /* a page of one second: step past it */
+				te = te - 1;   /* a page of one instant: step past it */
 		} else {
 			if (!(first_without && page == 0) && old >= te)
 				break;         /* no progress */
 			te = old;
 		}
-		if (te < a->since_s)
+		if (!more || te < since)
 			break;
 	}
 	if (page == maxp)
@@ -1651,9 +1747,119 @@ static int scenes(struct acq *a, const char *region)
 		add_id(d, "owner_uid", a->homes[i].owner);
 		cJSON_AddStringToObject(d, "command", "history");
 		add_int(d, "limit", 50);
-		page_time(a, region, "/scene/history", d, "timestamp", 0, 1);
+		page_time(a, region, "/scene/history", d, "timestamp", PT_FIRST_WITHOUT);
 		cJSON_Delete(d);
 	}
+	return a->aborted ? C_ABORT : C_OK;
+}
+
+#define MSG_LIMIT 50
+#define MSG_TYPES_MAX 32
+#define MSG_TYPE_DEVICE 6    /* device messages: asked per did (micloud.md section 9) */
+
+/* Messages: the type list (the newest message of each type), then each
+ * type's list paged back by `timestamp` (seconds, exclusive), the device
+ * messages (type 6) per device with its did.  force_read is always sent
+ * false: the app's true marks the messages read on the server. */
+static int messages(struct acq *a, const char *region)
+{
+	static const char *const names[] = { "messages", "list", NULL };
+	int types[MSG_TYPES_MAX], ntypes = 0, k;
+	cJSON *d, *r = NULL;
+	const cJSON *it;
+	size_t i;
+	int rc;
+
+	phase(a, region, "messages", 0, (unsigned)a->ndevs + 1);
+	d = cJSON_CreateObject();
+	rc = call(a, region, "/v2/message/v2/typelist", d, &r);
+	cJSON_Delete(d);
+	if (rc == C_ABORT)
+		return rc;
+	if (rc == C_OK)
+		cJSON_ArrayForEach(it, list_of(result_of(r), names)) {
+			double t;
+			int dup = 0;
+
+			if (!mf_cloud_json_num(it, "type", &t) || t < 0 || t > 1e6 ||
+			    (int)t == MSG_TYPE_DEVICE)
+				continue;
+			for (k = 0; k < ntypes; k++)
+				dup |= types[k] == (int)t;
+			if (!dup && ntypes < MSG_TYPES_MAX)
+				types[ntypes++] = (int)t;
+		}
+	cJSON_Delete(r);
+	for (k = 0; k < ntypes && !a->aborted; k++) {
+		d = cJSON_CreateObject();
+		add_int(d, "type", types[k]);
+		add_int(d, "limit", MSG_LIMIT);
+		cJSON_AddBoolToObject(d, "force_read", 0);
+		page_time(a, region, "/v2/message/v2/list", d, "timestamp", 0);
+		cJSON_Delete(d);
+	}
+	for (i = 0; i < a->ndevs && !a->aborted; i++) {
+		phase(a, region, "messages", (unsigned)i + 1, (unsigned)a->ndevs + 1);
+		d = cJSON_CreateObject();
+		cJSON_AddStringToObject(d, "did", a->devs[i].did);
+		add_int(d, "type", MSG_TYPE_DEVICE);
+		add_int(d, "limit", MSG_LIMIT);
+		cJSON_AddBoolToObject(d, "force_read", 0);
+		page_time(a, region, "/v2/message/v2/list", d, "timestamp", 0);
+		cJSON_Delete(d);
+	}
+	return a->aborted ? C_ABORT : C_OK;
+}
+
+/* Camera event lists of the camera models (mf_acq_camera_model) on the
+ * region's camera host: the event list and the alarm playlist, paged back
+ * by endTime (milliseconds, inclusive) over the history window. */
+static int cameras(struct acq *a, const char *region)
+{
+	size_t i, n = 0, done = 0;
+	char rg[8];
+
+	for (i = 0; i < a->ndevs; i++)
+		n += (size_t)mf_acq_camera_model(a->devs[i].model, NULL);
+	if (!n)
+		return C_OK;
+	snprintf(rg, sizeof(rg), "%s", region);
+	for (i = 0; rg[i]; i++)
+		rg[i] = (char)toupper((unsigned char)rg[i]);
+	for (i = 0; i < a->ndevs && !a->aborted && !a->camera_down; i++) {
+		int bell;
+		cJSON *d;
+
+		if (!mf_acq_camera_model(a->devs[i].model, &bell))
+			continue;
+		phase(a, region, "cameras", (unsigned)done++, (unsigned)n);
+		d = cJSON_CreateObject();
+		cJSON_AddStringToObject(d, "did", a->devs[i].did);
+		cJSON_AddStringToObject(d, "model", a->devs[i].model);
+		cJSON_AddBoolToObject(d, "doorBell", bell);
+		cJSON_AddStringToObject(d, "eventType", "Default");
+		cJSON_AddBoolToObject(d, "needMerge", 1);
+		cJSON_AddStringToObject(d, "sortType", "DESC");
+		cJSON_AddStringToObject(d, "region", rg);
+		cJSON_AddStringToObject(d, "language", "en_US");
+		add_int(d, "beginTime", a->since_s * 1000);
+		add_int(d, "limit", 50);
+		page_time(a, region, "/common/app/get/eventlist", d, "endTime", PT_INCLUSIVE | PT_MS);
+		cJSON_Delete(d);
+		if (a->aborted || a->camera_down)
+			break;
+		d = cJSON_CreateObject();
+		cJSON_AddStringToObject(d, "did", a->devs[i].did);
+		cJSON_AddStringToObject(d, "region", rg);
+		cJSON_AddStringToObject(d, "language", "en_US");
+		add_int(d, "beginTime", a->since_s * 1000);
+		add_int(d, "limit", 50);
+		page_time(a, region, "/miot/camera/app/v1/alarm/playlist/limit", d, "endTime",
+		    PT_INCLUSIVE | PT_MS);
+		cJSON_Delete(d);
+	}
+	if (!a->aborted)
+		phase(a, region, "cameras", (unsigned)n, (unsigned)n);
 	return a->aborted ? C_ABORT : C_OK;
 }
 
@@ -1674,20 +1880,20 @@ static int histories(struct acq *a, const char *region)
 		add_int(d, "time_start", a->since_s);
 		add_int(d, "limit", 1000);
 		cJSON_AddStringToObject(d, "group", "raw");
-		page_time(a, region, "/user/get_user_device_data", d, "time_end", 1, 0);
+		page_time(a, region, "/user/get_user_device_data", d, "time_end", PT_INCLUSIVE);
 		cJSON_Delete(d);
 		/* event and property log */
 		d = cJSON_CreateObject();
 		cJSON_AddStringToObject(d, "did", did);
 		add_int(d, "limit", 50);
 		add_int(d, "time_start", a->since_s);
-		page_time(a, region, "/v2/user/get_user_device_log", d, "time_end", 1, 0);
+		page_time(a, region, "/v2/user/get_user_device_log", d, "time_end", PT_INCLUSIVE);
 		cJSON_Delete(d);
 		/* operation history */
 		d = cJSON_CreateObject();
 		cJSON_AddStringToObject(d, "did", did);
 		add_int(d, "limit", 50);
-		page_time(a, region, "/device/get_opt_log", d, "time", 0, 0);
+		page_time(a, region, "/device/get_opt_log", d, "time", 0);
 		cJSON_Delete(d);
 		if (strncmp(did, "blt.", 4) == 0) {
 			d = cJSON_CreateObject();
@@ -1712,6 +1918,7 @@ static int region_run(struct acq *a, const char *region)
 	a->homes = NULL;
 	a->devs = NULL;
 	a->nhomes = a->ndevs = 0;
+	a->camera_down = 0;
 	phase(a, region, "probe", 0, 1);
 	rc = homes_and_devices(a, region, &homes_ok, &devs_ok, &nh, &nd);
 	if (rc == C_ABORT)
@@ -1744,8 +1951,10 @@ static int region_run(struct acq *a, const char *region)
 	d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "id", a->s.user_id);
 	simple(a, region, "/home/profile", d);
+	/* the order of micloud.md section 9 */
 	if (devices_per_home(a, region) == C_ABORT || people_and_shares(a, region) == C_ABORT ||
-	    scenes(a, region) == C_ABORT || histories(a, region) == C_ABORT)
+	    scenes(a, region) == C_ABORT || messages(a, region) == C_ABORT ||
+	    histories(a, region) == C_ABORT || cameras(a, region) == C_ABORT)
 		return C_ABORT;
 	logmsg(a, 0, "region %s: done (%zu device(s) in all)", region, a->ndevs);
 	return C_OK;

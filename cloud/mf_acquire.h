@@ -5,7 +5,9 @@
  *
  * Every API call is `POST https://[<cc>.]api.io.mi.com/app<path>` in RC4
  * mode (signed and encrypted with the shared codec, mf_micloud.h), cookies
- * and headers as the app sends them.  The calls go through one gate,
+ * and headers as the app sends them; camera lists are `GET
+ * https://[<cc>.]business.smartcamera.api.io.mi.com<path>?<RC4 fields>`
+ * with the full path signed.  The calls go through one gate,
  * mf_acq_allowed(): a fixed allow-list of query endpoints.  Anything else
  * (device RPC, property set, actions, scene runs, edits) is refused in code
  * before a byte is sent.
@@ -25,9 +27,12 @@
  * and the device list decide whether the region holds data; then device
  * count, profile, devices per home (paged by start_did), members,
  * invitations, shares given and received, share users of owned devices,
- * scene lists and scene run history (paged by timestamp), and per device
- * its device_log data, event/property log and operation log (paged by
- * moving the end of the time window back) and BLE beacon keys.
+ * scene lists and scene run history (paged by timestamp), messages (the
+ * type list, each type's list, each device's messages; paged by timestamp,
+ * never marked read), per device its device_log data, event/property log
+ * and operation log (paged by moving the end of the time window back) and
+ * BLE beacon keys, and last the camera event lists and alarm playlists of
+ * camera models (paged by moving endTime, in ms, back).
  *
  * Failures as users meet them: an expired session is refreshed once through
  * the passToken (session file rewritten) and the call repeated; 429, 5xx
@@ -63,9 +68,19 @@ int mf_acq_allowed(const char *path, const char *data_json);
 
 /* Regions the cloud serves ("cn" first); NULL-terminated. */
 extern const char *const mf_acq_regions[];
-/* "https://[<cc>.]api.io.mi.com/app" + path into out.  0, or MF_ERR_ARG
- * (unknown region, path not starting with '/'). */
+/* "https://[<cc>.]api.io.mi.com/app" + path into out; for a camera-host
+ * endpoint (mf_acq_is_camera) "https://[<cc>.]business.smartcamera.api.io.mi.com"
+ * + path (no "/app", micloud.md section 2).  0, or MF_ERR_ARG (unknown
+ * region, path not starting with '/'). */
 int mf_acq_api_url(const char *region, const char *path, char *out, size_t outlen);
+/* 1 when path is served by the camera host (MF_EP_CAMERA in mf_endpoints[]):
+ * GET with the RC4 fields in the query, the full path signed. */
+int mf_acq_is_camera(const char *path);
+/* 1 when the model's camera event lists are acquired: a ".camera." model
+ * (chuangmi.camera.ipc019, isa.camera.hlc6, mijia.camera.v3, ...) or a
+ * ".cateye." one (door viewers / video doorbells: *doorbell = 1, sent as
+ * the eventlist's doorBell). */
+int mf_acq_camera_model(const char *model, int *doorbell);
 
 /* ----------------------------------------------------------- one API call */
 
@@ -73,7 +88,8 @@ struct mf_api;
 
 /* What one call produced. */
 struct mf_api_result {
-	char url[512];
+	char url[512];               /* without the query (a camera GET's fields: body_sent) */
+	char method[8];              /* "POST" (API hosts) or "GET" (camera hosts) */
 	char nonce[32];
 	char request_id[128];
 	struct mf_buf body_sent;     /* the form as sent, ssecurity redacted */
@@ -105,7 +121,8 @@ int mf_api_call(struct mf_api *a, const char *region, const char *path, const ch
 
 struct mf_acq_progress {
 	const char *region;
-	const char *phase;           /* "probe", "homes", "devices", "shares", "scenes", "history" */
+	const char *phase;           /* "probe", "homes", "devices", "shares", "scenes", "messages",
+	                                "history", "cameras" */
 	unsigned done, total;        /* within the phase (history: devices) */
 	unsigned long requests;      /* HTTP exchanges so far (this run) */
 };

@@ -473,10 +473,13 @@ static const char *const share_fields[] = {
 };
 
 /* A record's field as is, except a device id: always text, as everywhere
- * else ("did":"42688810" whether the reply wrote a number or a string). */
+ * else ("did":"42688810" whether the reply wrote a number or a string),
+ * and left out when empty (an account message has "did":""). */
 static void copy_field(struct rec *r, struct mf_event *ev, const cJSON *o, const char *k)
 {
-	if (strcmp(k, "did") == 0 && cJSON_IsNumber(get(o, k)))
+	const cJSON *v = get(o, k);
+
+	if (strcmp(k, "did") == 0 && (cJSON_IsNumber(v) || cJSON_IsString(v)))
 		copy_text(ev, o, k, NULL);
 	else
 		copy(r, ev, o, k, NULL);
@@ -1099,7 +1102,8 @@ int mf_endpoint_records(struct mf_ctx *ctx, const struct mf_endpoint *ep, const 
                         const cJSON *reply, const struct mf_cloud_origin *o)
 {
 	static const char *const msg_fields[] = { "msg_id", "uid", "type", "sender_uid", "did",
-		"title", "content", "home_id", "params", "is_read", "status", NULL };
+		"title", "content", "home_id", "params", "is_read", "is_new", "img_url", "status",
+		NULL };
 	static const char *const msg_times[] = { "ctime", "time", NULL };
 	static const char *const share_times[] = { "ctime", "share_time", "create_time", "time",
 		NULL };

@@ -47,9 +47,10 @@ enum mf_ep_carries {
 #define MF_EP_ACTS 0x1u     /* acts on the home or a device: acquisition never calls it */
 #define MF_EP_ACQUIRE 0x2u  /* part of the acquisition plan (read-only) */
 #define MF_EP_PREFIX 0x4u   /* `path` matches as a prefix (e.g. "/home/rpc/") */
-#define MF_EP_CAMERA 0x8u   /* served by the camera host ([<cc>.]business.smartcamera.api.io.mi.com):
-                               URL = host + path (no "/app"), GET with the RC4 fields in
-                               the query, the full path signed, reply {"code","data"} */
+#define MF_EP_CAMERA 0x8u   /* served by the camera host,
+                               [<cc>.]business.smartcamera.api.io.mi.com: URL = host +
+                               path (no "/app"), GET with the RC4 fields in the query,
+                               the full path signed, reply {"code","data"} */
 
 struct mf_endpoint {
 	const char *path;      /* without the "/app" prefix, e.g. "/v2/homeroom/gethome" */

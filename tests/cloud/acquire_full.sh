@@ -54,14 +54,14 @@ ss=$("$py" -c "import json,sys; print(json.load(open(sys.argv[1]))['ssecurity'])
 st=$("$py" -c "import json,sys; print(json.load(open(sys.argv[1]))['serviceToken'])" "$work/session.json")
 check '! grep -rqF "$ss" "$work/acq" && ! grep -rqF "$st" "$work/acq"' "neither ssecurity nor serviceToken is in the evidence folder"
 check '[ "$(pyq "$work/acq" "len([e for e in reqs if e[\"status\"] != \"ok\"])")" = 0 ]' "every call answered ok"
-check '[ "$(pyq "$work/acq" "\" \".join(sorted(set(e[\"endpoint\"] for e in reqs)))")" = "ble_beaconkey device_count device_data device_log device_operation_log device_shares devices home_devices home_members homes invitations profile received_shares scene_history scenes share_history share_users" ]' \
-	"homes, devices, shares, members, invitations, scenes, scene history, device histories acquired"
+check '[ "$(pyq "$work/acq" "\" \".join(sorted(set(e[\"endpoint\"] for e in reqs)))")" = "ble_beaconkey camera_alarms camera_events device_count device_data device_log device_operation_log device_shares devices home_devices home_members homes invitations message_types messages profile received_shares scene_history scenes share_history share_users" ]' \
+	"homes, devices, shares, members, invitations, scenes, scene history, messages, device histories, camera lists acquired"
 # paging: home devices by start_did, histories by time (several pages each)
 check '[ "$(pyq "$work/acq" "len([e for e in reqs if e[\"endpoint\"] == \"home_devices\"])")" -ge 3 ]' "home device list paged (start_did)"
 check '[ "$(pyq "$work/acq" "len([e for e in reqs if e[\"endpoint\"] == \"device_data\" and \"237670214\" in json.dumps(e[\"params\"])])")" -ge 10 ]' "device_log history paged over the window"
 check '[ "$(pyq "$work/acq" "len([e for e in reqs if e[\"endpoint\"] == \"scene_history\" and e[\"region\"] == \"de\"])")" -ge 4 ]' "scene history paged (timestamp)"
 check 'grep -q "rc4+gzip" "$work/acq/manifest.json"' "inner gzip replies decoded"
-check 'grep -q "region de: 2 home(s), 7 device(s)" "$work/acq/acquisition.log"' "acquisition log written"
+check 'grep -q "region de: 2 home(s), 8 device(s)" "$work/acq/acquisition.log"' "acquisition log written"
 
 # --- analyze on the folder
 (cd "$work" && "$BIN" analyze acq -o report 2>analyze.err)
@@ -71,17 +71,17 @@ import collections, json, sys
 ev = [json.loads(l) for l in open(sys.argv[1] + "/events.jsonl")]
 assert all(e["source"] == "cloud" for e in ev)
 c = collections.Counter(e["kind"] for e in ev)
-assert c["device_event"] == 80, c       # 40 motion + 40 no_motion, no page overlap twice
+assert c["device_event"] == 80 + 45, c  # 40 motion + 40 no_motion (no page overlap twice), 30 + 15 camera
 assert c["property"] == 27, c
 assert c["home"] == 2 and c["room"] == 4, c
 assert c["scene"] == 14, c               # 2 definitions + 12 runs
 assert c["anomaly"] == 0, c
-ev0 = [e for e in ev if e["kind"] == "device_event"][0]
+ev0 = [e for e in ev if e["kind"] == "device_event" and e["micloud"]["endpoint"] == "device_data"][0]
 assert ev0["did"] == "237670214" and ev0["evidence"]["file"].startswith("acq/responses/")
 assert len(ev0["evidence"]["sha256"]) == 64 and ev0["evidence"]["request_id"].startswith("req-")
 case = json.load(open(sys.argv[1] + "/case.json"))
 devs = {d["did"]: d for d in case["devices"]}
-assert len(devs) == 7, devs.keys()
+assert len(devs) == 8, devs.keys()
 p = devs["42688810"]
 assert p["model"] == "chuangmi.plug.m1" and p["name"] == "Desk plug", p
 assert p["mac"] == "04:CF:8C:11:00:0A" and p["ip"] == "127.0.0.11", p
@@ -103,12 +103,20 @@ check 'grep -q "^# BLE beacon key" "$work/tokens.txt"' "tokens: the BLE beacon k
 check 'grep -q "(31 decrypted)" "$work/lo.err"' "cloud tokens decrypt the capture (given after it on the command line)"
 
 # --- --since narrows the history window; an existing folder is refused
-acquire --session "$work/session.json" -o "$work/acq_since" --region de \
-	--since "$(date -u -d '-10 days' +%Y-%m-%d)" 2>/dev/null
+since=$(date -u -d '-10 days' +%Y-%m-%d)
+acquire --session "$work/session.json" -o "$work/acq_since" --region de --since "$since" 2>/dev/null
 check '[ $? -eq 0 ]' "acquire --since --region de exits 0"
 check '[ "$(pyq "$work/acq_since" "len([e for e in reqs if e[\"region\"] != \"de\"])")" = 0 ]' "--region de asks de only"
 (cd "$work" && "$BIN" analyze acq_since >since.jsonl 2>/dev/null)
-check '[ "$(grep -c "\"kind\":\"device_event\"" "$work/since.jsonl")" -le 12 ]' "--since: only the last days of history"
+check '"$py" - "$work/since.jsonl" "$since" <<"PY"
+import datetime, json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+since = datetime.datetime.strptime(sys.argv[2], "%Y-%m-%d").replace(tzinfo=datetime.timezone.utc).timestamp()
+log = [e for e in ev if e["kind"] == "device_event" and e["micloud"]["endpoint"] == "device_data"]
+cam = [e for e in ev if e["kind"] == "device_event" and e["micloud"]["endpoint"].startswith("camera_")]
+assert len(log) <= 12, len(log)
+assert 0 < len(cam) <= 6 and all(e["ts_epoch"] >= since for e in cam), [e["ts"] for e in cam]
+PY' "--since: only the last days of history (device log; camera lists from beginTime in ms)"
 acquire --session "$work/session.json" -o "$work/acq" 2>"$work/again.err"
 check '[ $? -eq 2 ] && grep -q "already holds an acquisition" "$work/again.err"' "an existing acquisition folder is refused (use --resume)"
 

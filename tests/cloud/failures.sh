@@ -81,7 +81,8 @@ check 'grep -q "The quick\|gateway error" "$work/bad/responses/"*invitations.raw
 check '[ "$(statuses "$work/bad" device_data | wc -w)" -ge 10 ]' "malformed: the acquisition went on"
 (cd "$work" && "$BIN" analyze bad >bad.jsonl 2>/dev/null)
 check '[ "$(grep -c "cloud_reply_malformed" "$work/bad.jsonl")" = 5 ]' "analyze: one anomaly per malformed reply"
-check '[ "$(grep -c "\"kind\":\"device_event\"" "$work/bad.jsonl")" = 80 ]' "analyze: the rest of the evidence is there"
+check '[ "$(grep -c "\"kind\":\"device_event\",\"did\":\"237670214\"" "$work/bad.jsonl")" = 80 ] && [ "$(grep -c "\"camera_events\"" "$work/bad.jsonl")" = 30 ]' \
+	"analyze: the rest of the evidence is there"
 
 # --- data only in another region; a region redirect
 ctl '{"clear":true,"fail":["data_region=sg"]}'

@@ -35,7 +35,7 @@ trap cleanup EXIT
 make_cert() {
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
 		-keyout "$work/key.pem" -out "$work/ca.pem" -days 2 -subj "/CN=micloud stand-in" \
-		-addext "subjectAltName=DNS:account.xiaomi.com,DNS:*.account.xiaomi.com,DNS:*.lp.account.xiaomi.com,DNS:api.io.mi.com,DNS:*.api.io.mi.com,IP:127.0.0.1" \
+		-addext "subjectAltName=DNS:account.xiaomi.com,DNS:*.account.xiaomi.com,DNS:*.lp.account.xiaomi.com,DNS:api.io.mi.com,DNS:*.api.io.mi.com,DNS:business.smartcamera.api.io.mi.com,DNS:*.business.smartcamera.api.io.mi.com,IP:127.0.0.1" \
 		2>/dev/null
 }
 

@@ -58,7 +58,12 @@ static void gate(void)
 		"/v2/homeroom/gethome/../../home/rpc/1", "/v2/homeroom/gethome?x=/home/rpc/1",
 		"/v2/homeroom/gethome#x", "//v2/homeroom/gethome", "/V2/HOMEROOM/GETHOME",
 		"/home/rpc%2F1", "/home/device_list/", "/home/device_list ", "home/device_list",
-		"/app//home/device_list", "", "/", "/unknown/query", NULL
+		"/app//home/device_list", "", "/", "/unknown/query",
+		/* camera host: only the two lists; settings, video and spellings refused */
+		"/miot/camera/app/v1/put/motionDetectionSwitch", "/miot/camera/app/v1/put/pushSwitch",
+		"/common/app/m3u8", "/miot/camera/app/v1/img", "/common/app/get/eventlist/../m3u8",
+		"/common/app/get/eventlist?x=1", "/COMMON/APP/GET/EVENTLIST",
+		"/miot/camera/app/v1/alarm/playlist", NULL
 	};
 	const struct mf_endpoint *e;
 	size_t i;
@@ -79,11 +84,15 @@ static void gate(void)
 			/* and the read-only ones are what the gate lets through */
 			int ok = mf_acq_allowed(e->path, strcmp(e->path, "/scene/history") == 0 ?
 			    "{\"command\":\"history\"}" : strcmp(e->path, "/miotspec/prop/get") == 0 ?
-			    "{\"params\":[],\"datasource\":3}" : "{}");
+			    "{\"params\":[],\"datasource\":3}" : strcmp(e->path,
+			    "/v2/message/v2/list") == 0 ? "{\"type\":6,\"force_read\":false}" :
+			    (e->flags & MF_EP_CAMERA) ? "{\"did\":\"1\"}" : "{}");
 
-			if (!ok && strstr(e->path, "camera") == NULL && strstr(e->path, "eventlist") ==
-			    NULL && strstr(e->path, "file") == NULL)
+			/* the file-URL endpoints are in the table, not on the
+			 * allow-list (not part of the plan) */
+			if (!ok && strstr(e->path, "file") == NULL)
 				fprintf(stderr, "read-only endpoint refused: %s\n", e->path);
+			CHECK(ok || strstr(e->path, "file") != NULL);
 		}
 	}
 	CHECK(mf_acq_allowed("/v2/homeroom/gethome", "{\"fg\":true}"));
@@ -101,6 +110,28 @@ static void gate(void)
 	CHECK(!mf_acq_allowed("/home/device_list", "{\"method\":\"set_power\"}"));
 	CHECK(!mf_acq_allowed("/home/device_list", "[1]"));
 	CHECK(!mf_acq_allowed("/home/device_list", "not json"));
+	/* messages: never marked read (the app's force_read:true) */
+	CHECK(mf_acq_allowed("/v2/message/v2/typelist", "{}"));
+	CHECK(mf_acq_allowed("/v2/message/v2/list",
+	    "{\"did\":\"42688810\",\"type\":6,\"timestamp\":1,\"limit\":50,\"force_read\":false}"));
+	CHECK(!mf_acq_allowed("/v2/message/v2/list",
+	    "{\"type\":6,\"timestamp\":1,\"limit\":50,\"force_read\":true}"));
+	CHECK(!mf_acq_allowed("/v2/message/v2/list", "{\"type\":6,\"timestamp\":1,\"limit\":50}"));
+	CHECK(!mf_acq_allowed("/v2/message/v2/list", "{\"type\":6,\"force_read\":0}"));
+	/* camera lists: one camera's (a did), read-only */
+	CHECK(mf_acq_allowed("/common/app/get/eventlist",
+	    "{\"did\":\"351254720\",\"model\":\"chuangmi.camera.ipc019\",\"beginTime\":1,"
+	    "\"endTime\":2,\"limit\":50}"));
+	CHECK(mf_acq_allowed("/miot/camera/app/v1/alarm/playlist/limit",
+	    "{\"did\":\"351254720\",\"beginTime\":1,\"endTime\":2,\"limit\":50}"));
+	CHECK(!mf_acq_allowed("/common/app/get/eventlist", "{}"));
+	CHECK(!mf_acq_allowed("/common/app/get/eventlist", "{\"did\":351254720}"));
+	CHECK(!mf_acq_allowed("/common/app/get/eventlist",
+	    "{\"did\":\"351254720\",\"method\":\"delete\"}"));
+	CHECK(mf_acq_is_camera("/common/app/get/eventlist"));
+	CHECK(mf_acq_is_camera("/miot/camera/app/v1/alarm/playlist/limit"));
+	CHECK(!mf_acq_is_camera("/home/device_list"));
+	CHECK(!mf_acq_is_camera("/miot/camera/app/v1/put/pushSwitch"));
 }
 
 /* An allowed call reaches the network (here: nothing listens), a control
@@ -149,6 +180,20 @@ static void no_network_for_control(void)
 	CHECK(strstr((const char *)r.body_sent.data, "ssecurity=%5Bredacted%5D") != NULL);
 	CHECK(strstr((const char *)r.body_sent.data, "signature=") != NULL);
 	CHECK_EQ_INT(mf_api_call(api, "xx", "/v2/homeroom/gethome", "{}", &r, eb), MF_ERR_ARG);
+	/* a camera list: GET to the camera host, the URL without its query */
+	rc = mf_api_call(api, "de", "/common/app/get/eventlist", "{\"did\":\"351254720\","
+	    "\"model\":\"chuangmi.camera.ipc019\",\"beginTime\":1,\"endTime\":2,\"limit\":50}",
+	    &r, eb);
+	CHECK_EQ_INT(rc, MF_ERR_IO);
+	CHECK_EQ_INT(mf_api_sent(api), 2);
+	CHECK_EQ_STR(r.method, "GET");
+	CHECK_EQ_STR(r.url, "https://de.business.smartcamera.api.io.mi.com/common/app/get/eventlist");
+	CHECK(strstr((const char *)r.body_sent.data, "ssecurity=%5Bredacted%5D") != NULL);
+	CHECK(strstr((const char *)r.body_sent.data, "rc4_hash__=") != NULL);
+	/* a camera-host setting is refused before the network */
+	CHECK_EQ_INT(mf_api_call(api, "de", "/miot/camera/app/v1/put/motionDetectionSwitch",
+	    "{\"did\":\"351254720\",\"open\":false}", &r, eb), MF_ERR_ARG);
+	CHECK_EQ_INT(mf_api_sent(api), 2);
 	mf_api_result_free(&r);
 	mf_api_free(api);
 }
@@ -162,6 +207,28 @@ static void urls(void)
 	CHECK_EQ_INT(mf_acq_api_url("sg", "/app/home/device_list", u, sizeof(u)), 0);
 	CHECK_EQ_STR(u, "https://sg.api.io.mi.com/app/home/device_list");
 	CHECK_EQ_INT(mf_acq_api_url("evil.example", "/x", u, sizeof(u)), MF_ERR_ARG);
+	/* camera host: host + path, no /app, region-prefixed outside China */
+	CHECK_EQ_INT(mf_acq_api_url("cn", "/common/app/get/eventlist", u, sizeof(u)), 0);
+	CHECK_EQ_STR(u, "https://business.smartcamera.api.io.mi.com/common/app/get/eventlist");
+	CHECK_EQ_INT(mf_acq_api_url("sg", "/miot/camera/app/v1/alarm/playlist/limit", u, sizeof(u)),
+	    0);
+	CHECK_EQ_STR(u, "https://sg.business.smartcamera.api.io.mi.com/miot/camera/app/v1/alarm/"
+	    "playlist/limit");
+}
+
+static void camera_models(void)
+{
+	int bell = -1;
+
+	CHECK(mf_acq_camera_model("chuangmi.camera.ipc019", &bell) && bell == 0);
+	CHECK(mf_acq_camera_model("isa.camera.hlc6", &bell) && bell == 0);
+	CHECK(mf_acq_camera_model("mijia.camera.v3", NULL));
+	CHECK(mf_acq_camera_model("madv.cateye.miowlv2", &bell) && bell == 1);
+	CHECK(!mf_acq_camera_model("chuangmi.plug.m1", &bell) && bell == 0);
+	CHECK(!mf_acq_camera_model("lumi.sensor_motion.v2", NULL));
+	CHECK(!mf_acq_camera_model("camera", NULL));
+	CHECK(!mf_acq_camera_model("", NULL));
+	CHECK(!mf_acq_camera_model(NULL, NULL));
 }
 
 static void session_mode(void)
@@ -281,6 +348,7 @@ int main(void)
 	gate();
 	no_network_for_control();
 	urls();
+	camera_models();
 	session_mode();
 	reader();
 	return TEST_DONE();
