@@ -2,9 +2,10 @@
 # Makes the committed acquisition folders of the golden tests
 # (tests/data/cloudacq/) with the stand-in:
 #   complete/      login + acquire --region cn,de (cn holds nothing; de the
-#                  synthetic home: 7 devices with the tokens of
-#                  data/miio/lo.pcap, device_log / property / operation
-#                  history, scenes and runs, shares)
+#                  synthetic home: 8 devices, 7 with the tokens of
+#                  data/miio/lo.pcap and a camera, device_log / property /
+#                  operation history, scenes and runs, shares, messages,
+#                  the camera's event list and alarm playlist)
 #   interrupted/   the same, the network gone for good after 30 calls
 # Nonces, keys and times differ on every run (the history is relative to
 # the time of making): regenerate the expectations' counts, not bytes.
