@@ -360,20 +360,15 @@ int mf_api_call(struct mf_api *a, const char *region, const char *path, const ch
 	/* the URL in the manifest (res->url) never carries the query: it holds
 	 * ssecurity in clear; "sent" shows it redacted */
 	mf_buf_init(&url, 8u << 20);
-	if (camera) {
-		if (mf_buf_printf(&url, "%s?%.*s", res->url, (int)body.len, (const char *)body.data) !=
-		    0) {
-			mf_buf_free(&url);
-			mf_buf_free(&body);
-			mf_buf_free(&cookie);
-			return mf_seterr(errbuf, MF_ERR_FORMAT, "the request could not be built (URL)");
-		}
-		rc = mf_http_request(a->h, "GET", mf_buf_cstr(&url), hdrs, mf_buf_cstr(&cookie), NULL,
-		    0, &res->resp);
-	} else {
+	if (!camera)
 		rc = mf_http_request(a->h, "POST", res->url, hdrs, mf_buf_cstr(&cookie), body.data,
 		    body.len, &res->resp);
-	}
+	else if (mf_buf_printf(&url, "%s?%.*s", res->url, (int)body.len, (const char *)body.data)
+	    != 0)
+		rc = MF_ERR_NOMEM;     /* nothing was sent */
+	else
+		rc = mf_http_request(a->h, "GET", mf_buf_cstr(&url), hdrs, mf_buf_cstr(&cookie), NULL,
+		    0, &res->resp);
 	explicit_bzero(cookie.data, cookie.len);
 	if (body.data)
 		explicit_bzero(body.data, body.len);
@@ -382,6 +377,8 @@ int mf_api_call(struct mf_api *a, const char *region, const char *path, const ch
 	mf_buf_free(&url);
 	mf_buf_free(&body);
 	mf_buf_free(&cookie);
+	if (rc == MF_ERR_NOMEM)
+		return mf_seterr(errbuf, MF_ERR_FORMAT, "the request could not be built (out of memory)");
 	if (rc == MF_ERR_LIMIT) {
 		res->reason = "body_too_large";
 		return 0;

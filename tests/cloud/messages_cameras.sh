@@ -6,7 +6,8 @@
 # region's camera host (GET with the RC4 fields in the query, the full path
 # signed, endTime in milliseconds, paged back), what analyze makes of them
 # (did, model, time to the millisecond, evidence), and failures of these
-# endpoints: reported, the rest of the acquisition goes on.
+# endpoints: reported, the rest of the acquisition goes on (an unreachable
+# camera host too; --resume later asks only the missing camera lists).
 # usage: messages_cameras.sh BIN
 BIN=$1
 . "$(dirname "$0")/lib.sh"
@@ -144,6 +145,21 @@ check '[ "$(pyq "$work/camdown" "len([e for e in reqs if e[\"status\"] == \"ok\"
 (cd "$work" && "$BIN" analyze camdown >camdown.jsonl 2>/dev/null)
 check '[ "$(grep -c "cloud_request_failed" "$work/camdown.jsonl")" = 1 ] && [ "$(grep -c "\"micloud\":{\"endpoint\":\"messages\"" "$work/camdown.jsonl")" = 16 ]' \
 	"camera host unreachable: one anomaly (network_error), the messages are there"
+
+# the camera host is back: --resume asks the missing camera lists only
+ctl '{"clear":true}'
+before=$(state_field api_calls)
+cbefore=$(state_field camera_calls)
+acquire --session "$S" -o "$work/camdown" --resume 2>/dev/null
+check '[ $? -eq 0 ] && [ "$(pyq "$work/camdown" "m[\"summary\"][\"status\"]")" = complete ]' \
+	"camera host back: --resume completes the acquisition"
+sent=$(( $(state_field api_calls) - before ))
+csent=$(( $(state_field camera_calls) - cbefore ))
+check '[ "$sent" -ge 10 ] && [ "$sent" = "$csent" ]' \
+	"--resume: only the camera lists asked again ($csent of $sent calls)"
+(cd "$work" && "$BIN" analyze camdown >camdown2.jsonl 2>/dev/null)
+check '[ $? -eq 0 ] && [ "$(grep -c "\"camera_events\"" "$work/camdown2.jsonl")" = 30 ] && [ "$(grep -c "\"camera_alarms\"" "$work/camdown2.jsonl")" = 15 ]' \
+	"--resume: the camera events are there, no anomaly left (exit 0)"
 
 ctl '{"clear":true,"fail":["http5xx=/v2/message/v2/list:always","malformed=/miot/camera/app/v1/alarm/playlist/limit:badb64"]}'
 acquire --session "$S" -o "$work/msgbad" --region de --retries 0 2>"$work/msgbad.err"
