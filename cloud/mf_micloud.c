@@ -1258,6 +1258,81 @@ static const cJSON *reply_result(const cJSON *reply)
 	return NULL;
 }
 
+/* ---- the session keys known so far: ctx->ssecurity (the latest), then
+ * ctx->ssecurity_old (newest first).  A capture may hold several: a
+ * re-login, serviceLogin for another sid (miotstore), another account, and
+ * the examiner's --ssecurity must survive a login seen in the capture. */
+
+static int key_known(const struct mf_ctx *ctx, const char *ss)
+{
+	size_t i;
+
+	if (!ss || !ss[0])
+		return 0;
+	if (strcmp(ctx->ssecurity, ss) == 0)
+		return 1;
+	for (i = 0; i < MF_SSECURITY_OLD; i++)
+		if (ctx->ssecurity_old[i][0] && strcmp(ctx->ssecurity_old[i], ss) == 0)
+			return 1;
+	return 0;
+}
+
+/* ss becomes the latest key; the one it replaces moves to the front of the
+ * history (the oldest beyond MF_SSECURITY_OLD is forgotten). */
+static void key_use(struct mf_ctx *ctx, const char *ss)
+{
+	char prev[sizeof(ctx->ssecurity)];
+	size_t i, j;
+
+	if (!ss || !ss[0] || strlen(ss) >= sizeof(ctx->ssecurity) ||
+	    strcmp(ctx->ssecurity, ss) == 0)
+		return;
+	snprintf(prev, sizeof(prev), "%s", ctx->ssecurity);
+	for (i = j = 0; i < MF_SSECURITY_OLD; i++) {
+		if (!ctx->ssecurity_old[i][0] || strcmp(ctx->ssecurity_old[i], ss) == 0)
+			continue;
+		if (i != j)
+			memcpy(ctx->ssecurity_old[j], ctx->ssecurity_old[i], sizeof(ctx->ssecurity_old[j]));
+		j++;
+	}
+	for (; j < MF_SSECURITY_OLD; j++)
+		ctx->ssecurity_old[j][0] = '\0';
+	if (prev[0]) {
+		memmove(ctx->ssecurity_old[1], ctx->ssecurity_old[0],
+		    sizeof(ctx->ssecurity_old[0]) * (MF_SSECURITY_OLD - 1));
+		snprintf(ctx->ssecurity_old[0], sizeof(ctx->ssecurity_old[0]), "%s", prev);
+	}
+	snprintf(ctx->ssecurity, sizeof(ctx->ssecurity), "%s", ss);
+}
+
+#define MAX_CANDS (2 + MF_SSECURITY_OLD)
+
+/* The keys to try on a request: its own ssecurity field first, then every
+ * known one.  Returns how many (pointers into ssreq and ctx). */
+static size_t key_candidates(const struct mf_ctx *ctx, const char *ssreq,
+                             const char *cands[MAX_CANDS], const char *from[MAX_CANDS])
+{
+	size_t n = 0, i;
+
+	if (ssreq && ssreq[0]) {
+		cands[n] = ssreq;
+		from[n++] = "request";
+	}
+	if (ctx->ssecurity[0] && !(ssreq && strcmp(ctx->ssecurity, ssreq) == 0)) {
+		cands[n] = ctx->ssecurity;
+		from[n++] = "context";
+	}
+	for (i = 0; i < MF_SSECURITY_OLD && n < MAX_CANDS; i++) {
+		const char *k = ctx->ssecurity_old[i];
+
+		if (!k[0] || (ssreq && strcmp(k, ssreq) == 0))
+			continue;
+		cands[n] = k;
+		from[n++] = "context";
+	}
+	return n;
+}
+
 static int session_events(struct xch *x, const char *uid, const char *cuid)
 {
 	size_t i;
@@ -1276,7 +1351,7 @@ static int session_events(struct xch *x, const char *uid, const char *cuid)
 		mf_event_str(ev, "secret", shown);
 		mf_event_str(ev, "found_in", x->sec[i].found_in);
 		if (strcmp(x->sec[i].type, "ssecurity") == 0)
-			mf_event_bool(ev, "already_known", strcmp(x->ctx->ssecurity, x->sec[i].val) == 0);
+			mf_event_bool(ev, "already_known", key_known(x->ctx, x->sec[i].val));
 		if ((m = mc_base(x)) != NULL) {
 			if (cuid)
 				mf_json_str(m, "cuid", cuid);
@@ -1284,11 +1359,10 @@ static int session_events(struct xch *x, const char *uid, const char *cuid)
 		}
 		rc = mf_cloud_emit(x->ctx, &x->o, ev, NULL);
 	}
-	/* a revealed ssecurity decrypts what follows */
+	/* a revealed ssecurity decrypts what follows (the ones known before too) */
 	for (i = 0; i < x->nsec; i++)
-		if (strcmp(x->sec[i].type, "ssecurity") == 0 &&
-		    strlen(x->sec[i].val) < sizeof(x->ctx->ssecurity))
-			snprintf(x->ctx->ssecurity, sizeof(x->ctx->ssecurity), "%s", x->sec[i].val);
+		if (strcmp(x->sec[i].type, "ssecurity") == 0)
+			key_use(x->ctx, x->sec[i].val);
 	return rc;
 }
 
@@ -1303,11 +1377,14 @@ static int do_api(struct xch *x)
 	struct mf_ctx *ctx = x->ctx;
 	const struct mf_micloud_resp *rs = x->rs;
 	const struct mf_micloud_kv *kv, *nk;
-	struct mf_micloud_rc4_req r[2];
-	int have_r[2] = { 0, 0 }, best = -1, mode, rc = 0, k;
+	struct mf_micloud_rc4_req r[MAX_CANDS];
+	int have_r[MAX_CANDS] = { 0 }, best = -1, mode, rc = 0, k;
 	char ssreq[128] = "", nonce[64] = "", sig[MF_MICLOUD_SIG_LEN], sn[MF_MICLOUD_SN_LEN];
+	char ssbuf[sizeof(ctx->ssecurity)] = "";
 	const char *ss = NULL, *ss_from = NULL, *sig_state = "absent", *hash_state = NULL;
-	const char *cands[2], *cand_from[2] = { "request", "context" };
+	const char *cands[MAX_CANDS], *cand_from[MAX_CANDS];
+	size_t ncand = 0;
+	int key_proven = 0;
 	const struct mf_micloud_form *plain = &x->F;
 	cJSON *req_data = NULL, *reply = NULL, *m = NULL, *value = NULL;
 	struct mf_event *ev = NULL;
@@ -1363,17 +1440,15 @@ static int do_api(struct xch *x)
 	else
 		mode = MODE_PLAIN;
 
+	if (mode != MODE_PLAIN)
+		ncand = key_candidates(ctx, ssreq, cands, cand_from);
 	if (mode == MODE_RC4) {
 		char err[MF_ERRBUF_SIZE] = "";
 		int fallback = -1, tried = 0, failed = 0;
 
-		cands[0] = ssreq[0] ? ssreq : NULL;
-		cands[1] = ctx->ssecurity[0] && strcmp(ctx->ssecurity, ssreq) ? ctx->ssecurity : NULL;
-		for (k = 0; k < 2; k++) {
+		for (k = 0; k < (int)ncand; k++) {
 			const struct mf_micloud_kv *d;
 
-			if (!cands[k])
-				continue;
 			rc = mf_micloud_rc4_decrypt_params(x->method, x->path, cands[k], &x->F, x->cap,
 			    &r[k], err);
 			have_r[k] = 1;
@@ -1397,7 +1472,7 @@ static int do_api(struct xch *x)
 		if (best < 0 && fallback >= 0)
 			best = fallback;
 		if (best < 0) {
-			if (!cands[0] && !cands[1])
+			if (ncand == 0)
 				note(x, "no_ssecurity", "error", "RC4 request without an ssecurity field and "
 				    "none known (--ssecurity, or a login in the capture)");
 			else if (tried && failed == tried)
@@ -1405,14 +1480,16 @@ static int do_api(struct xch *x)
 				    strstr(err, "larger") ? "body_too_large" : "bad_request", "error",
 				    "%s", err);
 			else
-				note(x, "wrong_ssecurity", "error", "no known ssecurity (%s%s%s) verifies the "
-				    "signature or decrypts the request to text", cands[0] ? "request" : "",
-				    cands[0] && cands[1] ? ", " : "", cands[1] ? "context" : "");
+				note(x, "wrong_ssecurity", "error", "no known ssecurity (%s%zu from the "
+				    "context) verifies the signature or decrypts the request to text",
+				    ssreq[0] ? "the request's, " : "", ncand - (ssreq[0] ? 1 : 0));
 			sig_state = mf_micloud_form_get(&x->F, "signature") ? "unchecked" : "absent";
 		} else {
-			ss = cands[best];
+			snprintf(ssbuf, sizeof(ssbuf), "%s", cands[best]);
+			ss = ssbuf;
 			ss_from = cand_from[best];
 			plain = &r[best].plain;
+			key_proven = r[best].signature_ok == 1 || r[best].rc4_hash_ok == 1;
 			sig_state = r[best].signature_ok == 1 ? "valid" :
 			    r[best].signature_ok == 0 ? "invalid" : "absent";
 			hash_state = r[best].rc4_hash_ok == 1 ? "valid" :
@@ -1424,45 +1501,56 @@ static int do_api(struct xch *x)
 				    "another order)" : "");
 			if (r[best].rc4_hash_ok == 0)
 				note(x, "bad_rc4_hash", "error", "rc4_hash__ matches neither keystream variant");
-			if (best == 0 && (r[0].signature_ok == 1 || r[0].rc4_hash_ok == 1) &&
-			    strcmp(ctx->ssecurity, ssreq) != 0) {
+			if (key_proven && ssreq[0] && strcmp(ss, ssreq) == 0 && !key_known(ctx, ssreq)) {
 				/* a new session key proven by the request itself */
 				if ((rc = add_secret(x, "ssecurity", ssreq, strlen(ssreq),
 				    "request form")) != 0)
 					goto out;
-				if (cookie_get(x->rq->cookie, "serviceToken", tmp, sizeof(tmp)) &&
+				if ((cookie_get(x->rq->cookie, "serviceToken", tmp, sizeof(tmp)) ||
+				     cookie_get(x->rq->cookie, "yetAnotherServiceToken", tmp, sizeof(tmp))) &&
 				    (rc = add_secret(x, "serviceToken", tmp, strlen(tmp),
 				    "request cookie")) != 0)
 					goto out;
 			}
 		}
 	} else if (mode == MODE_LEGACY) {
-		ss = ssreq[0] ? ssreq : (ctx->ssecurity[0] ? ctx->ssecurity : NULL);
-		ss_from = ssreq[0] ? "request" : "context";
-		sig_state = "unchecked";
-		if (ss && mf_micloud_signed_nonce(ss, nonce, sn) == 0) {
-			const struct mf_micloud_kv *sk = mf_micloud_form_get(&x->F, "signature");
-			char *given = b64_text(sk->val, sk->val_len);
+		const struct mf_micloud_kv *sk = mf_micloud_form_get(&x->F, "signature");
+		char *given = b64_text(sk->val, sk->val_len);
+		size_t tried = 0;
 
-			if (!given) {
-				rc = MF_ERR_NOMEM;
-				goto out;
+		if (!given) {
+			rc = MF_ERR_NOMEM;
+			goto out;
+		}
+		sig_state = "unchecked";
+		for (k = 0; k < (int)ncand; k++) {
+			if (mf_micloud_signed_nonce(cands[k], nonce, sn) != 0)
+				continue;
+			if (tried++ == 0) {
+				/* reported as the key used when none verifies */
+				snprintf(ssbuf, sizeof(ssbuf), "%s", cands[k]);
+				ss_from = cand_from[k];
 			}
 			sig_state = "invalid";
 			if ((mf_micloud_legacy_signature(x->spath, sn, nonce, &x->F, sig) == 0 &&
 			     strcmp(sig, given) == 0) ||
 			    (x->spath != x->path &&
 			     mf_micloud_legacy_signature(x->path, sn, nonce, &x->F, sig) == 0 &&
-			     strcmp(sig, given) == 0))
+			     strcmp(sig, given) == 0)) {
 				sig_state = "valid";
-			free(given);
-			if (strcmp(sig_state, "invalid") == 0)
-				note(x, "bad_signature", "warning", "the legacy HMAC signature does not "
-				    "verify with the %s ssecurity", ss_from);
-		} else {
-			ss = NULL;
-			ss_from = NULL;
+				snprintf(ssbuf, sizeof(ssbuf), "%s", cands[k]);
+				ss_from = cand_from[k];
+				key_proven = 1;
+				break;
+			}
 		}
+		free(given);
+		ss = tried ? ssbuf : NULL;
+		if (strcmp(sig_state, "invalid") == 0)
+			note(x, "bad_signature", "warning", "the legacy HMAC signature does not "
+			    "verify with %s", tried == 1 ? (strcmp(ss_from, "request") == 0 ?
+			    "the request's ssecurity" : "the known ssecurity") :
+			    "any known ssecurity");
 	}
 
 	/* the request's data */
@@ -1620,6 +1708,8 @@ static int do_api(struct xch *x)
 		rc = emit_notes(x);
 	if (rc == 0)
 		rc = session_events(x, uid[0] ? uid : NULL, cuid[0] ? cuid : NULL);
+	if (rc == 0 && key_proven)
+		key_use(ctx, ss);       /* the key in use: tried first from now on */
 	if (rc == 0 && ep && (reply_ok(reply) || req_data)) {
 		struct mf_cloud_origin ro = x->o;
 
@@ -1630,10 +1720,9 @@ static int do_api(struct xch *x)
 			rc = k;
 	}
 out:
-	if (have_r[0])
-		mf_micloud_rc4_req_free(&r[0]);
-	if (have_r[1])
-		mf_micloud_rc4_req_free(&r[1]);
+	for (k = 0; k < MAX_CANDS; k++)
+		if (have_r[k])
+			mf_micloud_rc4_req_free(&r[k]);
 	mf_event_free(ev);
 	cJSON_Delete(m);
 	cJSON_Delete(value);

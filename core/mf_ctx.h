@@ -53,12 +53,20 @@ struct mf_stats {
 	uint64_t http_body_bytes;       /* HTTP body bytes held now */
 };
 
+#define MF_SSECURITY_OLD 8   /* earlier ssecurity values kept in mf_ctx */
+
 struct mf_ctx {
 	mf_emit_fn emit;
 	void *emit_arg;
 	struct mf_tokens *tokens;   /* secrets store, owned by the caller */
 	struct mf_keylog *keylog;   /* TLS secrets (key log, pcapng DSB), or NULL */
-	char ssecurity[128];        /* Mi cloud session secret (base64), "" unknown */
+	char ssecurity[128];        /* Mi cloud session secret (base64), "" unknown: the
+	                               latest one (--ssecurity, or learned from the traffic) */
+	/* earlier Mi cloud session secrets, newest first ("" = free): one
+	 * capture may hold several sessions (a re-login, another sid such as
+	 * miotstore, another account), and --ssecurity must survive a login
+	 * seen in the capture; cloud/ tries them all (mf_micloud.c) */
+	char ssecurity_old[MF_SSECURITY_OLD][128];
 	struct mf_limits lim;
 	struct mf_stats st;
 	unsigned show_secrets : 1;

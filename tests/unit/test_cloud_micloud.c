@@ -125,9 +125,18 @@ static void init_ctx(struct mf_ctx *ctx)
 	ctx->tokens = mf_tokens_new();
 }
 
-/* An RC4-mode request body for DATA on path, as a client would send it. */
+/* An RC4-mode request body for DATA on path with key ss, as a client would send it. */
+static char *make_body_ss(const char *ss, const char *method, const char *sign_path,
+                          const char *data, int variant, int with_ss);
+
 static char *make_body(const char *method, const char *sign_path, const char *data, int variant,
                        int with_ss)
+{
+	return make_body_ss(SS, method, sign_path, data, variant, with_ss);
+}
+
+static char *make_body_ss(const char *ss, const char *method, const char *sign_path,
+                          const char *data, int variant, int with_ss)
 {
 	struct mf_micloud_form plain, out;
 	struct mf_buf b;
@@ -136,7 +145,7 @@ static char *make_body(const char *method, const char *sign_path, const char *da
 	mf_micloud_form_init(&plain);
 	mf_micloud_form_init(&out);
 	mf_micloud_form_add(&plain, "data", data, strlen(data));
-	CHECK_EQ_INT(mf_micloud_rc4_encrypt_params(method, sign_path, SS, NONCE, &plain, variant, &out), 0);
+	CHECK_EQ_INT(mf_micloud_rc4_encrypt_params(method, sign_path, ss, NONCE, &plain, variant, &out), 0);
 	if (!with_ss) {
 		/* drop the ssecurity field (last) */
 		out.n--;
@@ -860,6 +869,184 @@ static void test_account(void)
 	mf_tokens_free(ctx.tokens);
 }
 
+/* Several session keys in one capture (micloud.md sections 1, 8, 10): a
+ * login for xiaomiio, then serviceLogin for another sid (miotstore) with
+ * its own ssecurity; requests without an ssecurity field signed with the
+ * first key still decode, legacy HMACs verify with whichever key signed
+ * them, and --ssecurity (set before) survives the logins. */
+#define SS2 "AgICAgICAgICAgICAgICAg=="
+#define SS3 "AwMDAwMDAwMDAwMDAwMDAw=="
+
+static void login_reply(struct mf_ctx *ctx, const char *sid, const char *ss)
+{
+	struct mf_micloud_req rq;
+	struct mf_micloud_resp rs;
+	char path[96], body[256];
+
+	memset(&rq, 0, sizeof(rq));
+	memset(&rs, 0, sizeof(rs));
+	snprintf(path, sizeof(path), "/pass/serviceLogin?sid=%s&_json=true", sid);
+	snprintf(body, sizeof(body), "&&&START&&&{\"code\":0,\"sid\":\"%s\",\"ssecurity\":\"%s\","
+	    "\"userId\":1234567}", sid, ss);
+	rq.host = "account.xiaomi.com";
+	rq.method = "GET";
+	rq.path = path;
+	rs.status = 200;
+	rs.body = (const uint8_t *)body;
+	rs.body_len = strlen(body);
+	CHECK_EQ_INT(mf_micloud_exchange(ctx, &rq, &rs, MF_TIME_NONE, NULL), 0);
+}
+
+static void rc4_call(struct mf_ctx *ctx, const char *ss, int with_ss)
+{
+	struct mf_micloud_req rq;
+	struct mf_micloud_resp rs;
+	char *body = make_body_ss(ss, "POST", PATH, DATA, MF_MICLOUD_RC4_CONTINUE, with_ss);
+	struct mf_buf kb, resp;
+	char sn[MF_MICLOUD_SN_LEN];
+	struct mf_rc4 r;
+	uint8_t ct[128];
+
+	/* the reply, encrypted with this call's key */
+	CHECK_EQ_INT(mf_micloud_signed_nonce(ss, NONCE, sn), 0);
+	mf_buf_init(&kb, 64);
+	mf_buf_init(&resp, 4096);
+	mf_b64_decode(sn, strlen(sn), &kb);
+	mf_rc4_init_drop1024(&r, kb.data, kb.len);
+	mf_rc4_xor(&r, (const uint8_t *)RESP, ct, strlen(RESP));
+	mf_b64_encode(ct, strlen(RESP), &resp);
+	memset(&rq, 0, sizeof(rq));
+	memset(&rs, 0, sizeof(rs));
+	rq.host = "de.api.io.mi.com";
+	rq.path = "/app" PATH;
+	rq.body = (const uint8_t *)body;
+	rq.body_len = strlen(body);
+	rq.content_type = "application/x-www-form-urlencoded";
+	rq.encrypt_alg = "ENCRYPT-RC4";
+	rq.cookie = "cUserId=cu-1; yetAnotherServiceToken=STOKEN-ONLY-YET-ANOTHER";
+	rs.status = 200;
+	rs.body = resp.data;
+	rs.body_len = resp.len;
+	CHECK_EQ_INT(mf_micloud_exchange(ctx, &rq, &rs, MF_TIME_NONE, NULL), 0);
+	mf_buf_free(&kb);
+	mf_buf_free(&resp);
+	free(body);
+}
+
+static void legacy_call(struct mf_ctx *ctx, const char *ss)
+{
+	struct mf_micloud_req rq;
+	struct mf_micloud_resp rs;
+	struct mf_micloud_form f;
+	char sn[MF_MICLOUD_SN_LEN], sig[MF_MICLOUD_SIG_LEN];
+	struct mf_buf b;
+
+	mf_micloud_form_init(&f);
+	mf_micloud_form_add(&f, "data", DATA, strlen(DATA));
+	CHECK_EQ_INT(mf_micloud_signed_nonce(ss, NONCE, sn), 0);
+	CHECK_EQ_INT(mf_micloud_legacy_signature(PATH, sn, NONCE, &f, sig), 0);
+	mf_micloud_form_add(&f, "signature", sig, strlen(sig));
+	mf_micloud_form_add(&f, "_nonce", NONCE, strlen(NONCE));
+	mf_buf_init(&b, 4096);
+	mf_micloud_form_encode(&f, &b);
+	memset(&rq, 0, sizeof(rq));
+	memset(&rs, 0, sizeof(rs));
+	rq.host = "api.io.mi.com";
+	rq.path = "/app" PATH;
+	rq.body = b.data;
+	rq.body_len = b.len;
+	rs.status = 200;
+	rs.body = (const uint8_t *)RESP;
+	rs.body_len = strlen(RESP);
+	CHECK_EQ_INT(mf_micloud_exchange(ctx, &rq, &rs, MF_TIME_NONE, NULL), 0);
+	mf_buf_free(&b);
+	mf_micloud_form_free(&f);
+}
+
+static void test_several_keys(void)
+{
+	struct mf_ctx ctx;
+	const struct mf_event *ev;
+
+	init_ctx(&ctx);
+	login_reply(&ctx, "xiaomiio", SS);
+	login_reply(&ctx, "miotstore", SS2);
+	CHECK_EQ_STR(ctx.ssecurity, SS2);
+	CHECK_EQ_STR(ctx.ssecurity_old[0], SS);
+	clear();
+
+	/* signed with the xiaomiio key, no ssecurity field */
+	rc4_call(&ctx, SS, 0);
+	ev = find_kind("data", 0);
+	CHECK(ev && jstr(ev, "micloud.signature") && strcmp(jstr(ev, "micloud.signature"), "valid") == 0);
+	CHECK(ev && jstr(ev, "micloud.ssecurity_from") &&
+	    strcmp(jstr(ev, "micloud.ssecurity_from"), "context") == 0);
+	CHECK(ev && cJSON_IsArray(jget(ev, "result.list")));
+	CHECK_EQ_INT(count_kind("anomaly"), 0);
+	CHECK_EQ_INT(count_kind("session"), 0);     /* a known key: no new finding */
+	CHECK_EQ_STR(ctx.ssecurity, SS);             /* the key in use comes first */
+	CHECK_EQ_STR(ctx.ssecurity_old[0], SS2);
+	clear();
+
+	/* legacy HMAC with the miotstore key */
+	legacy_call(&ctx, SS2);
+	ev = find_kind("data", 0);
+	CHECK(ev && jstr(ev, "micloud.signature") && strcmp(jstr(ev, "micloud.signature"), "valid") == 0);
+	CHECK_EQ_INT(count_kind("anomaly"), 0);
+	clear();
+	/* and with a key nobody revealed: invalid, one warning */
+	legacy_call(&ctx, SS3);
+	ev = find_kind("data", 0);
+	CHECK(ev && jstr(ev, "micloud.signature") && strcmp(jstr(ev, "micloud.signature"), "invalid") == 0);
+	ev = find_anomaly("bad_signature");
+	CHECK(ev && strcmp(jstr(ev, "severity"), "warning") == 0);
+	CHECK(ev && strstr(jstr(ev, "detail"), "any known ssecurity") != NULL);
+	clear();
+
+	/* a new key in a request's own field is reported once, with the
+	 * serviceToken of its cookie (here only yetAnotherServiceToken) */
+	rc4_call(&ctx, SS3, 1);
+	CHECK(find_secret("ssecurity") != NULL);
+	ev = find_secret("serviceToken");
+	CHECK(ev && strcmp(jstr(ev, "found_in"), "request cookie") == 0);
+	clear();
+	rc4_call(&ctx, SS, 1);      /* known already */
+	CHECK_EQ_INT(count_kind("session"), 0);
+	clear();
+	/* a login repeating a known key says so */
+	login_reply(&ctx, "miotstore", SS2);
+	ev = find_secret("ssecurity");
+	CHECK(ev && cJSON_IsTrue(jget(ev, "already_known")));
+	clear();
+	mf_tokens_free(ctx.tokens);
+
+	/* --ssecurity survives a login for another key */
+	init_ctx(&ctx);
+	snprintf(ctx.ssecurity, sizeof(ctx.ssecurity), "%s", SS3);
+	login_reply(&ctx, "xiaomiio", SS);
+	clear();
+	rc4_call(&ctx, SS3, 0);
+	ev = find_kind("data", 0);
+	CHECK(ev && jstr(ev, "micloud.signature") && strcmp(jstr(ev, "micloud.signature"), "valid") == 0);
+	CHECK_EQ_INT(count_kind("anomaly"), 0);
+	clear();
+	/* more keys than kept: the oldest is forgotten, nothing breaks */
+	{
+		int i;
+
+		for (i = 0; i < MF_SSECURITY_OLD + 3; i++) {
+			char k[32];
+
+			snprintf(k, sizeof(k), "AAAAAAAAAAAAAAAAAAAA%04d", i);
+			login_reply(&ctx, "xiaomiio", k);
+		}
+		clear();
+		CHECK(strncmp(ctx.ssecurity, "AAAAAAAAAAAAAAAAAAAA", 20) == 0);
+		CHECK(ctx.ssecurity_old[MF_SSECURITY_OLD - 1][0] != '\0');
+	}
+	mf_tokens_free(ctx.tokens);
+}
+
 int main(void)
 {
 	test_vectors();
@@ -868,6 +1055,7 @@ int main(void)
 	test_exchange_rc4();
 	test_exchange_legacy();
 	test_account();
+	test_several_keys();
 	clear();
 	return TEST_DONE();
 }
