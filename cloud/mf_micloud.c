@@ -336,6 +336,20 @@ static int b64d_field(const char *s, size_t n, struct mf_buf *out)
 	return rc < 0 ? rc : 0;
 }
 
+/* Base64 decoding of a response body: line breaks tolerated, but not
+ * spaces (a body is not form-encoded: a space means text, not a '+'). */
+static int b64d_body(const char *s, size_t n, struct mf_buf *out)
+{
+	int rc;
+
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\r' || s[n - 1] == '\n' || s[n - 1] == '\t'))
+		n--;
+	if (memchr(s, ' ', n) || memchr(s, '\t', n))
+		return MF_ERR_FORMAT;
+	rc = mf_b64_decode(s, n, out);
+	return rc < 0 ? rc : 0;
+}
+
 /* Base64 of n bytes into a fixed string. */
 static int b64_str(const uint8_t *in, size_t n, char *out, size_t outsz)
 {
@@ -906,7 +920,7 @@ int mf_micloud_decrypt_response(const char *ssecurity, const char *nonce, const 
 		return rc == MF_ERR_NOMEM ? rc : MF_ERR_ARG;
 	}
 	mf_buf_init(&ct, cap);
-	rc = b64d_field((const char *)body + i, n - i, &ct);
+	rc = b64d_body((const char *)body + i, n - i, &ct);
 	if (rc == 0 && ct.len == 0)
 		rc = MF_ERR_FORMAT;
 	if (rc) {
@@ -1195,6 +1209,17 @@ static void add_response_meta(const struct xch *x, cJSON *m)
 		mf_json_num(m, "rtt_ms", (double)((x->rs->ts_ns - x->ts) / 1000000));
 	if (x->rs->body_truncated)
 		mf_json_bool(m, "response_truncated", 1);
+}
+
+/* The plaintext starts (after white space) like JSON: what a right key
+ * gives; a wrong key, or a body that was never RC4, gives other bytes. */
+static int json_start(const struct mf_buf *pt)
+{
+	size_t i = 0;
+
+	while (i < pt->len && strchr(" \t\r\n", pt->data[i]) && pt->data[i])
+		i++;
+	return i < pt->len && (pt->data[i] == '{' || pt->data[i] == '[');
 }
 
 /* Decodes the response plaintext into JSON (reply); notes failures. */
@@ -1596,12 +1621,23 @@ static int do_api(struct xch *x)
 					reason = NULL;   /* already said for the request */
 				else if (rs->status >= 300 || mode == MODE_PLAIN)
 					reason = NULL;   /* an error page / a non-API body: previewed */
+				else if (mode == MODE_LEGACY) {
+					/* legacy replies are plain JSON: no key needed to read one */
+					note(x, "json_unparsable", "error", "the response body (%zu bytes) is not "
+					    "JSON", rs->body_len);
+					reason = NULL;
+				}
 			} else if (reason && strcmp(reason, "bad_base64") == 0 && rs->status >= 300) {
 				reason = NULL;
 			}
 			if (reason)
 				note(x, reason, "error", "response body (%zu bytes) could not be decoded: %s",
 				    rs->body_len, reason);
+		} else if ((how & MF_MICLOUD_RESP_RC4) && rs->status >= 300 && !json_start(&pt)) {
+			/* an error status with a text body ("auth err", an HTML page) that
+			 * happens to be base64: not an RC4 reply, previewed as sent */
+			mf_buf_reset(&pt);
+			how = 0;
 		}
 	}
 

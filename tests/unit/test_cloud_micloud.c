@@ -615,6 +615,24 @@ static void test_exchange_rc4(void)
 	ev = find_kind("data", 0);
 	CHECK(ev && jstr(ev, "micloud.response_preview") != NULL);
 	clear();
+	/* an error status with a text body that happens to be base64 once a
+	 * space is read as '+' ("auth err"): not an RC4 reply, previewed */
+	rs.status = 401;
+	rs.body = (const uint8_t *)"auth err";
+	rs.body_len = 8;
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, ts, evd), 0);
+	CHECK_EQ_INT(count_kind("anomaly"), 0);
+	ev = find_kind("data", 0);
+	CHECK(ev && jstr(ev, "micloud.response_preview") &&
+	    strcmp(jstr(ev, "micloud.response_preview"), "auth err") == 0);
+	CHECK(ev && jget(ev, "micloud.response") == NULL);
+	clear();
+	/* the same with status 200: a body that is not base64 (a space) */
+	rs.status = 200;
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, ts, evd), 0);
+	CHECK(find_anomaly("bad_base64") != NULL);
+	CHECK(find_anomaly("rc4_not_json") == NULL);
+	clear();
 	/* JSON nested past the cap */
 	{
 		char deep[300];
@@ -714,6 +732,24 @@ static void test_exchange_legacy(void)
 	CHECK(ev && strcmp(jstr(ev, "micloud.signature"), "valid") == 0);
 	clear();
 	rq.encrypt_alg = NULL;
+	/* a legacy reply that is not JSON needs no key to be called so */
+	{
+		char saved[sizeof(ctx.ssecurity)];
+
+		memcpy(saved, ctx.ssecurity, sizeof(saved));
+		ctx.ssecurity[0] = '\0';
+		rs.body = (const uint8_t *)"\x1b\x22\x00\xf8" "binary";
+		rs.body_len = 10;
+		CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, MF_TIME_NONE, NULL), 0);
+		CHECK(find_anomaly("json_unparsable") != NULL);
+		CHECK(find_anomaly("no_ssecurity") == NULL);
+		ev = find_kind("data", 0);
+		CHECK(ev && jstr(ev, "micloud.response_preview") != NULL);
+		clear();
+		memcpy(ctx.ssecurity, saved, sizeof(saved));
+		rs.body = (const uint8_t *)"{\"code\":0,\"message\":\"ok\",\"result\":{\"url\":\"https://x/m\"}}";
+		rs.body_len = strlen((const char *)rs.body);
+	}
 	/* with another key the HMAC fails (warning) */
 	snprintf(ctx.ssecurity, sizeof(ctx.ssecurity), "AgICAgICAgICAgICAgICAg==");
 	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, MF_TIME_NONE, NULL), 0);
