@@ -1600,7 +1600,7 @@ static int do_api(struct xch *x)
 		cJSON_DeleteItemFromObjectCaseSensitive(value, "rc4_hash__");
 
 	/* the response */
-	if (rs && rs->body && rs->body_len) {
+	if (rs && rs->body && rs->body_len && !rs->encoding_unsupported) {
 		int drc = mf_micloud_decrypt_response(ss, nonce, rs->body, rs->body_len,
 		    rs->miot_content_encoding && strcasestr(rs->miot_content_encoding, "gzip"),
 		    x->cap, &pt, &how, NULL);
@@ -1829,7 +1829,7 @@ static int do_account(struct xch *x)
 		cuid[0] = '\0';
 
 	/* response: "&&&START&&&" + JSON, Set-Cookie, extension-pragma */
-	if (rs && rs->body && rs->body_len) {
+	if (rs && rs->body && rs->body_len && !rs->encoding_unsupported) {
 		const char *b = (const char *)rs->body;
 		size_t n = rs->body_len > x->cap ? x->cap : rs->body_len;
 		int start = 0;
@@ -2085,6 +2085,14 @@ int mf_micloud_exchange(struct mf_ctx *ctx, const struct mf_micloud_req *rq,
 	}
 	if (rq->body_truncated)
 		note(&x, "body_truncated", "warning", "the request body was not captured completely");
+	if (rq->encoding_unsupported && len) {
+		note(&x, "content_encoding_unsupported", "warning", "the request body is encoded as "
+		    "'%.64s', a coding not decoded: its fields are not read", rq->encoding_unsupported);
+		len = 0;
+	}
+	if (rs && rs->encoding_unsupported && rs->body_len)
+		note(&x, "content_encoding_unsupported", "warning", "the response body is encoded as "
+		    "'%.64s', a coding not decoded: previewed as sent", rs->encoding_unsupported);
 	for (i = 0; i < len && strchr(" \t\r\n", rq->body[i]); i++)
 		;
 	ct = rq->content_type;
