@@ -2027,6 +2027,25 @@ static int do_other(struct xch *x)
 
 /* -------------------------------------------------------------- entry */
 
+/* The body starts with, or holds after a '&', one of the API's form fields. */
+static int cloud_form_marks(const uint8_t *b, size_t n)
+{
+	static const char *const keys[] = { "_nonce=", "rc4_hash__=", "signature=", NULL };
+	size_t i;
+
+	for (i = 0; keys[i]; i++) {
+		size_t kl = strlen(keys[i]);
+		const uint8_t *p = b, *end = b + n;
+
+		while ((p = memmem(p, (size_t)(end - p), keys[i], kl)) != NULL) {
+			if (p == b || p[-1] == '&')
+				return 1;
+			p++;
+		}
+	}
+	return 0;
+}
+
 int mf_micloud_exchange(struct mf_ctx *ctx, const struct mf_micloud_req *rq,
                         const struct mf_micloud_resp *rs, int64_t ts_ns, const cJSON *evidence)
 {
@@ -2103,7 +2122,10 @@ int mf_micloud_exchange(struct mf_ctx *ctx, const struct mf_micloud_req *rq,
 		if (!x.req_json)
 			note(&x, why, "warning", "request body looks like JSON but does not parse");
 	} else if (len && ((ct && strcasestr(ct, "urlencoded")) ||
-	                   (!ct && is_text(rq->body, len) && memchr(rq->body, '=', len)))) {
+	                   (!ct && is_text(rq->body, len) && memchr(rq->body, '=', len)) ||
+	                   (is_text(rq->body, len) && cloud_form_marks(rq->body, len)))) {
+		/* a form also under another Content-Type (text/plain, octet-stream:
+		 * clients that post a string) when it carries the API's fields */
 		rc = mf_micloud_form_parse(&x.F, (const char *)rq->body, len);
 		if (rc == MF_ERR_NOMEM)
 			goto out;

@@ -674,6 +674,17 @@ static void test_exchange_rc4(void)
 		rq.query = NULL;
 	}
 
+	/* a client posting the form as a string under another Content-Type */
+	rq.body = (const uint8_t *)body;
+	rq.body_len = strlen(body);
+	rq.content_type = "text/plain; charset=utf-8";
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, ts, evd), 0);
+	ev = find_kind("data", 0);
+	CHECK(ev && jstr(ev, "micloud.signature") && strcmp(jstr(ev, "micloud.signature"), "valid") == 0);
+	CHECK(ev && jstr(ev, "value.obj_name") != NULL);
+	clear();
+	rq.content_type = "application/x-www-form-urlencoded";
+
 	/* a nonce far from the capture time */
 	rq.body = (const uint8_t *)body;
 	rq.body_len = strlen(body);
