@@ -272,3 +272,34 @@ int64_t mf_cloud_epoch_ns(double v, int force_ms)
 		return MF_TIME_NONE;
 	return (int64_t)llround(v * 1e3) * 1000000LL;
 }
+
+void mf_cloud_model_note(struct mf_ctx *ctx, const char *did, const char *model)
+{
+	struct mf_cloud_model *m = NULL;
+	size_t i;
+
+	if (!ctx || !did || !model || !did[0] || !model[0] ||
+	    strlen(did) >= sizeof(m->did) || strlen(model) >= sizeof(m->model))
+		return;
+	for (i = 0; i < MF_CLOUD_MODELS && !m; i++)
+		if (strcmp(ctx->cloud_models[i].did, did) == 0)
+			m = &ctx->cloud_models[i];
+	if (!m) {
+		m = &ctx->cloud_models[ctx->cloud_models_next % MF_CLOUD_MODELS];
+		ctx->cloud_models_next = (ctx->cloud_models_next + 1) % MF_CLOUD_MODELS;
+		snprintf(m->did, sizeof(m->did), "%s", did);
+	}
+	snprintf(m->model, sizeof(m->model), "%s", model);
+}
+
+const char *mf_cloud_model_of(const struct mf_ctx *ctx, const char *did)
+{
+	size_t i;
+
+	if (!ctx || !did || !did[0])
+		return NULL;
+	for (i = 0; i < MF_CLOUD_MODELS; i++)
+		if (ctx->cloud_models[i].did[0] && strcmp(ctx->cloud_models[i].did, did) == 0)
+			return ctx->cloud_models[i].model;
+	return NULL;
+}

@@ -166,6 +166,17 @@ static int64_t time_of(const cJSON *o, const char *k, int ms)
 	return mf_cloud_epoch_ns(v, ms);
 }
 
+/* "did", then the model a device list of this run named for it (records
+ * that name only the did: histories, properties, commands). */
+static void set_did(struct rec *r, struct mf_event *ev, const char *did)
+{
+	const char *model = mf_cloud_model_of(r->ctx, did);
+
+	mf_event_str(ev, "did", did && did[0] ? did : NULL);
+	if (model && !cJSON_GetObjectItemCaseSensitive(ev->body, "model"))
+		mf_event_str(ev, "model", model);
+}
+
 static struct mf_event *rec_event(struct rec *r, int64_t ts, const char *kind)
 {
 	struct mf_event *ev = mf_cloud_event(r->o, ts == MF_TIME_NONE ? r->o->ts_ns : ts, kind);
@@ -344,6 +355,7 @@ static int walk_devices(struct rec *r, const cJSON *res)
 		lip = txt(d, "localip", ip, sizeof(ip));
 		if (lip && !lip[0])
 			lip = NULL;
+		mf_cloud_model_note(r->ctx, did, mdl);
 		ev = rec_event(r, MF_TIME_NONE, "device");
 		if (!ev)
 			return MF_ERR_NOMEM;
@@ -703,7 +715,7 @@ static int devlog_item(struct rec *r, const cJSON *item, const cJSON *rec, const
 		return MF_ERR_NOMEM;
 	}
 	ev->logged_ns = logged;
-	mf_event_str(ev, "did", did);
+	set_did(r, ev, did);
 	if (strncmp(name->valuestring, "prop.", 5) == 0)
 		mf_event_str(ev, "event", name->valuestring);
 	else
@@ -807,19 +819,19 @@ static int walk_device_data(struct rec *r, const cJSON *res)
 			ev = rec_event(r, logged, "device_event");
 			if (!ev)
 				return MF_ERR_NOMEM;
-			mf_event_str(ev, "did", did[0] ? did : NULL);
+			set_did(r, ev, did[0] ? did : NULL);
 			set_event_name(ev, k);
 		} else if (ty && strcmp(ty, "prop") == 0 && k) {
 			ev = rec_event(r, logged, "property");
 			if (!ev)
 				return MF_ERR_NOMEM;
-			mf_event_str(ev, "did", did[0] ? did : NULL);
+			set_did(r, ev, did[0] ? did : NULL);
 			mf_event_str(ev, "event", k);
 		} else {
 			ev = rec_event(r, logged, "data");
 			if (!ev)
 				return MF_ERR_NOMEM;
-			mf_event_str(ev, "did", did[0] ? did : NULL);
+			set_did(r, ev, did[0] ? did : NULL);
 			mf_event_str(ev, "event", k);
 		}
 		copy(r, ev, it, "value", NULL);
@@ -854,7 +866,7 @@ static int walk_statistics(struct rec *r, const cJSON *res)
 			cJSON_Delete(m);
 			return MF_ERR_NOMEM;
 		}
-		mf_event_str(ev, "did", txt(r->req, "did", did, sizeof(did)));
+		set_did(r, ev, txt(r->req, "did", did, sizeof(did)));
 		mf_event_str(ev, "event", txt(r->req, "key", key, sizeof(key)));
 		copy(r, ev, it, "value", NULL);
 		if (m && txt(r->req, "data_type", dt, sizeof(dt)))
@@ -881,7 +893,7 @@ static int walk_props(struct rec *r, const cJSON *res)
 		ev = rec_event(r, MF_TIME_NONE, "property");
 		if (!ev)
 			return MF_ERR_NOMEM;
-		mf_event_str(ev, "did", txt(it, "did", did, sizeof(did)));
+		set_did(r, ev, txt(it, "did", did, sizeof(did)));
 		if (txt(it, "siid", s, sizeof(s)) && txt(it, "piid", p, sizeof(p))) {
 			snprintf(name, sizeof(name), "prop.%s.%s", s, p);
 			mf_event_str(ev, "event", name);
@@ -917,7 +929,10 @@ static int walk_camera(struct rec *r, const cJSON *res)
 		if (!ev)
 			return MF_ERR_NOMEM;
 		mf_event_str(ev, "did", txt(r->req, "did", did, sizeof(did)));
-		mf_event_str(ev, "model", txt(r->req, "model", model, sizeof(model)));
+		if (txt(r->req, "model", model, sizeof(model)) && model[0])
+			mf_event_str(ev, "model", model);
+		else if (txt(r->req, "did", did, sizeof(did)))
+			mf_event_str(ev, "model", mf_cloud_model_of(r->ctx, did));
 		mf_event_str(ev, "event", txt(it, "eventType", et, sizeof(et)));
 		copy(r, ev, it, "fileId", "file_id");
 		copy(r, ev, it, "imgStoreId", "img_store_id");
@@ -941,7 +956,7 @@ static int walk_beaconkey(struct rec *r, const cJSON *res)
 	ev = rec_event(r, MF_TIME_NONE, "token");
 	if (!ev)
 		return MF_ERR_NOMEM;
-	mf_event_str(ev, "did", txt(r->req, "did", did, sizeof(did)));
+	set_did(r, ev, txt(r->req, "did", did, sizeof(did)));
 	mf_redact(r->ctx, bk->valuestring, shown, sizeof(shown));
 	mf_event_str(ev, "token", shown);
 	mf_event_str(ev, "token_form", "ble_beaconkey");
@@ -1002,7 +1017,7 @@ static int walk_command(struct rec *r, const cJSON *reply)
 			snprintf(did, sizeof(did), "%.*s", (int)strcspn(p + 10, "/?"), p + 10);
 		else if (!txt(r->req, "did", did, sizeof(did)))
 			did[0] = '\0';
-		mf_event_str(ev, "did", did[0] ? did : NULL);
+		set_did(r, ev, did[0] ? did : NULL);
 		mf_event_str(ev, "event", txt(r->req, "method", t, sizeof(t)));
 		copy(r, ev, r->req, "params", "value");
 		if (res)
@@ -1016,7 +1031,7 @@ static int walk_command(struct rec *r, const cJSON *reply)
 			ev = rec_event(r, MF_TIME_NONE, "command");
 			if (!ev)
 				return MF_ERR_NOMEM;
-			mf_event_str(ev, "did", txt(params, "did", did, sizeof(did)));
+			set_did(r, ev, txt(params, "did", did, sizeof(did)));
 			mf_event_str(ev, "event", r->ep->carries == MF_EP_ACTION ? "action" :
 			    "set_properties");
 			mf_event_add(ev, "value", mf_cloud_json_out(r->ctx, params, r->depth));
@@ -1029,7 +1044,7 @@ static int walk_command(struct rec *r, const cJSON *reply)
 			ev = rec_event(r, MF_TIME_NONE, "command");
 			if (!ev)
 				return MF_ERR_NOMEM;
-			mf_event_str(ev, "did", txt(it, "did", did, sizeof(did)));
+			set_did(r, ev, txt(it, "did", did, sizeof(did)));
 			mf_event_str(ev, "event", r->ep->carries == MF_EP_ACTION ? "action" :
 			    "set_properties");
 			mf_event_add(ev, "value", mf_cloud_json_out(r->ctx, it, r->depth));

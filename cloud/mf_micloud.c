@@ -1650,8 +1650,10 @@ static int do_api(struct xch *x)
 	}
 	ep = mf_endpoint_find(x->path);
 	mf_event_str(ev, "event", x->host == MF_MICLOUD_HOST_CAMERA ? x->path : x->spath);
-	if (req_data && mf_cloud_json_text(req_data, "did", tmp, sizeof(tmp)))
+	if (req_data && mf_cloud_json_text(req_data, "did", tmp, sizeof(tmp)) && tmp[0]) {
 		mf_event_str(ev, "did", tmp);
+		mf_event_str(ev, "model", mf_cloud_model_of(ctx, tmp));
+	}
 	if (cookie_get(x->rq->cookie, "userId", uid, sizeof(uid)) ||
 	    cookie_get(x->rq->cookie, "cUserId", uid, sizeof(uid)))
 		mf_event_str(ev, "uid", uid);

@@ -54,6 +54,12 @@ struct mf_stats {
 };
 
 #define MF_SSECURITY_OLD 8   /* earlier ssecurity values kept in mf_ctx */
+#define MF_CLOUD_MODELS 256  /* did -> model pairs kept from Mi cloud device lists */
+
+struct mf_cloud_model {
+	char did[48];
+	char model[64];
+};
 
 struct mf_ctx {
 	mf_emit_fn emit;
@@ -67,6 +73,11 @@ struct mf_ctx {
 	 * miotstore, another account), and --ssecurity must survive a login
 	 * seen in the capture; cloud/ tries them all (mf_micloud.c) */
 	char ssecurity_old[MF_SSECURITY_OLD][128];
+	/* did -> model from the Mi cloud device lists seen so far (cloud/), so
+	 * that later records naming only a did (device histories, properties,
+	 * commands) carry the model too; a ring, the oldest pair replaced */
+	struct mf_cloud_model cloud_models[MF_CLOUD_MODELS];
+	unsigned cloud_models_next;
 	struct mf_limits lim;
 	struct mf_stats st;
 	unsigned show_secrets : 1;

@@ -13,6 +13,7 @@
 #include "mf_ctx.h"
 #include "mf_err.h"
 #include "mf_event.h"
+#include "mf_cloud_int.h"
 #include "mf_endpoints.h"
 #include "mf_micloud.h"
 #include "mf_time.h"
@@ -420,7 +421,44 @@ static void test_device_data(void)
 	ev = find_kind("command", 0);
 	CHECK_FIELD(ev, "event", "set_properties");
 	CHECK_FIELD(ev, "did", "42688810");
+	CHECK(jget(ev, "model") == NULL);     /* no device list seen yet */
 	clear();
+
+	/* once a device list named the models, records that give only the did
+	 * carry the model too (histories, properties, commands, cameras) */
+	CHECK_EQ_INT(records(&ctx, "/home/device_list", "{}",
+	    "{\"code\":0,\"result\":{\"list\":[{\"did\":\"lumi.158d0001a2b3c4\","
+	    "\"model\":\"lumi.sensor_magnet.v2\",\"token\":\"\"},{\"did\":\"42688810\","
+	    "\"model\":\"chuangmi.plug.m1\",\"token\":\"\"},{\"did\":\"555\","
+	    "\"model\":\"chuangmi.camera.ipc019\"}]}}"), 3);
+	clear();
+	CHECK_EQ_INT(records(&ctx, "/user/get_user_device_data", "{\"did\":\"lumi.158d0001a2b3c4\"}",
+	    "{\"code\":0,\"result\":[{\"did\":\"lumi.158d0001a2b3c4\",\"type\":\"prop\","
+	    "\"key\":\"device_log\",\"value\":\"[\\\"[1730766461,[\\\\\\\"event.open\\\\\\\",[]]]\\\"]\","
+	    "\"time\":1730766463},{\"did\":\"lumi.158d0001a2b3c4\",\"type\":\"event\","
+	    "\"key\":\"motion\",\"value\":\"[]\",\"time\":1730766500}]}"), 2);
+	ev = find_kind("device_event", 0);
+	CHECK_FIELD(ev, "did", "lumi.158d0001a2b3c4");
+	CHECK_FIELD(ev, "model", "lumi.sensor_magnet.v2");
+	CHECK_FIELD(ev, "event", "event.open");
+	CHECK(ev && ev->ts_ns == 1730766461LL * MF_NS_PER_S);
+	ev = find_kind("device_event", 1);
+	CHECK_FIELD(ev, "model", "lumi.sensor_magnet.v2");
+	CHECK(ev && ev->ts_ns == 1730766500LL * MF_NS_PER_S);
+	clear();
+	CHECK_EQ_INT(records(&ctx, "/miotspec/prop/set",
+	    "{\"params\":[{\"did\":\"42688810\",\"siid\":2,\"piid\":1,\"value\":false}]}", NULL), 1);
+	CHECK_FIELD(find_kind("command", 0), "model", "chuangmi.plug.m1");
+	clear();
+	CHECK_EQ_INT(records(&ctx, "/common/app/get/eventlist", "{\"did\":\"555\"}",
+	    "{\"code\":0,\"data\":{\"thirdPartPlayUnits\":[{\"createTime\":1617000500123,"
+	    "\"eventType\":\"PeopleMotion\"}]}}"), 1);
+	CHECK_FIELD(find_kind("device_event", 0), "model", "chuangmi.camera.ipc019");
+	clear();
+	/* a device seen again with another model: the newer one */
+	mf_cloud_model_note(&ctx, "42688810", "chuangmi.plug.v3");
+	CHECK_EQ_STR(mf_cloud_model_of(&ctx, "42688810"), "chuangmi.plug.v3");
+	CHECK(mf_cloud_model_of(&ctx, "999") == NULL);
 }
 
 /* The whole path: an RC4 device list in a capture adds the token. */
