@@ -389,6 +389,73 @@ static void test_hosts(void)
 	CHECK_EQ_INT(mf_micloud_is_host(""), MF_MICLOUD_HOST_NONE);
 }
 
+/* Bytes from the wire that are not UTF-8 (a path, the User-Agent, a
+ * cookie, a reply string) never reach the JSON-lines output as such: they
+ * are written \xNN, valid UTF-8 around them is kept. */
+static int utf8_valid_tree(const cJSON *v)
+{
+	const cJSON *it;
+
+	for (it = v ? v->child : NULL; it; it = it->next) {
+		const char *strs[2] = { it->string, cJSON_IsString(it) ? it->valuestring : NULL };
+		int k;
+
+		for (k = 0; k < 2; k++) {
+			const unsigned char *p = (const unsigned char *)strs[k];
+
+			while (p && *p) {
+				size_t n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 :
+				    (*p & 0xf8) == 0xf0 ? 4 : 0;
+				size_t i;
+
+				if (n == 0)
+					return 0;
+				for (i = 1; i < n; i++)
+					if ((p[i] & 0xc0) != 0x80)
+						return 0;
+				p += n;
+			}
+		}
+		if ((cJSON_IsObject(it) || cJSON_IsArray(it)) && !utf8_valid_tree(it))
+			return 0;
+	}
+	return 1;
+}
+
+static void test_not_utf8(void)
+{
+	struct mf_ctx ctx;
+	struct mf_micloud_req rq;
+	struct mf_micloud_resp rs;
+	const struct mf_event *ev;
+	int i;
+
+	init_ctx(&ctx);
+	memset(&rq, 0, sizeof(rq));
+	memset(&rs, 0, sizeof(rs));
+	rq.host = "de.api.io.mi.com";
+	rq.method = "GET";
+	rq.path = "/app/home/x\xff?a=1";
+	rq.user_agent = "Mi\xffHome \xe5\xb0\x8f\xe7\xb1\xb3 a\\b";
+	rq.cookie = "userId=12\xfe" "3";
+	rs.status = 200;
+	rs.body = (const uint8_t *)"{\"code\":0,\"message\":\"\xc3\x28\",\"result\":{\"k\xff\":1}}";
+	rs.body_len = strlen((const char *)rs.body);
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, MF_TIME_NONE, NULL), 0);
+	CHECK(nev > 0);
+	for (i = 0; i < nev; i++)
+		CHECK(utf8_valid_tree(evs[i]->body));
+	ev = find_kind("data", 0);
+	CHECK(ev && jstr(ev, "micloud.path") && strcmp(jstr(ev, "micloud.path"), "/app/home/x\\xff") == 0);
+	CHECK(ev && jstr(ev, "micloud.user_agent") &&
+	    strcmp(jstr(ev, "micloud.user_agent"), "Mi\\xffHome \xe5\xb0\x8f\xe7\xb1\xb3 a\\\\b") == 0);
+	CHECK(ev && jstr(ev, "uid") && strcmp(jstr(ev, "uid"), "12\\xfe" "3") == 0);
+	CHECK(ev && jstr(ev, "micloud.message") && strcmp(jstr(ev, "micloud.message"), "\\xc3(") == 0);
+	CHECK(ev && jget(ev, "result.k\\xff") != NULL);
+	clear();
+	mf_tokens_free(ctx.tokens);
+}
+
 static void test_forms(void)
 {
 	struct mf_micloud_form f;
@@ -1103,6 +1170,7 @@ int main(void)
 	test_exchange_legacy();
 	test_account();
 	test_several_keys();
+	test_not_utf8();
 	clear();
 	return TEST_DONE();
 }
