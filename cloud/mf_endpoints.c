@@ -49,6 +49,10 @@ const struct mf_endpoint mf_endpoints[] = {
 	  "\"support_smart_home\":true}" },
 	{ "/v2/home/home_device_list", MF_EP_DEVICES, "home_devices", MF_EP_ACQUIRE, NULL },
 	{ "/v2/home/device_list_page", MF_EP_DEVICES, "devices", MF_EP_ACQUIRE, NULL },
+	/* seen in client traffic (not in the acquisition plan) */
+	{ "/v2/home/device_list", MF_EP_DEVICES, "devices", 0, NULL },
+	{ "/home/device_list_page", MF_EP_DEVICES, "devices", 0, NULL },
+	{ "/home/home_device_list", MF_EP_DEVICES, "home_devices", 0, NULL },
 	{ "/v2/device/blt_get_beaconkey", MF_EP_BEACONKEY, "ble_beaconkey", MF_EP_ACQUIRE, NULL },
 	/* histories */
 	{ "/device/get_opt_log", MF_EP_OPT_LOG, "device_operation_log", MF_EP_ACQUIRE, NULL },
@@ -111,6 +115,42 @@ const struct mf_endpoint *mf_endpoint_find(const char *path)
 		} else if (n == m && strncmp(path, e->path, m) == 0) {
 			return e;
 		}
+	}
+	return NULL;
+}
+
+/* A reply of a path the table does not know, shaped like a device list. */
+static const struct mf_endpoint devices_by_shape = {
+	NULL, MF_EP_DEVICES, "devices_by_shape", 0, NULL
+};
+
+const struct mf_endpoint *mf_endpoint_guess(const cJSON *reply)
+{
+	static const char *const names[] = { "list", "device_info", "devices", NULL };
+	const cJSON *res, *list, *d;
+	double code;
+	size_t i;
+	int n = 0;
+
+	if (!cJSON_IsObject(reply) || (mf_cloud_json_num(reply, "code", &code) && code != 0))
+		return NULL;
+	res = cJSON_GetObjectItemCaseSensitive(reply, "result");
+	if (!cJSON_IsObject(res))
+		return NULL;
+	for (i = 0; names[i]; i++) {
+		list = cJSON_GetObjectItemCaseSensitive(res, names[i]);
+		if (!cJSON_IsArray(list))
+			continue;
+		/* every element a device: did, model and a token field */
+		cJSON_ArrayForEach(d, list) {
+			if (!cJSON_IsObject(d) ||
+			    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(d, "model")) ||
+			    !cJSON_GetObjectItemCaseSensitive(d, "did") ||
+			    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(d, "token")))
+				return NULL;
+			n++;
+		}
+		return n ? &devices_by_shape : NULL;
 	}
 	return NULL;
 }

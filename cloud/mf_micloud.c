@@ -1671,6 +1671,8 @@ static int do_api(struct xch *x)
 			mf_json_bool(m, "result_omitted", 1);
 		}
 	}
+	if (!ep && reply)
+		ep = mf_endpoint_guess(reply);   /* a device list on a path not in the table */
 	if (ep) {
 		mf_json_str(m, "endpoint", ep->name);
 		if (ep->flags & MF_EP_ACTS)

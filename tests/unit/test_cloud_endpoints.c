@@ -143,6 +143,13 @@ static void test_find(void)
 	CHECK(e && e->carries == MF_EP_CAMERA_EVENTS);
 	e = mf_endpoint_find("/app/appgateway/miot/appsceneservice/AppSceneService/RunScene");
 	CHECK(e && (e->flags & MF_EP_ACTS));
+	/* device lists seen in client traffic, not in the acquisition plan */
+	e = mf_endpoint_find("/app/home/home_device_list");
+	CHECK(e && e->carries == MF_EP_DEVICES && !(e->flags & MF_EP_ACQUIRE));
+	e = mf_endpoint_find("/app/v2/home/device_list");
+	CHECK(e && e->carries == MF_EP_DEVICES && !(e->flags & MF_EP_ACQUIRE));
+	e = mf_endpoint_find("/home/device_list_page");
+	CHECK(e && e->carries == MF_EP_DEVICES && !(e->flags & MF_EP_ACQUIRE));
 	/* acquisition never calls an acting endpoint */
 	for (e = mf_endpoints; e->path; e++)
 		CHECK(!((e->flags & MF_EP_ACTS) && (e->flags & MF_EP_ACQUIRE)));
@@ -530,6 +537,45 @@ static void test_exchange_devices(void)
 	t = idx >= 0 ? mf_tokens_get(ctx.tokens, (size_t)idx) : NULL;
 	CHECK(t && strcmp(t->origin, "cloud: frame 77") == 0);
 	clear();
+
+	/* the same reply on a path the table does not know: still a device list */
+	mf_micloud_form_free(&out);
+	mf_micloud_form_init(&out);
+	CHECK_EQ_INT(mf_micloud_rc4_encrypt_params("POST", "/v3/home/new_device_list", SS, NONCE,
+	    &plain, MF_MICLOUD_RC4_CONTINUE, &out), 0);
+	mf_buf_reset(&body);
+	mf_micloud_form_encode(&out, &body);
+	rq.path = "/app/v3/home/new_device_list";
+	rq.body = body.data;
+	rq.body_len = body.len;
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, 1700000000LL * MF_NS_PER_S, evd), 0);
+	CHECK_FIELD(find_kind("data", 0), "micloud.endpoint", "devices_by_shape");
+	CHECK_FIELD(find_kind("data", 0), "micloud.signature", "valid");
+	CHECK_EQ_INT(count_kind("device"), 2);
+	CHECK_EQ_INT(count_kind("token"), 1);
+	CHECK_FIELD(find_kind("token", 0), "did", "42688810");
+	CHECK_FIELD(find_kind("token", 0), "model", "chuangmi.plug.m1");
+	CHECK_EQ_INT(count_kind("anomaly"), 0);
+	clear();
+	/* what is not a device list is left alone */
+	{
+		cJSON *r1 = cJSON_Parse("{\"code\":0,\"result\":{\"list\":[{\"did\":\"1\","
+		    "\"model\":\"a.b.c\",\"token\":\"x\"},{\"msg_id\":2}]}}");
+		cJSON *r2 = cJSON_Parse("{\"code\":-1,\"result\":{\"list\":[{\"did\":\"1\","
+		    "\"model\":\"a.b.c\",\"token\":\"x\"}]}}");
+		cJSON *r3 = cJSON_Parse("{\"code\":0,\"result\":{\"list\":[]}}");
+		cJSON *r4 = cJSON_Parse(DEVICES);
+
+		CHECK(mf_endpoint_guess(r1) == NULL);
+		CHECK(mf_endpoint_guess(r2) == NULL);
+		CHECK(mf_endpoint_guess(r3) == NULL);
+		CHECK(mf_endpoint_guess(r4) && mf_endpoint_guess(r4)->carries == MF_EP_DEVICES);
+		CHECK(mf_endpoint_guess(NULL) == NULL);
+		cJSON_Delete(r1);
+		cJSON_Delete(r2);
+		cJSON_Delete(r3);
+		cJSON_Delete(r4);
+	}
 	mf_micloud_form_free(&plain);
 	mf_micloud_form_free(&out);
 	mf_buf_free(&body);
