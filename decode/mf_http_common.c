@@ -825,6 +825,27 @@ static int generic_event(struct mf_http_conn *c, struct mf_http_exchange *x, con
 static int cloud_exchange(struct mf_http_conn *c, struct mf_http_exchange *x, const char *host,
                           const struct body_view *rq, const struct body_view *rs);
 
+/* Does a request to a host not named as Xiaomi's (an IP address, a proxy's
+ * name) carry the Mi cloud API's signed form (micloud.md sections 5, 6),
+ * in its body or URL query? */
+static int micloud_form(const struct mf_http_exchange *x, const struct body_view *rq)
+{
+	const char *t = x->req.target ? strchr(x->req.target, '?') : NULL;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		const void *p = k ? (const void *)t : (const void *)rq->p;
+		size_t n = k ? (t ? strlen(t) : 0) : rq->n;
+
+		if (!p || n == 0)
+			continue;
+		if (memmem(p, n, "rc4_hash__=", 11) ||
+		    (memmem(p, n, "_nonce=", 7) && memmem(p, n, "signature=", 10)))
+			return 1;
+	}
+	return 0;
+}
+
 int mf_http_exchange_done(struct mf_http_conn *c, struct mf_http_exchange *x)
 {
 	struct body_view rq, rs;
@@ -847,7 +868,8 @@ int mf_http_exchange_done(struct mf_http_conn *c, struct mf_http_exchange *x)
 		rc = rc2;
 	if (rc == 0) {
 		if (x->has_req && ((host[0] && mf_micloud_is_host(host)) ||
-		                   (c->flow.sni && mf_micloud_is_host(c->flow.sni))))
+		                   (c->flow.sni && mf_micloud_is_host(c->flow.sni)) ||
+		                   micloud_form(x, &rq)))
 			rc = cloud_exchange(c, x, host, &rq, &rs);
 		else
 			rc = generic_event(c, x, host, &rq, &rs);

@@ -288,6 +288,39 @@ static void test_cloud_content_encoding(void)
 	}
 }
 
+/* The API's signed form sent to an IP address (no Xiaomi name in Host or
+ * SNI) still goes to the cloud codec. */
+static void test_cloud_by_form(void)
+{
+	const char *req = "POST /app/v2/message/v2/check_new_msg HTTP/1.1\r\n"
+	    "Host: 203.0.113.7\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+	    "Content-Length: 70\r\n\r\n"
+	    "signature=abc%3D&_nonce=AAECAwQFBgcBsFUV&data=%7B%22begin_at%22%3A1%7D";
+	const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n{\"code\":0}";
+	struct script sc = { .n = 0 };
+	const struct mf_event *e = NULL;
+	int i;
+
+	sc_str(&sc, C2S, req, 1);
+	sc_str(&sc, S2C, resp, 2);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	for (i = 0; i < nev; i++)
+		if (strcmp(evs[i]->kind, "data") == 0 && evs[i]->protocol &&
+		    strcmp(evs[i]->protocol, "micloud-http") == 0)
+			e = evs[i];
+	CHECK(e != NULL);
+	CHECK(e && S(e, "micloud.mode") && strcmp(S(e, "micloud.mode"), "legacy") == 0);
+	CHECK(e && S(e, "event") && strcmp(S(e, "event"), "/v2/message/v2/check_new_msg") == 0);
+	sc_free(&sc);
+	/* an ordinary form to an ordinary host stays generic HTTP */
+	sc_str(&sc, C2S, "POST /login HTTP/1.1\r\nHost: 203.0.113.7\r\nContent-Length: 7\r\n\r\n"
+	    "a=1&b=2", 1);
+	sc_str(&sc, S2C, resp, 2);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	CHECK(nth("data", 0) && strcmp(nth("data", 0)->protocol, "http") == 0);
+	sc_free(&sc);
+}
+
 static void test_no_body_and_interim(void)
 {
 	struct script sc = { .n = 0 };
@@ -631,6 +664,7 @@ int main(void)
 	test_pipelining();
 	test_chunked_gzip();
 	test_cloud_content_encoding();
+	test_cloud_by_form();
 	test_no_body_and_interim();
 	test_malformed();
 	test_caps();
