@@ -1124,6 +1124,7 @@ int mf_endpoint_records(struct mf_ctx *ctx, const struct mf_endpoint *ep, const 
 		"params", "operation", "desc", NULL };
 	struct mf_cloud_origin def;
 	const cJSON *res;
+	cJSON *inner = NULL;
 	double code;
 	struct rec r;
 	int rc = 0;
@@ -1156,6 +1157,13 @@ int mf_endpoint_records(struct mf_ctx *ctx, const struct mf_endpoint *ep, const 
 		res = get(reply, "data");
 	if (!res)
 		return 0;
+	if (cJSON_IsString(res) && (res->valuestring[0] == '{' || res->valuestring[0] == '[')) {
+		/* a result sent as JSON text inside the JSON */
+		res = inner = mf_cloud_json_parse(res->valuestring, strlen(res->valuestring), r.depth,
+		    NULL);
+		if (!res)
+			return 0;
+	}
 	switch (ep->carries) {
 	case MF_EP_DEVICES:
 		rc = walk_devices(&r, res);
@@ -1211,5 +1219,6 @@ int mf_endpoint_records(struct mf_ctx *ctx, const struct mf_endpoint *ep, const 
 	default:
 		break;
 	}
+	cJSON_Delete(inner);
 	return rc < 0 ? rc : r.count;
 }

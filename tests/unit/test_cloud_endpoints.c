@@ -462,6 +462,12 @@ static void test_device_data(void)
 	    "\"eventType\":\"PeopleMotion\"}]}}"), 1);
 	CHECK_FIELD(find_kind("device_event", 0), "model", "chuangmi.camera.ipc019");
 	clear();
+	/* a result sent as JSON text inside the reply */
+	CHECK_EQ_INT(records(&ctx, "/home/device_list", "{}",
+	    "{\"code\":0,\"result\":\"{\\\"list\\\":[{\\\"did\\\":\\\"77\\\","
+	    "\\\"model\\\":\\\"x.y.z\\\"}]}\"}"), 1);
+	CHECK_FIELD(find_kind("device", 0), "did", "77");
+	clear();
 	/* a device seen again with another model: the newer one */
 	mf_cloud_model_note(&ctx, "42688810", "chuangmi.plug.v3");
 	CHECK_EQ_STR(mf_cloud_model_of(&ctx, "42688810"), "chuangmi.plug.v3");
