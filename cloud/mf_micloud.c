@@ -1391,6 +1391,51 @@ static int session_events(struct xch *x, const char *uid, const char *cuid)
 	return rc;
 }
 
+/* What the User-Agent says about the client (micloud.md section 3): the Mi
+ * Home app ("...-SmartHome-<channel>-..." on Android, the passport SDK on
+ * iOS), a script (the fixed strings of the public token extractors and
+ * cloud libraries, HTTP libraries' defaults), or NULL when it does not tell. */
+static const char *ua_kind(const char *ua)
+{
+	static const char *const libs[] = { "python-requests/", "Python-urllib/", "python-httpx/",
+		"aiohttp/", "curl/", "Wget/", "Go-http-client/", "node-fetch", "axios/", "undici",
+		"okhttp/", "Dart/", "Java/", "libcurl", NULL };
+	size_t i, n;
+
+	if (!ua || !ua[0])
+		return NULL;
+	if (strstr(ua, "-SmartHome-") || (strstr(ua, "APP/com.xiaomi.mihome") &&
+	    (strstr(ua, "iosPassportSDK") || strstr(ua, " iOS/"))))
+		return "app";
+	/* PiotrMachowski's extractor and its forks: a fixed phone and APPV 62830 */
+	if (strncmp(ua, "Android-7.1.1-1.0.0-ONEPLUS A3010-136-", 38) == 0)
+		return "script";
+	/* hass-xiaomi-miot and others: 18 letters, '-', 13 characters */
+	for (n = 0; ua[n] && isalpha((unsigned char)ua[n]); n++)
+		;
+	if (n == 18 && ua[n] == '-') {
+		for (i = n + 1; ua[i] && isalnum((unsigned char)ua[i]); i++)
+			;
+		if (i - n - 1 == 13 && strncmp(ua + i, " APP/com.xiaomi.mihome APPV/", 28) == 0)
+			return "script";
+	}
+	for (i = 0; libs[i]; i++)
+		if (strncasecmp(ua, libs[i], strlen(libs[i])) == 0)
+			return "script";
+	return NULL;
+}
+
+static void add_user_agent(cJSON *m, const char *ua)
+{
+	const char *k = ua_kind(ua);
+
+	if (!ua)
+		return;
+	mf_json_str(m, "user_agent", ua);
+	if (k)
+		mf_json_str(m, "user_agent_kind", k);
+}
+
 /* ------------------------------------------------------------ API hosts */
 
 enum { MODE_PLAIN, MODE_LEGACY, MODE_RC4 };
@@ -1715,8 +1760,7 @@ static int do_api(struct xch *x)
 		mf_json_str(m, "cuid", cuid);
 	if (x->rq->encrypt_alg)
 		mf_json_str(m, "encrypt_algorithm", x->rq->encrypt_alg);
-	if (x->rq->user_agent)
-		mf_json_str(m, "user_agent", x->rq->user_agent);
+	add_user_agent(m, x->rq->user_agent);
 	add_response_meta(x, m);
 	add_reply_fields(x, m, reply);
 	if (how) {
@@ -1955,8 +1999,7 @@ static int do_account(struct xch *x)
 		mf_json_str(m, "redirect", rs->location);
 	if (pragma)
 		mf_json_bool(m, "extension_pragma", 1);
-	if (x->rq->user_agent)
-		mf_json_str(m, "user_agent", x->rq->user_agent);
+	add_user_agent(m, x->rq->user_agent);
 	add_response_meta(x, m);
 	if (mf_event_add(ev, "micloud", m) != 0) {
 		m = NULL;
@@ -2011,8 +2054,7 @@ static int do_other(struct xch *x)
 			mf_event_add(ev, "result", mf_cloud_json_out(x->ctx, reply, x->depth));
 	}
 	mf_json_str(m, "mode", "other_host");
-	if (x->rq->user_agent)
-		mf_json_str(m, "user_agent", x->rq->user_agent);
+	add_user_agent(m, x->rq->user_agent);
 	add_response_meta(x, m);
 	add_reply_fields(x, m, reply);
 	if (rs && rs->body_len) {

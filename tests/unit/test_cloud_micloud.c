@@ -456,6 +456,53 @@ static void test_not_utf8(void)
 	mf_tokens_free(ctx.tokens);
 }
 
+/* The User-Agent tells the app from scripts (micloud.md section 3). */
+static void test_user_agents(void)
+{
+	static const struct {
+		const char *ua, *kind;   /* kind NULL: not told */
+	} t[] = {
+		{ "Android-15-11.0.701-Xiaomi-24031PN0DC-ABCDE-0123456789abcdef0123456789abcdef01234567-"
+		  "CN-0123456789abcdef0123456789abcdef-0123456789abcdef0123456789abcdef-SmartHome-"
+		  "MI_APP_STORE-0123456789abcdef0123456789abcdef01234567|0123456789abcdef0123456789abcdef"
+		  "01234567|0123456789abcdef-64", "app" },
+		{ "APP/com.xiaomi.mihome APPV/6.0.103 iosPassportSDK/3.9.0 iOS/14.4 miHSTS", "app" },
+		{ "Android-7.1.1-1.0.0-ONEPLUS A3010-136-ABCDEFGHIJKLM APP/xiaomi.smarthome APPV/62830",
+		  "script" },
+		{ "abcdefghijklmnopqr-ABCDEFGHIJ123 APP/com.xiaomi.mihome APPV/10.5.201", "script" },
+		{ "python-requests/2.31.0", "script" },
+		{ "Go-http-client/2.0", "script" },
+		{ "okhttp/4.12.0", "script" },
+		{ "Mozilla/5.0 (Linux; Android 14)", NULL },
+		{ "abcdefghijklmnopqr-ABC APP/com.xiaomi.mihome APPV/10.5.201", NULL },
+	};
+	struct mf_ctx ctx;
+	struct mf_micloud_req rq;
+	size_t i;
+
+	init_ctx(&ctx);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const struct mf_event *ev;
+
+		memset(&rq, 0, sizeof(rq));
+		rq.host = i % 2 ? "account.xiaomi.com" : "de.api.io.mi.com";
+		rq.method = "GET";
+		rq.path = i % 2 ? "/pass/serviceLogin?sid=xiaomiio" : "/app/home/profile";
+		rq.user_agent = t[i].ua;
+		CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, NULL, MF_TIME_NONE, NULL), 0);
+		ev = find_kind(i % 2 ? "account" : "data", 0);
+		CHECK(ev && jstr(ev, "micloud.user_agent") && strcmp(jstr(ev, "micloud.user_agent"),
+		    t[i].ua) == 0);
+		if (t[i].kind)
+			CHECK(ev && jstr(ev, "micloud.user_agent_kind") &&
+			    strcmp(jstr(ev, "micloud.user_agent_kind"), t[i].kind) == 0);
+		else
+			CHECK(ev && jget(ev, "micloud.user_agent_kind") == NULL);
+		clear();
+	}
+	mf_tokens_free(ctx.tokens);
+}
+
 static void test_forms(void)
 {
 	struct mf_micloud_form f;
@@ -1171,6 +1218,7 @@ int main(void)
 	test_account();
 	test_several_keys();
 	test_not_utf8();
+	test_user_agents();
 	clear();
 	return TEST_DONE();
 }
