@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "mf_cloud_int.h"
+#include "mf_codec.h"
 #include "mf_ctx.h"
 #include "mf_err.h"
 #include "mf_event.h"
@@ -329,7 +330,10 @@ static int device_token(struct rec *r, const cJSON *d, const char *did, const ch
 
 	if (!cJSON_IsString(tk) || !tk->valuestring[0])
 		return 0;
-	if (mf_token_parse(tk->valuestring, strlen(tk->valuestring), tok, &form, err) == 0) {
+	if (strlen(tk->valuestring) == 24 && mf_is_hex(tk->valuestring, 24)) {
+		/* the 12-byte token of a Bluetooth device (did blt.*): no miIO key */
+		form_name = "ble24";
+	} else if (mf_token_parse(tk->valuestring, strlen(tk->valuestring), tok, &form, err) == 0) {
 		form_name = form == MF_TOK_IOS96 ? "ios96" : form == MF_TOK_ASCII16 ? "ascii16" : "hex32";
 		if (is_u32(did))
 			sel = did;

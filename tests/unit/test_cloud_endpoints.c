@@ -462,6 +462,14 @@ static void test_device_data(void)
 	    "\"eventType\":\"PeopleMotion\"}]}}"), 1);
 	CHECK_FIELD(find_kind("device_event", 0), "model", "chuangmi.camera.ipc019");
 	clear();
+	/* a Bluetooth device's 24-hex token: reported as such, not "invalid" */
+	CHECK_EQ_INT(records(&ctx, "/home/device_list", "{}",
+	    "{\"code\":0,\"result\":{\"list\":[{\"did\":\"blt.3.abcdef\",\"model\":\"xiaomi.x\","
+	    "\"token\":\"0123456789abcdef01234567\"}]}}"), 2);
+	CHECK_FIELD(find_kind("token", 0), "token_form", "ble24");
+	CHECK_FIELD(find_kind("token", 0), "did", "blt.3.abcdef");
+	CHECK(cJSON_IsFalse(jget(find_kind("token", 0), "micloud.added")));
+	clear();
 	/* a result sent as JSON text inside the reply */
 	CHECK_EQ_INT(records(&ctx, "/home/device_list", "{}",
 	    "{\"code\":0,\"result\":\"{\\\"list\\\":[{\\\"did\\\":\\\"77\\\","
