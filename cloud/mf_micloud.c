@@ -977,6 +977,8 @@ struct xch {
 	int host;
 	const char *method;
 	char *path, *query;      /* owned: path without the query, the query */
+	const char *hostname;    /* rq->host, else the authority of an absolute-form target */
+	char abs_host[256];
 	const char *spath;       /* path as signed: without "/app" (API hosts) */
 	size_t cap, depth;
 	struct mf_micloud_form F;
@@ -1015,8 +1017,8 @@ static cJSON *mc_base(const struct xch *x)
 
 	if (!m)
 		return NULL;
-	if (x->rq->host)
-		mf_json_str(m, "host", x->rq->host);
+	if (x->hostname)
+		mf_json_str(m, "host", x->hostname);
 	mf_json_str(m, "method", x->method);
 	mf_json_str(m, "path", x->path);
 	return m;
@@ -2115,6 +2117,32 @@ int mf_micloud_exchange(struct mf_ctx *ctx, const struct mf_micloud_req *rq,
 	mf_micloud_form_init(&x.F);
 
 	src = rq->path && rq->path[0] ? rq->path : "/";
+	x.hostname = rq->host && rq->host[0] ? rq->host : NULL;
+	if (strncasecmp(src, "http://", 7) == 0 || strncasecmp(src, "https://", 8) == 0) {
+		/* absolute form (a request to a proxy): the path is what follows
+		 * the authority, which names the host when no Host field did */
+		const char *a = strstr(src, "://") + 3;
+		size_t al = strcspn(a, "/?#");
+
+		snprintf(x.abs_host, sizeof(x.abs_host), "%.*s", (int)(al < 255 ? al : 255), a);
+		if (!x.hostname && x.abs_host[0])
+			x.hostname = x.abs_host;
+		src = a + al;
+		if (*src != '/') {
+			/* "http://h?q" or "http://h": the path is "/" */
+			q = rq->query ? NULL : strchr(src, '?');
+			x.path = memdup0("/", 1);
+			if (rq->query)
+				x.query = memdup0(rq->query, strlen(rq->query));
+			else if (q)
+				x.query = memdup0(q + 1, strlen(q + 1));
+			if (!x.path || (!x.query && (rq->query || q))) {
+				rc = MF_ERR_NOMEM;
+				goto out;
+			}
+			goto have_path;
+		}
+	}
 	q = rq->query ? NULL : strchr(src, '?');
 	x.path = q ? memdup0(src, (size_t)(q - src)) : memdup0(src, strlen(src));
 	if (rq->query)
@@ -2125,6 +2153,7 @@ int mf_micloud_exchange(struct mf_ctx *ctx, const struct mf_micloud_req *rq,
 		rc = MF_ERR_NOMEM;
 		goto out;
 	}
+have_path:
 	x.o.source = rq->source;
 	x.o.protocol = "micloud-http";
 	x.o.ts_ns = ts_ns;
@@ -2140,7 +2169,9 @@ int mf_micloud_exchange(struct mf_ctx *ctx, const struct mf_micloud_req *rq,
 			x.o.token_origin = x.token_origin;
 		}
 	}
-	x.host = mf_micloud_is_host(rq->host);
+	x.host = mf_micloud_is_host(x.hostname);
+	if (x.host == MF_MICLOUD_HOST_NONE && x.abs_host[0])
+		x.host = mf_micloud_is_host(x.abs_host);
 
 	/* request fields: body (form or JSON), then the URL query */
 	len = rq->body ? rq->body_len : 0;

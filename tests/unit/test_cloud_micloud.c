@@ -799,6 +799,27 @@ static void test_exchange_rc4(void)
 	clear();
 	rq.content_type = "application/x-www-form-urlencoded";
 
+	/* an absolute-form target (a request to an HTTP proxy), no Host field */
+	rq.host = NULL;
+	rq.path = "http://de.api.io.mi.com:80/app" PATH;
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, ts, evd), 0);
+	ev = find_kind("data", 0);
+	CHECK(ev && jstr(ev, "event") && strcmp(jstr(ev, "event"), PATH) == 0);
+	CHECK(ev && jstr(ev, "micloud.path") && strcmp(jstr(ev, "micloud.path"), "/app" PATH) == 0);
+	CHECK(ev && jstr(ev, "micloud.host") && strcmp(jstr(ev, "micloud.host"),
+	    "de.api.io.mi.com:80") == 0);
+	CHECK(ev && jstr(ev, "micloud.signature") && strcmp(jstr(ev, "micloud.signature"), "valid") == 0);
+	CHECK(ev && jstr(ev, "micloud.endpoint") && strcmp(jstr(ev, "micloud.endpoint"),
+	    "map_file_url") == 0);
+	clear();
+	rq.path = "https://de.api.io.mi.com?x=1";
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, ts, evd), 0);
+	ev = find_kind("data", 0);
+	CHECK(ev && jstr(ev, "micloud.path") && strcmp(jstr(ev, "micloud.path"), "/") == 0);
+	clear();
+	rq.host = "de.api.io.mi.com";
+	rq.path = "/app" PATH;
+
 	/* a nonce far from the capture time */
 	rq.body = (const uint8_t *)body;
 	rq.body_len = strlen(body);
