@@ -1828,8 +1828,9 @@ static const char *account_step(const struct xch *x)
 		return "serviceLoginAuth2";
 	if (strstr(x->path, "serviceLogin"))
 		return "serviceLogin";
-	if (strstr(x->path, "/longPolling/"))
-		return "qr_login";
+	if (strstr(x->path, "/longPolling/") ||
+	    (x->hostname && strcasestr(x->hostname, "lp.account.xiaomi.com")))
+		return "qr_login";      /* the QR code's URL, then its long poll (c3.lp.account...) */
 	if (strstr(x->path, "/identity/"))
 		return "identity";
 	if (strstr(x->path, "/pass/getCode"))

@@ -990,6 +990,23 @@ static void test_account(void)
 	CHECK(find_anomaly("json_unparsable") != NULL);
 	clear();
 
+	/* the QR login's long poll on its own host answers with the session */
+	memset(&rq, 0, sizeof(rq));
+	memset(&rs, 0, sizeof(rs));
+	rq.host = "c3.lp.account.xiaomi.com";
+	rq.method = "GET";
+	rq.path = "/lp/s?d=abc&a=1";
+	rs.status = 200;
+	rs.body = (const uint8_t *)"&&&START&&&{\"code\":0,\"userId\":1234567,\"ssecurity\":\"" SS "\","
+	    "\"passToken\":\"V1:qr\",\"location\":\"https://sts.api.io.mi.com/sts?d=x\"}";
+	rs.body_len = strlen((const char *)rs.body);
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, MF_TIME_NONE, NULL), 0);
+	ev = find_kind("account", 0);
+	CHECK(ev && strcmp(jstr(ev, "micloud.step"), "qr_login") == 0);
+	CHECK(ev && strcmp(jstr(ev, "micloud.outcome"), "logged_in") == 0);
+	CHECK(find_secret("ssecurity") != NULL);
+	clear();
+
 	/* STS: serviceToken in Set-Cookie, ssecurity in extension-pragma */
 	ctx.ssecurity[0] = '\0';
 	memset(&rq, 0, sizeof(rq));
