@@ -51,4 +51,10 @@ int mf_cloud_json_num(const cJSON *obj, const char *key, double *out);
 /* Seconds (or ms, auto: > 1e11 treated as ms) to ns; MF_TIME_NONE for <= 0. */
 int64_t mf_cloud_epoch_ns(double v, int force_ms);
 
+/* Remembers a device's model from a device list (ctx->cloud_models; empty
+ * or over-long values ignored, a did seen again updated). */
+void mf_cloud_model_note(struct mf_ctx *ctx, const char *did, const char *model);
+/* The model remembered for did, or NULL. */
+const char *mf_cloud_model_of(const struct mf_ctx *ctx, const char *did);
+
 #endif

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "mf_cloud_int.h"
+#include "mf_codec.h"
 #include "mf_ctx.h"
 #include "mf_err.h"
 #include "mf_event.h"
@@ -49,6 +50,10 @@ const struct mf_endpoint mf_endpoints[] = {
 	  "\"support_smart_home\":true}" },
 	{ "/v2/home/home_device_list", MF_EP_DEVICES, "home_devices", MF_EP_ACQUIRE, NULL },
 	{ "/v2/home/device_list_page", MF_EP_DEVICES, "devices", MF_EP_ACQUIRE, NULL },
+	/* seen in client traffic (not in the acquisition plan) */
+	{ "/v2/home/device_list", MF_EP_DEVICES, "devices", 0, NULL },
+	{ "/home/device_list_page", MF_EP_DEVICES, "devices", 0, NULL },
+	{ "/home/home_device_list", MF_EP_DEVICES, "home_devices", 0, NULL },
 	{ "/v2/device/blt_get_beaconkey", MF_EP_BEACONKEY, "ble_beaconkey", MF_EP_ACQUIRE, NULL },
 	/* histories */
 	{ "/device/get_opt_log", MF_EP_OPT_LOG, "device_operation_log", MF_EP_ACQUIRE, NULL },
@@ -116,6 +121,42 @@ const struct mf_endpoint *mf_endpoint_find(const char *path)
 	return NULL;
 }
 
+/* A reply of a path the table does not know, shaped like a device list. */
+static const struct mf_endpoint devices_by_shape = {
+	NULL, MF_EP_DEVICES, "devices_by_shape", 0, NULL
+};
+
+const struct mf_endpoint *mf_endpoint_guess(const cJSON *reply)
+{
+	static const char *const names[] = { "list", "device_info", "devices", NULL };
+	const cJSON *res, *list, *d;
+	double code;
+	size_t i;
+	int n = 0;
+
+	if (!cJSON_IsObject(reply) || (mf_cloud_json_num(reply, "code", &code) && code != 0))
+		return NULL;
+	res = cJSON_GetObjectItemCaseSensitive(reply, "result");
+	if (!cJSON_IsObject(res))
+		return NULL;
+	for (i = 0; names[i]; i++) {
+		list = cJSON_GetObjectItemCaseSensitive(res, names[i]);
+		if (!cJSON_IsArray(list))
+			continue;
+		/* every element a device: did, model and a token field */
+		cJSON_ArrayForEach(d, list) {
+			if (!cJSON_IsObject(d) ||
+			    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(d, "model")) ||
+			    !cJSON_GetObjectItemCaseSensitive(d, "did") ||
+			    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(d, "token")))
+				return NULL;
+			n++;
+		}
+		return n ? &devices_by_shape : NULL;
+	}
+	return NULL;
+}
+
 /* ------------------------------------------------------------- helpers */
 
 struct rec {
@@ -165,6 +206,17 @@ static int64_t time_of(const cJSON *o, const char *k, int ms)
 	if (!mf_cloud_json_num(o, k, &v))
 		return MF_TIME_NONE;
 	return mf_cloud_epoch_ns(v, ms);
+}
+
+/* "did", then the model a device list of this run named for it (records
+ * that name only the did: histories, properties, commands). */
+static void set_did(struct rec *r, struct mf_event *ev, const char *did)
+{
+	const char *model = mf_cloud_model_of(r->ctx, did);
+
+	mf_event_str(ev, "did", did && did[0] ? did : NULL);
+	if (model && !cJSON_GetObjectItemCaseSensitive(ev->body, "model"))
+		mf_event_str(ev, "model", model);
 }
 
 static struct mf_event *rec_event(struct rec *r, int64_t ts, const char *kind)
@@ -279,7 +331,10 @@ static int device_token(struct rec *r, const cJSON *d, const char *did, const ch
 
 	if (!cJSON_IsString(tk) || !tk->valuestring[0])
 		return 0;
-	if (mf_token_parse(tk->valuestring, strlen(tk->valuestring), tok, &form, err) == 0) {
+	if (strlen(tk->valuestring) == 24 && mf_is_hex(tk->valuestring, 24)) {
+		/* the 12-byte token of a Bluetooth device (did blt.*): no miIO key */
+		form_name = "ble24";
+	} else if (mf_token_parse(tk->valuestring, strlen(tk->valuestring), tok, &form, err) == 0) {
 		form_name = form == MF_TOK_IOS96 ? "ios96" : form == MF_TOK_ASCII16 ? "ascii16" : "hex32";
 		if (is_u32(did))
 			sel = did;
@@ -345,6 +400,7 @@ static int walk_devices(struct rec *r, const cJSON *res)
 		lip = txt(d, "localip", ip, sizeof(ip));
 		if (lip && !lip[0])
 			lip = NULL;
+		mf_cloud_model_note(r->ctx, did, mdl);
 		ev = rec_event(r, MF_TIME_NONE, "device");
 		if (!ev)
 			return MF_ERR_NOMEM;
@@ -717,7 +773,7 @@ static int devlog_item(struct rec *r, const cJSON *item, const cJSON *rec, const
 		return MF_ERR_NOMEM;
 	}
 	ev->logged_ns = logged;
-	mf_event_str(ev, "did", did);
+	set_did(r, ev, did);
 	if (strncmp(name->valuestring, "prop.", 5) == 0)
 		mf_event_str(ev, "event", name->valuestring);
 	else
@@ -821,19 +877,19 @@ static int walk_device_data(struct rec *r, const cJSON *res)
 			ev = rec_event(r, logged, "device_event");
 			if (!ev)
 				return MF_ERR_NOMEM;
-			mf_event_str(ev, "did", did[0] ? did : NULL);
+			set_did(r, ev, did[0] ? did : NULL);
 			set_event_name(ev, k);
 		} else if (ty && strcmp(ty, "prop") == 0 && k) {
 			ev = rec_event(r, logged, "property");
 			if (!ev)
 				return MF_ERR_NOMEM;
-			mf_event_str(ev, "did", did[0] ? did : NULL);
+			set_did(r, ev, did[0] ? did : NULL);
 			mf_event_str(ev, "event", k);
 		} else {
 			ev = rec_event(r, logged, "data");
 			if (!ev)
 				return MF_ERR_NOMEM;
-			mf_event_str(ev, "did", did[0] ? did : NULL);
+			set_did(r, ev, did[0] ? did : NULL);
 			mf_event_str(ev, "event", k);
 		}
 		copy(r, ev, it, "value", NULL);
@@ -868,7 +924,7 @@ static int walk_statistics(struct rec *r, const cJSON *res)
 			cJSON_Delete(m);
 			return MF_ERR_NOMEM;
 		}
-		mf_event_str(ev, "did", txt(r->req, "did", did, sizeof(did)));
+		set_did(r, ev, txt(r->req, "did", did, sizeof(did)));
 		mf_event_str(ev, "event", txt(r->req, "key", key, sizeof(key)));
 		copy(r, ev, it, "value", NULL);
 		if (m && txt(r->req, "data_type", dt, sizeof(dt)))
@@ -895,7 +951,7 @@ static int walk_props(struct rec *r, const cJSON *res)
 		ev = rec_event(r, MF_TIME_NONE, "property");
 		if (!ev)
 			return MF_ERR_NOMEM;
-		mf_event_str(ev, "did", txt(it, "did", did, sizeof(did)));
+		set_did(r, ev, txt(it, "did", did, sizeof(did)));
 		if (txt(it, "siid", s, sizeof(s)) && txt(it, "piid", p, sizeof(p))) {
 			snprintf(name, sizeof(name), "prop.%s.%s", s, p);
 			mf_event_str(ev, "event", name);
@@ -953,7 +1009,10 @@ static int walk_camera(struct rec *r, const cJSON *res)
 		if (!txt(it, "did", did, sizeof(did)) && !txt(r->req, "did", did, sizeof(did)))
 			did[0] = '\0';
 		mf_event_str(ev, "did", did[0] ? did : NULL);
-		mf_event_str(ev, "model", txt(r->req, "model", model, sizeof(model)));
+		if (txt(r->req, "model", model, sizeof(model)) && model[0])
+			mf_event_str(ev, "model", model);
+		else if (did[0])
+			mf_event_str(ev, "model", mf_cloud_model_of(r->ctx, did));
 		/* eventlist: eventType; alarm playlist: tags (joined as the app shows them) */
 		if (!txt(it, "eventType", et, sizeof(et)) || !et[0])
 			join_tags(get(it, "tags"), et, sizeof(et));
@@ -982,7 +1041,7 @@ static int walk_beaconkey(struct rec *r, const cJSON *res)
 	ev = rec_event(r, MF_TIME_NONE, "token");
 	if (!ev)
 		return MF_ERR_NOMEM;
-	mf_event_str(ev, "did", txt(r->req, "did", did, sizeof(did)));
+	set_did(r, ev, txt(r->req, "did", did, sizeof(did)));
 	mf_redact(r->ctx, bk->valuestring, shown, sizeof(shown));
 	mf_event_str(ev, "token", shown);
 	mf_event_str(ev, "token_form", "ble_beaconkey");
@@ -1043,7 +1102,7 @@ static int walk_command(struct rec *r, const cJSON *reply)
 			snprintf(did, sizeof(did), "%.*s", (int)strcspn(p + 10, "/?"), p + 10);
 		else if (!txt(r->req, "did", did, sizeof(did)))
 			did[0] = '\0';
-		mf_event_str(ev, "did", did[0] ? did : NULL);
+		set_did(r, ev, did[0] ? did : NULL);
 		mf_event_str(ev, "event", txt(r->req, "method", t, sizeof(t)));
 		copy(r, ev, r->req, "params", "value");
 		if (res)
@@ -1057,7 +1116,7 @@ static int walk_command(struct rec *r, const cJSON *reply)
 			ev = rec_event(r, MF_TIME_NONE, "command");
 			if (!ev)
 				return MF_ERR_NOMEM;
-			mf_event_str(ev, "did", txt(params, "did", did, sizeof(did)));
+			set_did(r, ev, txt(params, "did", did, sizeof(did)));
 			mf_event_str(ev, "event", r->ep->carries == MF_EP_ACTION ? "action" :
 			    "set_properties");
 			mf_event_add(ev, "value", mf_cloud_json_out(r->ctx, params, r->depth));
@@ -1070,7 +1129,7 @@ static int walk_command(struct rec *r, const cJSON *reply)
 			ev = rec_event(r, MF_TIME_NONE, "command");
 			if (!ev)
 				return MF_ERR_NOMEM;
-			mf_event_str(ev, "did", txt(it, "did", did, sizeof(did)));
+			set_did(r, ev, txt(it, "did", did, sizeof(did)));
 			mf_event_str(ev, "event", r->ep->carries == MF_EP_ACTION ? "action" :
 			    "set_properties");
 			mf_event_add(ev, "value", mf_cloud_json_out(r->ctx, it, r->depth));
@@ -1111,6 +1170,7 @@ int mf_endpoint_records(struct mf_ctx *ctx, const struct mf_endpoint *ep, const 
 		"params", "operation", "desc", NULL };
 	struct mf_cloud_origin def;
 	const cJSON *res;
+	cJSON *inner = NULL;
 	double code;
 	struct rec r;
 	int rc = 0;
@@ -1143,6 +1203,13 @@ int mf_endpoint_records(struct mf_ctx *ctx, const struct mf_endpoint *ep, const 
 		res = get(reply, "data");
 	if (!res)
 		return 0;
+	if (cJSON_IsString(res) && (res->valuestring[0] == '{' || res->valuestring[0] == '[')) {
+		/* a result sent as JSON text inside the JSON */
+		res = inner = mf_cloud_json_parse(res->valuestring, strlen(res->valuestring), r.depth,
+		    NULL);
+		if (!res)
+			return 0;
+	}
 	switch (ep->carries) {
 	case MF_EP_DEVICES:
 		rc = walk_devices(&r, res);
@@ -1198,5 +1265,6 @@ int mf_endpoint_records(struct mf_ctx *ctx, const struct mf_endpoint *ep, const 
 	default:
 		break;
 	}
+	cJSON_Delete(inner);
 	return rc < 0 ? rc : r.count;
 }

@@ -68,6 +68,12 @@ extern const struct mf_endpoint mf_endpoints[];
  * host's full path.  Returns a table entry (static) or NULL. */
 const struct mf_endpoint *mf_endpoint_find(const char *path);
 
+/* For a path the table does not know: an endpoint that walks the reply as
+ * a device list (name "devices_by_shape") when the reply is a success whose
+ * result.list / device_info / devices holds only objects with did, model
+ * and token; else NULL.  Tokens are too valuable to miss on a new path. */
+const struct mf_endpoint *mf_endpoint_guess(const cJSON *reply);
+
 /* Where records come from; everything here is borrowed for the call. */
 struct mf_cloud_origin {
 	const char *source;        /* "pcap", "live", "cloud"; NULL = "pcap" */

@@ -336,6 +336,20 @@ static int b64d_field(const char *s, size_t n, struct mf_buf *out)
 	return rc < 0 ? rc : 0;
 }
 
+/* Base64 decoding of a response body: line breaks tolerated, but not
+ * spaces (a body is not form-encoded: a space means text, not a '+'). */
+static int b64d_body(const char *s, size_t n, struct mf_buf *out)
+{
+	int rc;
+
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\r' || s[n - 1] == '\n' || s[n - 1] == '\t'))
+		n--;
+	if (memchr(s, ' ', n) || memchr(s, '\t', n))
+		return MF_ERR_FORMAT;
+	rc = mf_b64_decode(s, n, out);
+	return rc < 0 ? rc : 0;
+}
+
 /* Base64 of n bytes into a fixed string. */
 static int b64_str(const uint8_t *in, size_t n, char *out, size_t outsz)
 {
@@ -906,7 +920,7 @@ int mf_micloud_decrypt_response(const char *ssecurity, const char *nonce, const 
 		return rc == MF_ERR_NOMEM ? rc : MF_ERR_ARG;
 	}
 	mf_buf_init(&ct, cap);
-	rc = b64d_field((const char *)body + i, n - i, &ct);
+	rc = b64d_body((const char *)body + i, n - i, &ct);
 	if (rc == 0 && ct.len == 0)
 		rc = MF_ERR_FORMAT;
 	if (rc) {
@@ -963,6 +977,8 @@ struct xch {
 	int host;
 	const char *method;
 	char *path, *query;      /* owned: path without the query, the query */
+	const char *hostname;    /* rq->host, else the authority of an absolute-form target */
+	char abs_host[256];
 	const char *spath;       /* path as signed: without "/app" (API hosts) */
 	size_t cap, depth;
 	struct mf_micloud_form F;
@@ -1001,8 +1017,8 @@ static cJSON *mc_base(const struct xch *x)
 
 	if (!m)
 		return NULL;
-	if (x->rq->host)
-		mf_json_str(m, "host", x->rq->host);
+	if (x->hostname)
+		mf_json_str(m, "host", x->hostname);
 	mf_json_str(m, "method", x->method);
 	mf_json_str(m, "path", x->path);
 	return m;
@@ -1197,6 +1213,17 @@ static void add_response_meta(const struct xch *x, cJSON *m)
 		mf_json_bool(m, "response_truncated", 1);
 }
 
+/* The plaintext starts (after white space) like JSON: what a right key
+ * gives; a wrong key, or a body that was never RC4, gives other bytes. */
+static int json_start(const struct mf_buf *pt)
+{
+	size_t i = 0;
+
+	while (i < pt->len && strchr(" \t\r\n", pt->data[i]) && pt->data[i])
+		i++;
+	return i < pt->len && (pt->data[i] == '{' || pt->data[i] == '[');
+}
+
 /* Decodes the response plaintext into JSON (reply); notes failures. */
 static cJSON *parse_reply(struct xch *x, const struct mf_buf *pt, unsigned how, cJSON *m)
 {
@@ -1258,6 +1285,81 @@ static const cJSON *reply_result(const cJSON *reply)
 	return NULL;
 }
 
+/* ---- the session keys known so far: ctx->ssecurity (the latest), then
+ * ctx->ssecurity_old (newest first).  A capture may hold several: a
+ * re-login, serviceLogin for another sid (miotstore), another account, and
+ * the examiner's --ssecurity must survive a login seen in the capture. */
+
+static int key_known(const struct mf_ctx *ctx, const char *ss)
+{
+	size_t i;
+
+	if (!ss || !ss[0])
+		return 0;
+	if (strcmp(ctx->ssecurity, ss) == 0)
+		return 1;
+	for (i = 0; i < MF_SSECURITY_OLD; i++)
+		if (ctx->ssecurity_old[i][0] && strcmp(ctx->ssecurity_old[i], ss) == 0)
+			return 1;
+	return 0;
+}
+
+/* ss becomes the latest key; the one it replaces moves to the front of the
+ * history (the oldest beyond MF_SSECURITY_OLD is forgotten). */
+static void key_use(struct mf_ctx *ctx, const char *ss)
+{
+	char prev[sizeof(ctx->ssecurity)];
+	size_t i, j;
+
+	if (!ss || !ss[0] || strlen(ss) >= sizeof(ctx->ssecurity) ||
+	    strcmp(ctx->ssecurity, ss) == 0)
+		return;
+	snprintf(prev, sizeof(prev), "%s", ctx->ssecurity);
+	for (i = j = 0; i < MF_SSECURITY_OLD; i++) {
+		if (!ctx->ssecurity_old[i][0] || strcmp(ctx->ssecurity_old[i], ss) == 0)
+			continue;
+		if (i != j)
+			memcpy(ctx->ssecurity_old[j], ctx->ssecurity_old[i], sizeof(ctx->ssecurity_old[j]));
+		j++;
+	}
+	for (; j < MF_SSECURITY_OLD; j++)
+		ctx->ssecurity_old[j][0] = '\0';
+	if (prev[0]) {
+		memmove(ctx->ssecurity_old[1], ctx->ssecurity_old[0],
+		    sizeof(ctx->ssecurity_old[0]) * (MF_SSECURITY_OLD - 1));
+		snprintf(ctx->ssecurity_old[0], sizeof(ctx->ssecurity_old[0]), "%s", prev);
+	}
+	snprintf(ctx->ssecurity, sizeof(ctx->ssecurity), "%s", ss);
+}
+
+#define MAX_CANDS (2 + MF_SSECURITY_OLD)
+
+/* The keys to try on a request: its own ssecurity field first, then every
+ * known one.  Returns how many (pointers into ssreq and ctx). */
+static size_t key_candidates(const struct mf_ctx *ctx, const char *ssreq,
+                             const char *cands[MAX_CANDS], const char *from[MAX_CANDS])
+{
+	size_t n = 0, i;
+
+	if (ssreq && ssreq[0]) {
+		cands[n] = ssreq;
+		from[n++] = "request";
+	}
+	if (ctx->ssecurity[0] && !(ssreq && strcmp(ctx->ssecurity, ssreq) == 0)) {
+		cands[n] = ctx->ssecurity;
+		from[n++] = "context";
+	}
+	for (i = 0; i < MF_SSECURITY_OLD && n < MAX_CANDS; i++) {
+		const char *k = ctx->ssecurity_old[i];
+
+		if (!k[0] || (ssreq && strcmp(k, ssreq) == 0))
+			continue;
+		cands[n] = k;
+		from[n++] = "context";
+	}
+	return n;
+}
+
 static int session_events(struct xch *x, const char *uid, const char *cuid)
 {
 	size_t i;
@@ -1276,7 +1378,7 @@ static int session_events(struct xch *x, const char *uid, const char *cuid)
 		mf_event_str(ev, "secret", shown);
 		mf_event_str(ev, "found_in", x->sec[i].found_in);
 		if (strcmp(x->sec[i].type, "ssecurity") == 0)
-			mf_event_bool(ev, "already_known", strcmp(x->ctx->ssecurity, x->sec[i].val) == 0);
+			mf_event_bool(ev, "already_known", key_known(x->ctx, x->sec[i].val));
 		if ((m = mc_base(x)) != NULL) {
 			if (cuid)
 				mf_json_str(m, "cuid", cuid);
@@ -1284,12 +1386,56 @@ static int session_events(struct xch *x, const char *uid, const char *cuid)
 		}
 		rc = mf_cloud_emit(x->ctx, &x->o, ev, NULL);
 	}
-	/* a revealed ssecurity decrypts what follows */
+	/* a revealed ssecurity decrypts what follows (the ones known before too) */
 	for (i = 0; i < x->nsec; i++)
-		if (strcmp(x->sec[i].type, "ssecurity") == 0 &&
-		    strlen(x->sec[i].val) < sizeof(x->ctx->ssecurity))
-			snprintf(x->ctx->ssecurity, sizeof(x->ctx->ssecurity), "%s", x->sec[i].val);
+		if (strcmp(x->sec[i].type, "ssecurity") == 0)
+			key_use(x->ctx, x->sec[i].val);
 	return rc;
+}
+
+/* What the User-Agent says about the client (micloud.md section 3): the Mi
+ * Home app ("...-SmartHome-<channel>-..." on Android, the passport SDK on
+ * iOS), a script (the fixed strings of the public token extractors and
+ * cloud libraries, HTTP libraries' defaults), or NULL when it does not tell. */
+static const char *ua_kind(const char *ua)
+{
+	static const char *const libs[] = { "python-requests/", "Python-urllib/", "python-httpx/",
+		"aiohttp/", "curl/", "Wget/", "Go-http-client/", "node-fetch", "axios/", "undici",
+		"okhttp/", "Dart/", "Java/", "libcurl", NULL };
+	size_t i, n;
+
+	if (!ua || !ua[0])
+		return NULL;
+	if (strstr(ua, "-SmartHome-") || (strstr(ua, "APP/com.xiaomi.mihome") &&
+	    (strstr(ua, "iosPassportSDK") || strstr(ua, " iOS/"))))
+		return "app";
+	/* PiotrMachowski's extractor and its forks: a fixed phone and APPV 62830 */
+	if (strncmp(ua, "Android-7.1.1-1.0.0-ONEPLUS A3010-136-", 38) == 0)
+		return "script";
+	/* hass-xiaomi-miot and others: 18 letters, '-', 13 characters */
+	for (n = 0; ua[n] && isalpha((unsigned char)ua[n]); n++)
+		;
+	if (n == 18 && ua[n] == '-') {
+		for (i = n + 1; ua[i] && isalnum((unsigned char)ua[i]); i++)
+			;
+		if (i - n - 1 == 13 && strncmp(ua + i, " APP/com.xiaomi.mihome APPV/", 28) == 0)
+			return "script";
+	}
+	for (i = 0; libs[i]; i++)
+		if (strncasecmp(ua, libs[i], strlen(libs[i])) == 0)
+			return "script";
+	return NULL;
+}
+
+static void add_user_agent(cJSON *m, const char *ua)
+{
+	const char *k = ua_kind(ua);
+
+	if (!ua)
+		return;
+	mf_json_str(m, "user_agent", ua);
+	if (k)
+		mf_json_str(m, "user_agent_kind", k);
 }
 
 /* ------------------------------------------------------------ API hosts */
@@ -1303,11 +1449,14 @@ static int do_api(struct xch *x)
 	struct mf_ctx *ctx = x->ctx;
 	const struct mf_micloud_resp *rs = x->rs;
 	const struct mf_micloud_kv *kv, *nk;
-	struct mf_micloud_rc4_req r[2];
-	int have_r[2] = { 0, 0 }, best = -1, mode, rc = 0, k;
+	struct mf_micloud_rc4_req r[MAX_CANDS];
+	int have_r[MAX_CANDS] = { 0 }, best = -1, mode, rc = 0, k;
 	char ssreq[128] = "", nonce[64] = "", sig[MF_MICLOUD_SIG_LEN], sn[MF_MICLOUD_SN_LEN];
+	char ssbuf[sizeof(ctx->ssecurity)] = "";
 	const char *ss = NULL, *ss_from = NULL, *sig_state = "absent", *hash_state = NULL;
-	const char *cands[2], *cand_from[2] = { "request", "context" };
+	const char *cands[MAX_CANDS], *cand_from[MAX_CANDS];
+	size_t ncand = 0;
+	int key_proven = 0;
 	const struct mf_micloud_form *plain = &x->F;
 	cJSON *req_data = NULL, *reply = NULL, *m = NULL, *value = NULL;
 	struct mf_event *ev = NULL;
@@ -1363,17 +1512,15 @@ static int do_api(struct xch *x)
 	else
 		mode = MODE_PLAIN;
 
+	if (mode != MODE_PLAIN)
+		ncand = key_candidates(ctx, ssreq, cands, cand_from);
 	if (mode == MODE_RC4) {
 		char err[MF_ERRBUF_SIZE] = "";
 		int fallback = -1, tried = 0, failed = 0;
 
-		cands[0] = ssreq[0] ? ssreq : NULL;
-		cands[1] = ctx->ssecurity[0] && strcmp(ctx->ssecurity, ssreq) ? ctx->ssecurity : NULL;
-		for (k = 0; k < 2; k++) {
+		for (k = 0; k < (int)ncand; k++) {
 			const struct mf_micloud_kv *d;
 
-			if (!cands[k])
-				continue;
 			rc = mf_micloud_rc4_decrypt_params(x->method, x->path, cands[k], &x->F, x->cap,
 			    &r[k], err);
 			have_r[k] = 1;
@@ -1397,7 +1544,7 @@ static int do_api(struct xch *x)
 		if (best < 0 && fallback >= 0)
 			best = fallback;
 		if (best < 0) {
-			if (!cands[0] && !cands[1])
+			if (ncand == 0)
 				note(x, "no_ssecurity", "error", "RC4 request without an ssecurity field and "
 				    "none known (--ssecurity, or a login in the capture)");
 			else if (tried && failed == tried)
@@ -1405,14 +1552,16 @@ static int do_api(struct xch *x)
 				    strstr(err, "larger") ? "body_too_large" : "bad_request", "error",
 				    "%s", err);
 			else
-				note(x, "wrong_ssecurity", "error", "no known ssecurity (%s%s%s) verifies the "
-				    "signature or decrypts the request to text", cands[0] ? "request" : "",
-				    cands[0] && cands[1] ? ", " : "", cands[1] ? "context" : "");
+				note(x, "wrong_ssecurity", "error", "no known ssecurity (%s%zu from the "
+				    "context) verifies the signature or decrypts the request to text",
+				    ssreq[0] ? "the request's, " : "", ncand - (ssreq[0] ? 1 : 0));
 			sig_state = mf_micloud_form_get(&x->F, "signature") ? "unchecked" : "absent";
 		} else {
-			ss = cands[best];
+			snprintf(ssbuf, sizeof(ssbuf), "%s", cands[best]);
+			ss = ssbuf;
 			ss_from = cand_from[best];
 			plain = &r[best].plain;
+			key_proven = r[best].signature_ok == 1 || r[best].rc4_hash_ok == 1;
 			sig_state = r[best].signature_ok == 1 ? "valid" :
 			    r[best].signature_ok == 0 ? "invalid" : "absent";
 			hash_state = r[best].rc4_hash_ok == 1 ? "valid" :
@@ -1424,45 +1573,56 @@ static int do_api(struct xch *x)
 				    "another order)" : "");
 			if (r[best].rc4_hash_ok == 0)
 				note(x, "bad_rc4_hash", "error", "rc4_hash__ matches neither keystream variant");
-			if (best == 0 && (r[0].signature_ok == 1 || r[0].rc4_hash_ok == 1) &&
-			    strcmp(ctx->ssecurity, ssreq) != 0) {
+			if (key_proven && ssreq[0] && strcmp(ss, ssreq) == 0 && !key_known(ctx, ssreq)) {
 				/* a new session key proven by the request itself */
 				if ((rc = add_secret(x, "ssecurity", ssreq, strlen(ssreq),
 				    "request form")) != 0)
 					goto out;
-				if (cookie_get(x->rq->cookie, "serviceToken", tmp, sizeof(tmp)) &&
+				if ((cookie_get(x->rq->cookie, "serviceToken", tmp, sizeof(tmp)) ||
+				     cookie_get(x->rq->cookie, "yetAnotherServiceToken", tmp, sizeof(tmp))) &&
 				    (rc = add_secret(x, "serviceToken", tmp, strlen(tmp),
 				    "request cookie")) != 0)
 					goto out;
 			}
 		}
 	} else if (mode == MODE_LEGACY) {
-		ss = ssreq[0] ? ssreq : (ctx->ssecurity[0] ? ctx->ssecurity : NULL);
-		ss_from = ssreq[0] ? "request" : "context";
-		sig_state = "unchecked";
-		if (ss && mf_micloud_signed_nonce(ss, nonce, sn) == 0) {
-			const struct mf_micloud_kv *sk = mf_micloud_form_get(&x->F, "signature");
-			char *given = b64_text(sk->val, sk->val_len);
+		const struct mf_micloud_kv *sk = mf_micloud_form_get(&x->F, "signature");
+		char *given = b64_text(sk->val, sk->val_len);
+		size_t tried = 0;
 
-			if (!given) {
-				rc = MF_ERR_NOMEM;
-				goto out;
+		if (!given) {
+			rc = MF_ERR_NOMEM;
+			goto out;
+		}
+		sig_state = "unchecked";
+		for (k = 0; k < (int)ncand; k++) {
+			if (mf_micloud_signed_nonce(cands[k], nonce, sn) != 0)
+				continue;
+			if (tried++ == 0) {
+				/* reported as the key used when none verifies */
+				snprintf(ssbuf, sizeof(ssbuf), "%s", cands[k]);
+				ss_from = cand_from[k];
 			}
 			sig_state = "invalid";
 			if ((mf_micloud_legacy_signature(x->spath, sn, nonce, &x->F, sig) == 0 &&
 			     strcmp(sig, given) == 0) ||
 			    (x->spath != x->path &&
 			     mf_micloud_legacy_signature(x->path, sn, nonce, &x->F, sig) == 0 &&
-			     strcmp(sig, given) == 0))
+			     strcmp(sig, given) == 0)) {
 				sig_state = "valid";
-			free(given);
-			if (strcmp(sig_state, "invalid") == 0)
-				note(x, "bad_signature", "warning", "the legacy HMAC signature does not "
-				    "verify with the %s ssecurity", ss_from);
-		} else {
-			ss = NULL;
-			ss_from = NULL;
+				snprintf(ssbuf, sizeof(ssbuf), "%s", cands[k]);
+				ss_from = cand_from[k];
+				key_proven = 1;
+				break;
+			}
 		}
+		free(given);
+		ss = tried ? ssbuf : NULL;
+		if (strcmp(sig_state, "invalid") == 0)
+			note(x, "bad_signature", "warning", "the legacy HMAC signature does not "
+			    "verify with %s", tried == 1 ? (strcmp(ss_from, "request") == 0 ?
+			    "the request's ssecurity" : "the known ssecurity") :
+			    "any known ssecurity");
 	}
 
 	/* the request's data */
@@ -1487,7 +1647,7 @@ static int do_api(struct xch *x)
 		cJSON_DeleteItemFromObjectCaseSensitive(value, "rc4_hash__");
 
 	/* the response */
-	if (rs && rs->body && rs->body_len) {
+	if (rs && rs->body && rs->body_len && !rs->encoding_unsupported) {
 		int drc = mf_micloud_decrypt_response(ss, nonce, rs->body, rs->body_len,
 		    rs->miot_content_encoding && strcasestr(rs->miot_content_encoding, "gzip"),
 		    x->cap, &pt, &how, NULL);
@@ -1508,12 +1668,23 @@ static int do_api(struct xch *x)
 					reason = NULL;   /* already said for the request */
 				else if (rs->status >= 300 || mode == MODE_PLAIN)
 					reason = NULL;   /* an error page / a non-API body: previewed */
+				else if (mode == MODE_LEGACY) {
+					/* legacy replies are plain JSON: no key needed to read one */
+					note(x, "json_unparsable", "error", "the response body (%zu bytes) is not "
+					    "JSON", rs->body_len);
+					reason = NULL;
+				}
 			} else if (reason && strcmp(reason, "bad_base64") == 0 && rs->status >= 300) {
 				reason = NULL;
 			}
 			if (reason)
 				note(x, reason, "error", "response body (%zu bytes) could not be decoded: %s",
 				    rs->body_len, reason);
+		} else if ((how & MF_MICLOUD_RESP_RC4) && rs->status >= 300 && !json_start(&pt)) {
+			/* an error status with a text body ("auth err", an HTML page) that
+			 * happens to be base64: not an RC4 reply, previewed as sent */
+			mf_buf_reset(&pt);
+			how = 0;
 		}
 	}
 
@@ -1526,8 +1697,10 @@ static int do_api(struct xch *x)
 	}
 	ep = mf_endpoint_find(x->path);
 	mf_event_str(ev, "event", x->host == MF_MICLOUD_HOST_CAMERA ? x->path : x->spath);
-	if (req_data && mf_cloud_json_text(req_data, "did", tmp, sizeof(tmp)))
+	if (req_data && mf_cloud_json_text(req_data, "did", tmp, sizeof(tmp)) && tmp[0]) {
 		mf_event_str(ev, "did", tmp);
+		mf_event_str(ev, "model", mf_cloud_model_of(ctx, tmp));
+	}
 	if (cookie_get(x->rq->cookie, "userId", uid, sizeof(uid)) ||
 	    cookie_get(x->rq->cookie, "cUserId", uid, sizeof(uid)))
 		mf_event_str(ev, "uid", uid);
@@ -1545,6 +1718,8 @@ static int do_api(struct xch *x)
 			mf_json_bool(m, "result_omitted", 1);
 		}
 	}
+	if (!ep && reply)
+		ep = mf_endpoint_guess(reply);   /* a device list on a path not in the table */
 	if (ep) {
 		mf_json_str(m, "endpoint", ep->name);
 		if (ep->flags & MF_EP_ACTS)
@@ -1587,8 +1762,7 @@ static int do_api(struct xch *x)
 		mf_json_str(m, "cuid", cuid);
 	if (x->rq->encrypt_alg)
 		mf_json_str(m, "encrypt_algorithm", x->rq->encrypt_alg);
-	if (x->rq->user_agent)
-		mf_json_str(m, "user_agent", x->rq->user_agent);
+	add_user_agent(m, x->rq->user_agent);
 	add_response_meta(x, m);
 	add_reply_fields(x, m, reply);
 	if (how) {
@@ -1620,6 +1794,8 @@ static int do_api(struct xch *x)
 		rc = emit_notes(x);
 	if (rc == 0)
 		rc = session_events(x, uid[0] ? uid : NULL, cuid[0] ? cuid : NULL);
+	if (rc == 0 && key_proven)
+		key_use(ctx, ss);       /* the key in use: tried first from now on */
 	if (rc == 0 && ep && (reply_ok(reply) || req_data)) {
 		struct mf_cloud_origin ro = x->o;
 
@@ -1630,10 +1806,9 @@ static int do_api(struct xch *x)
 			rc = k;
 	}
 out:
-	if (have_r[0])
-		mf_micloud_rc4_req_free(&r[0]);
-	if (have_r[1])
-		mf_micloud_rc4_req_free(&r[1]);
+	for (k = 0; k < MAX_CANDS; k++)
+		if (have_r[k])
+			mf_micloud_rc4_req_free(&r[k]);
 	mf_event_free(ev);
 	cJSON_Delete(m);
 	cJSON_Delete(value);
@@ -1653,8 +1828,9 @@ static const char *account_step(const struct xch *x)
 		return "serviceLoginAuth2";
 	if (strstr(x->path, "serviceLogin"))
 		return "serviceLogin";
-	if (strstr(x->path, "/longPolling/"))
-		return "qr_login";
+	if (strstr(x->path, "/longPolling/") ||
+	    (x->hostname && strcasestr(x->hostname, "lp.account.xiaomi.com")))
+		return "qr_login";      /* the QR code's URL, then its long poll (c3.lp.account...) */
 	if (strstr(x->path, "/identity/"))
 		return "identity";
 	if (strstr(x->path, "/pass/getCode"))
@@ -1704,7 +1880,7 @@ static int do_account(struct xch *x)
 		cuid[0] = '\0';
 
 	/* response: "&&&START&&&" + JSON, Set-Cookie, extension-pragma */
-	if (rs && rs->body && rs->body_len) {
+	if (rs && rs->body && rs->body_len && !rs->encoding_unsupported) {
 		const char *b = (const char *)rs->body;
 		size_t n = rs->body_len > x->cap ? x->cap : rs->body_len;
 		int start = 0;
@@ -1826,8 +2002,7 @@ static int do_account(struct xch *x)
 		mf_json_str(m, "redirect", rs->location);
 	if (pragma)
 		mf_json_bool(m, "extension_pragma", 1);
-	if (x->rq->user_agent)
-		mf_json_str(m, "user_agent", x->rq->user_agent);
+	add_user_agent(m, x->rq->user_agent);
 	add_response_meta(x, m);
 	if (mf_event_add(ev, "micloud", m) != 0) {
 		m = NULL;
@@ -1882,8 +2057,7 @@ static int do_other(struct xch *x)
 			mf_event_add(ev, "result", mf_cloud_json_out(x->ctx, reply, x->depth));
 	}
 	mf_json_str(m, "mode", "other_host");
-	if (x->rq->user_agent)
-		mf_json_str(m, "user_agent", x->rq->user_agent);
+	add_user_agent(m, x->rq->user_agent);
 	add_response_meta(x, m);
 	add_reply_fields(x, m, reply);
 	if (rs && rs->body_len) {
@@ -1901,6 +2075,25 @@ static int do_other(struct xch *x)
 }
 
 /* -------------------------------------------------------------- entry */
+
+/* The body starts with, or holds after a '&', one of the API's form fields. */
+static int cloud_form_marks(const uint8_t *b, size_t n)
+{
+	static const char *const keys[] = { "_nonce=", "rc4_hash__=", "signature=", NULL };
+	size_t i;
+
+	for (i = 0; keys[i]; i++) {
+		size_t kl = strlen(keys[i]);
+		const uint8_t *p = b, *end = b + n;
+
+		while ((p = memmem(p, (size_t)(end - p), keys[i], kl)) != NULL) {
+			if (p == b || p[-1] == '&')
+				return 1;
+			p++;
+		}
+	}
+	return 0;
+}
 
 int mf_micloud_exchange(struct mf_ctx *ctx, const struct mf_micloud_req *rq,
                         const struct mf_micloud_resp *rs, int64_t ts_ns, const cJSON *evidence)
@@ -1925,6 +2118,32 @@ int mf_micloud_exchange(struct mf_ctx *ctx, const struct mf_micloud_req *rq,
 	mf_micloud_form_init(&x.F);
 
 	src = rq->path && rq->path[0] ? rq->path : "/";
+	x.hostname = rq->host && rq->host[0] ? rq->host : NULL;
+	if (strncasecmp(src, "http://", 7) == 0 || strncasecmp(src, "https://", 8) == 0) {
+		/* absolute form (a request to a proxy): the path is what follows
+		 * the authority, which names the host when no Host field did */
+		const char *a = strstr(src, "://") + 3;
+		size_t al = strcspn(a, "/?#");
+
+		snprintf(x.abs_host, sizeof(x.abs_host), "%.*s", (int)(al < 255 ? al : 255), a);
+		if (!x.hostname && x.abs_host[0])
+			x.hostname = x.abs_host;
+		src = a + al;
+		if (*src != '/') {
+			/* "http://h?q" or "http://h": the path is "/" */
+			q = rq->query ? NULL : strchr(src, '?');
+			x.path = memdup0("/", 1);
+			if (rq->query)
+				x.query = memdup0(rq->query, strlen(rq->query));
+			else if (q)
+				x.query = memdup0(q + 1, strlen(q + 1));
+			if (!x.path || (!x.query && (rq->query || q))) {
+				rc = MF_ERR_NOMEM;
+				goto out;
+			}
+			goto have_path;
+		}
+	}
 	q = rq->query ? NULL : strchr(src, '?');
 	x.path = q ? memdup0(src, (size_t)(q - src)) : memdup0(src, strlen(src));
 	if (rq->query)
@@ -1935,6 +2154,7 @@ int mf_micloud_exchange(struct mf_ctx *ctx, const struct mf_micloud_req *rq,
 		rc = MF_ERR_NOMEM;
 		goto out;
 	}
+have_path:
 	x.o.source = rq->source;
 	x.o.protocol = "micloud-http";
 	x.o.ts_ns = ts_ns;
@@ -1950,7 +2170,9 @@ int mf_micloud_exchange(struct mf_ctx *ctx, const struct mf_micloud_req *rq,
 			x.o.token_origin = x.token_origin;
 		}
 	}
-	x.host = mf_micloud_is_host(rq->host);
+	x.host = mf_micloud_is_host(x.hostname);
+	if (x.host == MF_MICLOUD_HOST_NONE && x.abs_host[0])
+		x.host = mf_micloud_is_host(x.abs_host);
 
 	/* request fields: body (form or JSON), then the URL query */
 	len = rq->body ? rq->body_len : 0;
@@ -1960,6 +2182,14 @@ int mf_micloud_exchange(struct mf_ctx *ctx, const struct mf_micloud_req *rq,
 	}
 	if (rq->body_truncated)
 		note(&x, "body_truncated", "warning", "the request body was not captured completely");
+	if (rq->encoding_unsupported && len) {
+		note(&x, "content_encoding_unsupported", "warning", "the request body is encoded as "
+		    "'%.64s', a coding not decoded: its fields are not read", rq->encoding_unsupported);
+		len = 0;
+	}
+	if (rs && rs->encoding_unsupported && rs->body_len)
+		note(&x, "content_encoding_unsupported", "warning", "the response body is encoded as "
+		    "'%.64s', a coding not decoded: previewed as sent", rs->encoding_unsupported);
 	for (i = 0; i < len && strchr(" \t\r\n", rq->body[i]); i++)
 		;
 	ct = rq->content_type;
@@ -1970,7 +2200,10 @@ int mf_micloud_exchange(struct mf_ctx *ctx, const struct mf_micloud_req *rq,
 		if (!x.req_json)
 			note(&x, why, "warning", "request body looks like JSON but does not parse");
 	} else if (len && ((ct && strcasestr(ct, "urlencoded")) ||
-	                   (!ct && is_text(rq->body, len) && memchr(rq->body, '=', len)))) {
+	                   (!ct && is_text(rq->body, len) && memchr(rq->body, '=', len)) ||
+	                   (is_text(rq->body, len) && cloud_form_marks(rq->body, len)))) {
+		/* a form also under another Content-Type (text/plain, octet-stream:
+		 * clients that post a string) when it carries the API's fields */
 		rc = mf_micloud_form_parse(&x.F, (const char *)rq->body, len);
 		if (rc == MF_ERR_NOMEM)
 			goto out;

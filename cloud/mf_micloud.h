@@ -210,6 +210,7 @@ struct mf_micloud_req {
 	const char *encrypt_alg;   /* MIOT-ENCRYPT-ALGORITHM */
 	const char *user_agent;    /* User-Agent (client fingerprint) */
 	int body_truncated;        /* 1: the HTTP layer cut the body (cap, gap): decoding is attempted, an anomaly says so */
+	const char *encoding_unsupported; /* a Content-Encoding the HTTP layer could not undo (body as sent): not read, an anomaly says so */
 	const char *source;        /* "pcap" or "live" (NULL = "pcap") */
 	const cJSON *net;          /* flow object duplicated into every event as "net", or NULL */
 };
@@ -224,6 +225,7 @@ struct mf_micloud_resp {
 	const char *extension_pragma;      /* extension-pragma (login flow) */
 	const char *location;              /* Location (login redirects) */
 	int body_truncated;
+	const char *encoding_unsupported; /* as in mf_micloud_req: the body is previewed, not decoded */
 	int64_t ts_ns;             /* capture time of the response's last frame; <= 0 = unknown */
 };
 

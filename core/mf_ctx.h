@@ -53,12 +53,31 @@ struct mf_stats {
 	uint64_t http_body_bytes;       /* HTTP body bytes held now */
 };
 
+#define MF_SSECURITY_OLD 8   /* earlier ssecurity values kept in mf_ctx */
+#define MF_CLOUD_MODELS 256  /* did -> model pairs kept from Mi cloud device lists */
+
+struct mf_cloud_model {
+	char did[48];
+	char model[64];
+};
+
 struct mf_ctx {
 	mf_emit_fn emit;
 	void *emit_arg;
 	struct mf_tokens *tokens;   /* secrets store, owned by the caller */
 	struct mf_keylog *keylog;   /* TLS secrets (key log, pcapng DSB), or NULL */
-	char ssecurity[128];        /* Mi cloud session secret (base64), "" unknown */
+	char ssecurity[128];        /* Mi cloud session secret (base64), "" unknown: the
+	                               latest one (--ssecurity, or learned from the traffic) */
+	/* earlier Mi cloud session secrets, newest first ("" = free): one
+	 * capture may hold several sessions (a re-login, another sid such as
+	 * miotstore, another account), and --ssecurity must survive a login
+	 * seen in the capture; cloud/ tries them all (mf_micloud.c) */
+	char ssecurity_old[MF_SSECURITY_OLD][128];
+	/* did -> model from the Mi cloud device lists seen so far (cloud/), so
+	 * that later records naming only a did (device histories, properties,
+	 * commands) carry the model too; a ring, the oldest pair replaced */
+	struct mf_cloud_model cloud_models[MF_CLOUD_MODELS];
+	unsigned cloud_models_next;
 	struct mf_limits lim;
 	struct mf_stats st;
 	unsigned show_secrets : 1;

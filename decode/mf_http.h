@@ -162,7 +162,8 @@ int mf_http_raw_add(struct mf_http_conn *c, int dir, const uint8_t *p, size_t n)
 /* Emits the "data" records of directions in raw mode (at close). */
 int mf_http_raw_flush(struct mf_http_conn *c);
 
-/* Undoes a Content-Encoding list ("gzip", "deflate", "x-gzip", "identity",
+/* Undoes a Content-Encoding list ("gzip", "deflate", "x-gzip", "identity", and
+ * "br" when built with libbrotlidec (MF_HAVE_BROTLI),
  * comma-separated, applied right to left) into out (cap = out->cap).
  * Returns 0 (decoded), MF_ERR_UNSUPPORTED (an unknown coding: out empty),
  * MF_ERR_FORMAT (corrupt stream: out holds what inflated), MF_ERR_LIMIT

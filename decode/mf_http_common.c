@@ -6,7 +6,7 @@
  *
  * References: RFC 9110 (HTTP semantics: fields, Content-Encoding section
  * 8.4, Host / :authority section 7.2), RFC 1950/1951/1952 (zlib, deflate,
- * gzip); ../shared/reference/micloud.md sections 2, 3, 8, 10.
+ * gzip), RFC 7932 (brotli, "br", with libbrotlidec when built with it); ../shared/reference/micloud.md sections 2, 3, 8, 10.
  *
  * Forensic rules applied here: every exchange becomes an event (a Mi cloud
  * call through the codec, anything else as protocol "http" kind "data"), a
@@ -23,6 +23,9 @@
 #include <strings.h>
 
 #include <zlib.h>
+#ifdef MF_HAVE_BROTLI
+#include <brotli/decode.h>
+#endif
 
 #include "mf_codec.h"
 #include "mf_ctx.h"
@@ -334,6 +337,59 @@ void mf_http_exchange_host(const struct mf_http_conn *c, const struct mf_http_ex
 
 /* ---- Content-Encoding ---- */
 
+#ifdef MF_HAVE_BROTLI
+/* Brotli (RFC 7932), Content-Encoding "br": into out up to its cap.
+ * 0, MF_ERR_LIMIT (cap reached), MF_ERR_FORMAT (corrupt or cut), MF_ERR_NOMEM. */
+static int unbrotli(const uint8_t *in, size_t n, struct mf_buf *out)
+{
+	BrotliDecoderState *st = BrotliDecoderCreateInstance(NULL, NULL, NULL);
+	const uint8_t *next_in = in;
+	size_t avail_in = n;
+	int rc = 0;
+
+	if (!st)
+		return MF_ERR_NOMEM;
+	mf_buf_reset(out);
+	for (;;) {
+		BrotliDecoderResult r;
+		size_t room, avail_out;
+		uint8_t *next_out;
+
+		if (out->len >= out->cap) {
+			rc = MF_ERR_LIMIT;
+			break;
+		}
+		room = out->cap - out->len;
+		if (room > 65536)
+			room = 65536;
+		if ((rc = mf_buf_reserve(out, room)) != 0)
+			break;
+		next_out = out->data + out->len;
+		avail_out = room;
+		r = BrotliDecoderDecompressStream(st, &avail_in, &next_in, &avail_out, &next_out, NULL);
+		out->len += room - avail_out;
+		if (r == BROTLI_DECODER_RESULT_SUCCESS)
+			break;
+		if (r == BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT)
+			continue;
+		rc = MF_ERR_FORMAT;     /* an error, or the input ended inside the stream */
+		break;
+	}
+	BrotliDecoderDestroyInstance(st);
+	return rc;
+}
+#endif
+
+static int coding_known(const char *coding)
+{
+	return strcasecmp(coding, "gzip") == 0 || strcasecmp(coding, "x-gzip") == 0 ||
+	    strcasecmp(coding, "deflate") == 0
+#ifdef MF_HAVE_BROTLI
+	    || strcasecmp(coding, "br") == 0
+#endif
+	    ;
+}
+
 /* One coding into out; in and out distinct. */
 static int inflate_one(const char *coding, const uint8_t *in, size_t n, struct mf_buf *out)
 {
@@ -341,6 +397,10 @@ static int inflate_one(const char *coding, const uint8_t *in, size_t n, struct m
 	int zrc, wbits, rc = 0, tried_raw = 0;
 	size_t done_in = 0;
 
+#ifdef MF_HAVE_BROTLI
+	if (strcasecmp(coding, "br") == 0)
+		return unbrotli(in, n, out);
+#endif
 	if (strcasecmp(coding, "gzip") == 0 || strcasecmp(coding, "x-gzip") == 0)
 		wbits = 15 + 32;        /* gzip or zlib, detected */
 	else if (strcasecmp(coding, "deflate") == 0)
@@ -439,8 +499,7 @@ int mf_http_decode_body(const char *encoding, const uint8_t *in, size_t n, struc
 			nc++;
 	}
 	for (i = 0; i < nc; i++)
-		if (strcasecmp(list[i], "gzip") != 0 && strcasecmp(list[i], "x-gzip") != 0 &&
-		    strcasecmp(list[i], "deflate") != 0)
+		if (!coding_known(list[i]))
 			return MF_ERR_UNSUPPORTED;
 	mf_buf_reset(out);
 	if (nc == 0)
@@ -766,6 +825,27 @@ static int generic_event(struct mf_http_conn *c, struct mf_http_exchange *x, con
 static int cloud_exchange(struct mf_http_conn *c, struct mf_http_exchange *x, const char *host,
                           const struct body_view *rq, const struct body_view *rs);
 
+/* Does a request to a host not named as Xiaomi's (an IP address, a proxy's
+ * name) carry the Mi cloud API's signed form (micloud.md sections 5, 6),
+ * in its body or URL query? */
+static int micloud_form(const struct mf_http_exchange *x, const struct body_view *rq)
+{
+	const char *t = x->req.target ? strchr(x->req.target, '?') : NULL;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		const void *p = k ? (const void *)t : (const void *)rq->p;
+		size_t n = k ? (t ? strlen(t) : 0) : rq->n;
+
+		if (!p || n == 0)
+			continue;
+		if (memmem(p, n, "rc4_hash__=", 11) ||
+		    (memmem(p, n, "_nonce=", 7) && memmem(p, n, "signature=", 10)))
+			return 1;
+	}
+	return 0;
+}
+
 int mf_http_exchange_done(struct mf_http_conn *c, struct mf_http_exchange *x)
 {
 	struct body_view rq, rs;
@@ -788,7 +868,8 @@ int mf_http_exchange_done(struct mf_http_conn *c, struct mf_http_exchange *x)
 		rc = rc2;
 	if (rc == 0) {
 		if (x->has_req && ((host[0] && mf_micloud_is_host(host)) ||
-		                   (c->flow.sni && mf_micloud_is_host(c->flow.sni))))
+		                   (c->flow.sni && mf_micloud_is_host(c->flow.sni)) ||
+		                   micloud_form(x, &rq)))
 			rc = cloud_exchange(c, x, host, &rq, &rs);
 		else
 			rc = generic_event(c, x, host, &rq, &rs);
@@ -843,6 +924,8 @@ static int cloud_exchange(struct mf_http_conn *c, struct mf_http_exchange *x, co
 	q.user_agent = mf_http_msg_get(&x->req, "user-agent");
 	q.body_truncated = x->req.truncated || x->req.body_missing || !x->req.complete ||
 	    rq->status == MF_ERR_LIMIT || rq->status == MF_ERR_FORMAT;
+	if (rq->status == MF_ERR_UNSUPPORTED)
+		q.encoding_unsupported = rq->encoding;
 	q.source = src_of(c);
 	net = flow_net(c);
 	q.net = net;
@@ -859,6 +942,8 @@ static int cloud_exchange(struct mf_http_conn *c, struct mf_http_exchange *x, co
 		r.body_truncated = x->resp.truncated || x->resp.body_missing || !x->resp.complete ||
 		    rs->status == MF_ERR_LIMIT || rs->status == MF_ERR_FORMAT;
 		r.ts_ns = x->resp.last.ts_ns == MF_TIME_NONE ? 0 : x->resp.last.ts_ns;
+		if (rs->status == MF_ERR_UNSUPPORTED)
+			r.encoding_unsupported = rs->encoding;
 	}
 	ev = exchange_evidence(c, x);
 	rc = mf_micloud_exchange(c->ctx, &q, x->has_resp && x->resp.head_done ? &r : NULL,

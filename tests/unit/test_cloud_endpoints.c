@@ -13,6 +13,7 @@
 #include "mf_ctx.h"
 #include "mf_err.h"
 #include "mf_event.h"
+#include "mf_cloud_int.h"
 #include "mf_endpoints.h"
 #include "mf_micloud.h"
 #include "mf_time.h"
@@ -142,6 +143,13 @@ static void test_find(void)
 	CHECK(e && e->carries == MF_EP_CAMERA_EVENTS);
 	e = mf_endpoint_find("/app/appgateway/miot/appsceneservice/AppSceneService/RunScene");
 	CHECK(e && (e->flags & MF_EP_ACTS));
+	/* device lists seen in client traffic, not in the acquisition plan */
+	e = mf_endpoint_find("/app/home/home_device_list");
+	CHECK(e && e->carries == MF_EP_DEVICES && !(e->flags & MF_EP_ACQUIRE));
+	e = mf_endpoint_find("/app/v2/home/device_list");
+	CHECK(e && e->carries == MF_EP_DEVICES && !(e->flags & MF_EP_ACQUIRE));
+	e = mf_endpoint_find("/home/device_list_page");
+	CHECK(e && e->carries == MF_EP_DEVICES && !(e->flags & MF_EP_ACQUIRE));
 	/* acquisition never calls an acting endpoint */
 	for (e = mf_endpoints; e->path; e++)
 		CHECK(!((e->flags & MF_EP_ACTS) && (e->flags & MF_EP_ACQUIRE)));
@@ -442,7 +450,58 @@ static void test_device_data(void)
 	ev = find_kind("command", 0);
 	CHECK_FIELD(ev, "event", "set_properties");
 	CHECK_FIELD(ev, "did", "42688810");
+	CHECK(jget(ev, "model") == NULL);     /* no device list seen yet */
 	clear();
+
+	/* once a device list named the models, records that give only the did
+	 * carry the model too (histories, properties, commands, cameras) */
+	CHECK_EQ_INT(records(&ctx, "/home/device_list", "{}",
+	    "{\"code\":0,\"result\":{\"list\":[{\"did\":\"lumi.158d0001a2b3c4\","
+	    "\"model\":\"lumi.sensor_magnet.v2\",\"token\":\"\"},{\"did\":\"42688810\","
+	    "\"model\":\"chuangmi.plug.m1\",\"token\":\"\"},{\"did\":\"555\","
+	    "\"model\":\"chuangmi.camera.ipc019\"}]}}"), 3);
+	clear();
+	CHECK_EQ_INT(records(&ctx, "/user/get_user_device_data", "{\"did\":\"lumi.158d0001a2b3c4\"}",
+	    "{\"code\":0,\"result\":[{\"did\":\"lumi.158d0001a2b3c4\",\"type\":\"prop\","
+	    "\"key\":\"device_log\",\"value\":\"[\\\"[1730766461,[\\\\\\\"event.open\\\\\\\",[]]]\\\"]\","
+	    "\"time\":1730766463},{\"did\":\"lumi.158d0001a2b3c4\",\"type\":\"event\","
+	    "\"key\":\"motion\",\"value\":\"[]\",\"time\":1730766500}]}"), 2);
+	ev = find_kind("device_event", 0);
+	CHECK_FIELD(ev, "did", "lumi.158d0001a2b3c4");
+	CHECK_FIELD(ev, "model", "lumi.sensor_magnet.v2");
+	CHECK_FIELD(ev, "event", "event.open");
+	CHECK(ev && ev->ts_ns == 1730766461LL * MF_NS_PER_S);
+	ev = find_kind("device_event", 1);
+	CHECK_FIELD(ev, "model", "lumi.sensor_magnet.v2");
+	CHECK(ev && ev->ts_ns == 1730766500LL * MF_NS_PER_S);
+	clear();
+	CHECK_EQ_INT(records(&ctx, "/miotspec/prop/set",
+	    "{\"params\":[{\"did\":\"42688810\",\"siid\":2,\"piid\":1,\"value\":false}]}", NULL), 1);
+	CHECK_FIELD(find_kind("command", 0), "model", "chuangmi.plug.m1");
+	clear();
+	CHECK_EQ_INT(records(&ctx, "/common/app/get/eventlist", "{\"did\":\"555\"}",
+	    "{\"code\":0,\"data\":{\"thirdPartPlayUnits\":[{\"createTime\":1617000500123,"
+	    "\"eventType\":\"PeopleMotion\"}]}}"), 1);
+	CHECK_FIELD(find_kind("device_event", 0), "model", "chuangmi.camera.ipc019");
+	clear();
+	/* a Bluetooth device's 24-hex token: reported as such, not "invalid" */
+	CHECK_EQ_INT(records(&ctx, "/home/device_list", "{}",
+	    "{\"code\":0,\"result\":{\"list\":[{\"did\":\"blt.3.abcdef\",\"model\":\"xiaomi.x\","
+	    "\"token\":\"0123456789abcdef01234567\"}]}}"), 2);
+	CHECK_FIELD(find_kind("token", 0), "token_form", "ble24");
+	CHECK_FIELD(find_kind("token", 0), "did", "blt.3.abcdef");
+	CHECK(cJSON_IsFalse(jget(find_kind("token", 0), "micloud.added")));
+	clear();
+	/* a result sent as JSON text inside the reply */
+	CHECK_EQ_INT(records(&ctx, "/home/device_list", "{}",
+	    "{\"code\":0,\"result\":\"{\\\"list\\\":[{\\\"did\\\":\\\"77\\\","
+	    "\\\"model\\\":\\\"x.y.z\\\"}]}\"}"), 1);
+	CHECK_FIELD(find_kind("device", 0), "did", "77");
+	clear();
+	/* a device seen again with another model: the newer one */
+	mf_cloud_model_note(&ctx, "42688810", "chuangmi.plug.v3");
+	CHECK_EQ_STR(mf_cloud_model_of(&ctx, "42688810"), "chuangmi.plug.v3");
+	CHECK(mf_cloud_model_of(&ctx, "999") == NULL);
 }
 
 /* The whole path: an RC4 device list in a capture adds the token. */
@@ -514,6 +573,45 @@ static void test_exchange_devices(void)
 	t = idx >= 0 ? mf_tokens_get(ctx.tokens, (size_t)idx) : NULL;
 	CHECK(t && strcmp(t->origin, "cloud: frame 77") == 0);
 	clear();
+
+	/* the same reply on a path the table does not know: still a device list */
+	mf_micloud_form_free(&out);
+	mf_micloud_form_init(&out);
+	CHECK_EQ_INT(mf_micloud_rc4_encrypt_params("POST", "/v3/home/new_device_list", SS, NONCE,
+	    &plain, MF_MICLOUD_RC4_CONTINUE, &out), 0);
+	mf_buf_reset(&body);
+	mf_micloud_form_encode(&out, &body);
+	rq.path = "/app/v3/home/new_device_list";
+	rq.body = body.data;
+	rq.body_len = body.len;
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, 1700000000LL * MF_NS_PER_S, evd), 0);
+	CHECK_FIELD(find_kind("data", 0), "micloud.endpoint", "devices_by_shape");
+	CHECK_FIELD(find_kind("data", 0), "micloud.signature", "valid");
+	CHECK_EQ_INT(count_kind("device"), 2);
+	CHECK_EQ_INT(count_kind("token"), 1);
+	CHECK_FIELD(find_kind("token", 0), "did", "42688810");
+	CHECK_FIELD(find_kind("token", 0), "model", "chuangmi.plug.m1");
+	CHECK_EQ_INT(count_kind("anomaly"), 0);
+	clear();
+	/* what is not a device list is left alone */
+	{
+		cJSON *r1 = cJSON_Parse("{\"code\":0,\"result\":{\"list\":[{\"did\":\"1\","
+		    "\"model\":\"a.b.c\",\"token\":\"x\"},{\"msg_id\":2}]}}");
+		cJSON *r2 = cJSON_Parse("{\"code\":-1,\"result\":{\"list\":[{\"did\":\"1\","
+		    "\"model\":\"a.b.c\",\"token\":\"x\"}]}}");
+		cJSON *r3 = cJSON_Parse("{\"code\":0,\"result\":{\"list\":[]}}");
+		cJSON *r4 = cJSON_Parse(DEVICES);
+
+		CHECK(mf_endpoint_guess(r1) == NULL);
+		CHECK(mf_endpoint_guess(r2) == NULL);
+		CHECK(mf_endpoint_guess(r3) == NULL);
+		CHECK(mf_endpoint_guess(r4) && mf_endpoint_guess(r4)->carries == MF_EP_DEVICES);
+		CHECK(mf_endpoint_guess(NULL) == NULL);
+		cJSON_Delete(r1);
+		cJSON_Delete(r2);
+		cJSON_Delete(r3);
+		cJSON_Delete(r4);
+	}
 	mf_micloud_form_free(&plain);
 	mf_micloud_form_free(&out);
 	mf_buf_free(&body);

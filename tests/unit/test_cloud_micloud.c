@@ -125,9 +125,18 @@ static void init_ctx(struct mf_ctx *ctx)
 	ctx->tokens = mf_tokens_new();
 }
 
-/* An RC4-mode request body for DATA on path, as a client would send it. */
+/* An RC4-mode request body for DATA on path with key ss, as a client would send it. */
+static char *make_body_ss(const char *ss, const char *method, const char *sign_path,
+                          const char *data, int variant, int with_ss);
+
 static char *make_body(const char *method, const char *sign_path, const char *data, int variant,
                        int with_ss)
+{
+	return make_body_ss(SS, method, sign_path, data, variant, with_ss);
+}
+
+static char *make_body_ss(const char *ss, const char *method, const char *sign_path,
+                          const char *data, int variant, int with_ss)
 {
 	struct mf_micloud_form plain, out;
 	struct mf_buf b;
@@ -136,7 +145,7 @@ static char *make_body(const char *method, const char *sign_path, const char *da
 	mf_micloud_form_init(&plain);
 	mf_micloud_form_init(&out);
 	mf_micloud_form_add(&plain, "data", data, strlen(data));
-	CHECK_EQ_INT(mf_micloud_rc4_encrypt_params(method, sign_path, SS, NONCE, &plain, variant, &out), 0);
+	CHECK_EQ_INT(mf_micloud_rc4_encrypt_params(method, sign_path, ss, NONCE, &plain, variant, &out), 0);
 	if (!with_ss) {
 		/* drop the ssecurity field (last) */
 		out.n--;
@@ -380,6 +389,120 @@ static void test_hosts(void)
 	CHECK_EQ_INT(mf_micloud_is_host(""), MF_MICLOUD_HOST_NONE);
 }
 
+/* Bytes from the wire that are not UTF-8 (a path, the User-Agent, a
+ * cookie, a reply string) never reach the JSON-lines output as such: they
+ * are written \xNN, valid UTF-8 around them is kept. */
+static int utf8_valid_tree(const cJSON *v)
+{
+	const cJSON *it;
+
+	for (it = v ? v->child : NULL; it; it = it->next) {
+		const char *strs[2] = { it->string, cJSON_IsString(it) ? it->valuestring : NULL };
+		int k;
+
+		for (k = 0; k < 2; k++) {
+			const unsigned char *p = (const unsigned char *)strs[k];
+
+			while (p && *p) {
+				size_t n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 :
+				    (*p & 0xf8) == 0xf0 ? 4 : 0;
+				size_t i;
+
+				if (n == 0)
+					return 0;
+				for (i = 1; i < n; i++)
+					if ((p[i] & 0xc0) != 0x80)
+						return 0;
+				p += n;
+			}
+		}
+		if ((cJSON_IsObject(it) || cJSON_IsArray(it)) && !utf8_valid_tree(it))
+			return 0;
+	}
+	return 1;
+}
+
+static void test_not_utf8(void)
+{
+	struct mf_ctx ctx;
+	struct mf_micloud_req rq;
+	struct mf_micloud_resp rs;
+	const struct mf_event *ev;
+	int i;
+
+	init_ctx(&ctx);
+	memset(&rq, 0, sizeof(rq));
+	memset(&rs, 0, sizeof(rs));
+	rq.host = "de.api.io.mi.com";
+	rq.method = "GET";
+	rq.path = "/app/home/x\xff?a=1";
+	rq.user_agent = "Mi\xffHome \xe5\xb0\x8f\xe7\xb1\xb3 a\\b";
+	rq.cookie = "userId=12\xfe" "3";
+	rs.status = 200;
+	rs.body = (const uint8_t *)"{\"code\":0,\"message\":\"\xc3\x28\",\"result\":{\"k\xff\":1}}";
+	rs.body_len = strlen((const char *)rs.body);
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, MF_TIME_NONE, NULL), 0);
+	CHECK(nev > 0);
+	for (i = 0; i < nev; i++)
+		CHECK(utf8_valid_tree(evs[i]->body));
+	ev = find_kind("data", 0);
+	CHECK(ev && jstr(ev, "micloud.path") && strcmp(jstr(ev, "micloud.path"), "/app/home/x\\xff") == 0);
+	CHECK(ev && jstr(ev, "micloud.user_agent") &&
+	    strcmp(jstr(ev, "micloud.user_agent"), "Mi\\xffHome \xe5\xb0\x8f\xe7\xb1\xb3 a\\\\b") == 0);
+	CHECK(ev && jstr(ev, "uid") && strcmp(jstr(ev, "uid"), "12\\xfe" "3") == 0);
+	CHECK(ev && jstr(ev, "micloud.message") && strcmp(jstr(ev, "micloud.message"), "\\xc3(") == 0);
+	CHECK(ev && jget(ev, "result.k\\xff") != NULL);
+	clear();
+	mf_tokens_free(ctx.tokens);
+}
+
+/* The User-Agent tells the app from scripts (micloud.md section 3). */
+static void test_user_agents(void)
+{
+	static const struct {
+		const char *ua, *kind;   /* kind NULL: not told */
+	} t[] = {
+		{ "Android-15-11.0.701-Xiaomi-24031PN0DC-ABCDE-0123456789abcdef0123456789abcdef01234567-"
+		  "CN-0123456789abcdef0123456789abcdef-0123456789abcdef0123456789abcdef-SmartHome-"
+		  "MI_APP_STORE-0123456789abcdef0123456789abcdef01234567|0123456789abcdef0123456789abcdef"
+		  "01234567|0123456789abcdef-64", "app" },
+		{ "APP/com.xiaomi.mihome APPV/6.0.103 iosPassportSDK/3.9.0 iOS/14.4 miHSTS", "app" },
+		{ "Android-7.1.1-1.0.0-ONEPLUS A3010-136-ABCDEFGHIJKLM APP/xiaomi.smarthome APPV/62830",
+		  "script" },
+		{ "abcdefghijklmnopqr-ABCDEFGHIJ123 APP/com.xiaomi.mihome APPV/10.5.201", "script" },
+		{ "python-requests/2.31.0", "script" },
+		{ "Go-http-client/2.0", "script" },
+		{ "okhttp/4.12.0", "script" },
+		{ "Mozilla/5.0 (Linux; Android 14)", NULL },
+		{ "abcdefghijklmnopqr-ABC APP/com.xiaomi.mihome APPV/10.5.201", NULL },
+	};
+	struct mf_ctx ctx;
+	struct mf_micloud_req rq;
+	size_t i;
+
+	init_ctx(&ctx);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const struct mf_event *ev;
+
+		memset(&rq, 0, sizeof(rq));
+		rq.host = i % 2 ? "account.xiaomi.com" : "de.api.io.mi.com";
+		rq.method = "GET";
+		rq.path = i % 2 ? "/pass/serviceLogin?sid=xiaomiio" : "/app/home/profile";
+		rq.user_agent = t[i].ua;
+		CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, NULL, MF_TIME_NONE, NULL), 0);
+		ev = find_kind(i % 2 ? "account" : "data", 0);
+		CHECK(ev && jstr(ev, "micloud.user_agent") && strcmp(jstr(ev, "micloud.user_agent"),
+		    t[i].ua) == 0);
+		if (t[i].kind)
+			CHECK(ev && jstr(ev, "micloud.user_agent_kind") &&
+			    strcmp(jstr(ev, "micloud.user_agent_kind"), t[i].kind) == 0);
+		else
+			CHECK(ev && jget(ev, "micloud.user_agent_kind") == NULL);
+		clear();
+	}
+	mf_tokens_free(ctx.tokens);
+}
+
 static void test_forms(void)
 {
 	struct mf_micloud_form f;
@@ -606,6 +729,24 @@ static void test_exchange_rc4(void)
 	ev = find_kind("data", 0);
 	CHECK(ev && jstr(ev, "micloud.response_preview") != NULL);
 	clear();
+	/* an error status with a text body that happens to be base64 once a
+	 * space is read as '+' ("auth err"): not an RC4 reply, previewed */
+	rs.status = 401;
+	rs.body = (const uint8_t *)"auth err";
+	rs.body_len = 8;
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, ts, evd), 0);
+	CHECK_EQ_INT(count_kind("anomaly"), 0);
+	ev = find_kind("data", 0);
+	CHECK(ev && jstr(ev, "micloud.response_preview") &&
+	    strcmp(jstr(ev, "micloud.response_preview"), "auth err") == 0);
+	CHECK(ev && jget(ev, "micloud.response") == NULL);
+	clear();
+	/* the same with status 200: a body that is not base64 (a space) */
+	rs.status = 200;
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, ts, evd), 0);
+	CHECK(find_anomaly("bad_base64") != NULL);
+	CHECK(find_anomaly("rc4_not_json") == NULL);
+	clear();
 	/* JSON nested past the cap */
 	{
 		char deep[300];
@@ -646,6 +787,38 @@ static void test_exchange_rc4(void)
 		free(q);
 		rq.query = NULL;
 	}
+
+	/* a client posting the form as a string under another Content-Type */
+	rq.body = (const uint8_t *)body;
+	rq.body_len = strlen(body);
+	rq.content_type = "text/plain; charset=utf-8";
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, ts, evd), 0);
+	ev = find_kind("data", 0);
+	CHECK(ev && jstr(ev, "micloud.signature") && strcmp(jstr(ev, "micloud.signature"), "valid") == 0);
+	CHECK(ev && jstr(ev, "value.obj_name") != NULL);
+	clear();
+	rq.content_type = "application/x-www-form-urlencoded";
+
+	/* an absolute-form target (a request to an HTTP proxy), no Host field */
+	rq.host = NULL;
+	rq.path = "http://de.api.io.mi.com:80/app" PATH;
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, ts, evd), 0);
+	ev = find_kind("data", 0);
+	CHECK(ev && jstr(ev, "event") && strcmp(jstr(ev, "event"), PATH) == 0);
+	CHECK(ev && jstr(ev, "micloud.path") && strcmp(jstr(ev, "micloud.path"), "/app" PATH) == 0);
+	CHECK(ev && jstr(ev, "micloud.host") && strcmp(jstr(ev, "micloud.host"),
+	    "de.api.io.mi.com:80") == 0);
+	CHECK(ev && jstr(ev, "micloud.signature") && strcmp(jstr(ev, "micloud.signature"), "valid") == 0);
+	CHECK(ev && jstr(ev, "micloud.endpoint") && strcmp(jstr(ev, "micloud.endpoint"),
+	    "map_file_url") == 0);
+	clear();
+	rq.path = "https://de.api.io.mi.com?x=1";
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, ts, evd), 0);
+	ev = find_kind("data", 0);
+	CHECK(ev && jstr(ev, "micloud.path") && strcmp(jstr(ev, "micloud.path"), "/") == 0);
+	clear();
+	rq.host = "de.api.io.mi.com";
+	rq.path = "/app" PATH;
 
 	/* a nonce far from the capture time */
 	rq.body = (const uint8_t *)body;
@@ -705,6 +878,24 @@ static void test_exchange_legacy(void)
 	CHECK(ev && strcmp(jstr(ev, "micloud.signature"), "valid") == 0);
 	clear();
 	rq.encrypt_alg = NULL;
+	/* a legacy reply that is not JSON needs no key to be called so */
+	{
+		char saved[sizeof(ctx.ssecurity)];
+
+		memcpy(saved, ctx.ssecurity, sizeof(saved));
+		ctx.ssecurity[0] = '\0';
+		rs.body = (const uint8_t *)"\x1b\x22\x00\xf8" "binary";
+		rs.body_len = 10;
+		CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, MF_TIME_NONE, NULL), 0);
+		CHECK(find_anomaly("json_unparsable") != NULL);
+		CHECK(find_anomaly("no_ssecurity") == NULL);
+		ev = find_kind("data", 0);
+		CHECK(ev && jstr(ev, "micloud.response_preview") != NULL);
+		clear();
+		memcpy(ctx.ssecurity, saved, sizeof(saved));
+		rs.body = (const uint8_t *)"{\"code\":0,\"message\":\"ok\",\"result\":{\"url\":\"https://x/m\"}}";
+		rs.body_len = strlen((const char *)rs.body);
+	}
 	/* with another key the HMAC fails (warning) */
 	snprintf(ctx.ssecurity, sizeof(ctx.ssecurity), "AgICAgICAgICAgICAgICAg==");
 	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, MF_TIME_NONE, NULL), 0);
@@ -799,6 +990,23 @@ static void test_account(void)
 	CHECK(find_anomaly("json_unparsable") != NULL);
 	clear();
 
+	/* the QR login's long poll on its own host answers with the session */
+	memset(&rq, 0, sizeof(rq));
+	memset(&rs, 0, sizeof(rs));
+	rq.host = "c3.lp.account.xiaomi.com";
+	rq.method = "GET";
+	rq.path = "/lp/s?d=abc&a=1";
+	rs.status = 200;
+	rs.body = (const uint8_t *)"&&&START&&&{\"code\":0,\"userId\":1234567,\"ssecurity\":\"" SS "\","
+	    "\"passToken\":\"V1:qr\",\"location\":\"https://sts.api.io.mi.com/sts?d=x\"}";
+	rs.body_len = strlen((const char *)rs.body);
+	CHECK_EQ_INT(mf_micloud_exchange(&ctx, &rq, &rs, MF_TIME_NONE, NULL), 0);
+	ev = find_kind("account", 0);
+	CHECK(ev && strcmp(jstr(ev, "micloud.step"), "qr_login") == 0);
+	CHECK(ev && strcmp(jstr(ev, "micloud.outcome"), "logged_in") == 0);
+	CHECK(find_secret("ssecurity") != NULL);
+	clear();
+
 	/* STS: serviceToken in Set-Cookie, ssecurity in extension-pragma */
 	ctx.ssecurity[0] = '\0';
 	memset(&rq, 0, sizeof(rq));
@@ -860,6 +1068,184 @@ static void test_account(void)
 	mf_tokens_free(ctx.tokens);
 }
 
+/* Several session keys in one capture (micloud.md sections 1, 8, 10): a
+ * login for xiaomiio, then serviceLogin for another sid (miotstore) with
+ * its own ssecurity; requests without an ssecurity field signed with the
+ * first key still decode, legacy HMACs verify with whichever key signed
+ * them, and --ssecurity (set before) survives the logins. */
+#define SS2 "AgICAgICAgICAgICAgICAg=="
+#define SS3 "AwMDAwMDAwMDAwMDAwMDAw=="
+
+static void login_reply(struct mf_ctx *ctx, const char *sid, const char *ss)
+{
+	struct mf_micloud_req rq;
+	struct mf_micloud_resp rs;
+	char path[96], body[256];
+
+	memset(&rq, 0, sizeof(rq));
+	memset(&rs, 0, sizeof(rs));
+	snprintf(path, sizeof(path), "/pass/serviceLogin?sid=%s&_json=true", sid);
+	snprintf(body, sizeof(body), "&&&START&&&{\"code\":0,\"sid\":\"%s\",\"ssecurity\":\"%s\","
+	    "\"userId\":1234567}", sid, ss);
+	rq.host = "account.xiaomi.com";
+	rq.method = "GET";
+	rq.path = path;
+	rs.status = 200;
+	rs.body = (const uint8_t *)body;
+	rs.body_len = strlen(body);
+	CHECK_EQ_INT(mf_micloud_exchange(ctx, &rq, &rs, MF_TIME_NONE, NULL), 0);
+}
+
+static void rc4_call(struct mf_ctx *ctx, const char *ss, int with_ss)
+{
+	struct mf_micloud_req rq;
+	struct mf_micloud_resp rs;
+	char *body = make_body_ss(ss, "POST", PATH, DATA, MF_MICLOUD_RC4_CONTINUE, with_ss);
+	struct mf_buf kb, resp;
+	char sn[MF_MICLOUD_SN_LEN];
+	struct mf_rc4 r;
+	uint8_t ct[128];
+
+	/* the reply, encrypted with this call's key */
+	CHECK_EQ_INT(mf_micloud_signed_nonce(ss, NONCE, sn), 0);
+	mf_buf_init(&kb, 64);
+	mf_buf_init(&resp, 4096);
+	mf_b64_decode(sn, strlen(sn), &kb);
+	mf_rc4_init_drop1024(&r, kb.data, kb.len);
+	mf_rc4_xor(&r, (const uint8_t *)RESP, ct, strlen(RESP));
+	mf_b64_encode(ct, strlen(RESP), &resp);
+	memset(&rq, 0, sizeof(rq));
+	memset(&rs, 0, sizeof(rs));
+	rq.host = "de.api.io.mi.com";
+	rq.path = "/app" PATH;
+	rq.body = (const uint8_t *)body;
+	rq.body_len = strlen(body);
+	rq.content_type = "application/x-www-form-urlencoded";
+	rq.encrypt_alg = "ENCRYPT-RC4";
+	rq.cookie = "cUserId=cu-1; yetAnotherServiceToken=STOKEN-ONLY-YET-ANOTHER";
+	rs.status = 200;
+	rs.body = resp.data;
+	rs.body_len = resp.len;
+	CHECK_EQ_INT(mf_micloud_exchange(ctx, &rq, &rs, MF_TIME_NONE, NULL), 0);
+	mf_buf_free(&kb);
+	mf_buf_free(&resp);
+	free(body);
+}
+
+static void legacy_call(struct mf_ctx *ctx, const char *ss)
+{
+	struct mf_micloud_req rq;
+	struct mf_micloud_resp rs;
+	struct mf_micloud_form f;
+	char sn[MF_MICLOUD_SN_LEN], sig[MF_MICLOUD_SIG_LEN];
+	struct mf_buf b;
+
+	mf_micloud_form_init(&f);
+	mf_micloud_form_add(&f, "data", DATA, strlen(DATA));
+	CHECK_EQ_INT(mf_micloud_signed_nonce(ss, NONCE, sn), 0);
+	CHECK_EQ_INT(mf_micloud_legacy_signature(PATH, sn, NONCE, &f, sig), 0);
+	mf_micloud_form_add(&f, "signature", sig, strlen(sig));
+	mf_micloud_form_add(&f, "_nonce", NONCE, strlen(NONCE));
+	mf_buf_init(&b, 4096);
+	mf_micloud_form_encode(&f, &b);
+	memset(&rq, 0, sizeof(rq));
+	memset(&rs, 0, sizeof(rs));
+	rq.host = "api.io.mi.com";
+	rq.path = "/app" PATH;
+	rq.body = b.data;
+	rq.body_len = b.len;
+	rs.status = 200;
+	rs.body = (const uint8_t *)RESP;
+	rs.body_len = strlen(RESP);
+	CHECK_EQ_INT(mf_micloud_exchange(ctx, &rq, &rs, MF_TIME_NONE, NULL), 0);
+	mf_buf_free(&b);
+	mf_micloud_form_free(&f);
+}
+
+static void test_several_keys(void)
+{
+	struct mf_ctx ctx;
+	const struct mf_event *ev;
+
+	init_ctx(&ctx);
+	login_reply(&ctx, "xiaomiio", SS);
+	login_reply(&ctx, "miotstore", SS2);
+	CHECK_EQ_STR(ctx.ssecurity, SS2);
+	CHECK_EQ_STR(ctx.ssecurity_old[0], SS);
+	clear();
+
+	/* signed with the xiaomiio key, no ssecurity field */
+	rc4_call(&ctx, SS, 0);
+	ev = find_kind("data", 0);
+	CHECK(ev && jstr(ev, "micloud.signature") && strcmp(jstr(ev, "micloud.signature"), "valid") == 0);
+	CHECK(ev && jstr(ev, "micloud.ssecurity_from") &&
+	    strcmp(jstr(ev, "micloud.ssecurity_from"), "context") == 0);
+	CHECK(ev && cJSON_IsArray(jget(ev, "result.list")));
+	CHECK_EQ_INT(count_kind("anomaly"), 0);
+	CHECK_EQ_INT(count_kind("session"), 0);     /* a known key: no new finding */
+	CHECK_EQ_STR(ctx.ssecurity, SS);             /* the key in use comes first */
+	CHECK_EQ_STR(ctx.ssecurity_old[0], SS2);
+	clear();
+
+	/* legacy HMAC with the miotstore key */
+	legacy_call(&ctx, SS2);
+	ev = find_kind("data", 0);
+	CHECK(ev && jstr(ev, "micloud.signature") && strcmp(jstr(ev, "micloud.signature"), "valid") == 0);
+	CHECK_EQ_INT(count_kind("anomaly"), 0);
+	clear();
+	/* and with a key nobody revealed: invalid, one warning */
+	legacy_call(&ctx, SS3);
+	ev = find_kind("data", 0);
+	CHECK(ev && jstr(ev, "micloud.signature") && strcmp(jstr(ev, "micloud.signature"), "invalid") == 0);
+	ev = find_anomaly("bad_signature");
+	CHECK(ev && strcmp(jstr(ev, "severity"), "warning") == 0);
+	CHECK(ev && strstr(jstr(ev, "detail"), "any known ssecurity") != NULL);
+	clear();
+
+	/* a new key in a request's own field is reported once, with the
+	 * serviceToken of its cookie (here only yetAnotherServiceToken) */
+	rc4_call(&ctx, SS3, 1);
+	CHECK(find_secret("ssecurity") != NULL);
+	ev = find_secret("serviceToken");
+	CHECK(ev && strcmp(jstr(ev, "found_in"), "request cookie") == 0);
+	clear();
+	rc4_call(&ctx, SS, 1);      /* known already */
+	CHECK_EQ_INT(count_kind("session"), 0);
+	clear();
+	/* a login repeating a known key says so */
+	login_reply(&ctx, "miotstore", SS2);
+	ev = find_secret("ssecurity");
+	CHECK(ev && cJSON_IsTrue(jget(ev, "already_known")));
+	clear();
+	mf_tokens_free(ctx.tokens);
+
+	/* --ssecurity survives a login for another key */
+	init_ctx(&ctx);
+	snprintf(ctx.ssecurity, sizeof(ctx.ssecurity), "%s", SS3);
+	login_reply(&ctx, "xiaomiio", SS);
+	clear();
+	rc4_call(&ctx, SS3, 0);
+	ev = find_kind("data", 0);
+	CHECK(ev && jstr(ev, "micloud.signature") && strcmp(jstr(ev, "micloud.signature"), "valid") == 0);
+	CHECK_EQ_INT(count_kind("anomaly"), 0);
+	clear();
+	/* more keys than kept: the oldest is forgotten, nothing breaks */
+	{
+		int i;
+
+		for (i = 0; i < MF_SSECURITY_OLD + 3; i++) {
+			char k[32];
+
+			snprintf(k, sizeof(k), "AAAAAAAAAAAAAAAAAAAA%04d", i);
+			login_reply(&ctx, "xiaomiio", k);
+		}
+		clear();
+		CHECK(strncmp(ctx.ssecurity, "AAAAAAAAAAAAAAAAAAAA", 20) == 0);
+		CHECK(ctx.ssecurity_old[MF_SSECURITY_OLD - 1][0] != '\0');
+	}
+	mf_tokens_free(ctx.tokens);
+}
+
 int main(void)
 {
 	test_vectors();
@@ -868,6 +1254,9 @@ int main(void)
 	test_exchange_rc4();
 	test_exchange_legacy();
 	test_account();
+	test_several_keys();
+	test_not_utf8();
+	test_user_agents();
 	clear();
 	return TEST_DONE();
 }
