@@ -83,6 +83,9 @@ static int load_prefs(struct mf_phone *ph, const struct mf_xfile *f, struct mf_p
 		    "%s%s", eb, p->n ? " (entries before the damage are reported)" : "");
 	if (p->truncated_values)
 		ph_anomaly(ph, NULL, 0, "value_truncated", "a value longer than the cap was cut");
+	if (p->nul_replaced)
+		ph_anomaly(ph, NULL, 0, "value_nul_replaced", "%zu NUL characters (written "
+		    "\"&#0;\" by Android) are shown as U+FFFD", p->nul_replaced);
 	return 0;
 }
 
