@@ -10,7 +10,10 @@
  *   other prefs file -> accounts.
  * Times: the unit-detection reference is the newest modification time of
  * the app files found under the root (else the input's own mtime); never
- * the clock of the machine running the tool.
+ * the clock of the machine running the tool.  A reference before 2014 is
+ * not one: zip members without a time carry the DOS epoch 1980-01-01 and
+ * some tar writers store 0, and against such a reference every seconds
+ * value of the app (2014 or later) would be read as milliseconds.
  */
 #include "mf_phone.h"
 
@@ -346,17 +349,29 @@ static int stage_of(const struct mf_xfile *f)
 	}
 }
 
+/* 2014-01-01: no Mi Home artifact is older (see the top comment) */
+#define REF_FLOOR_NS (1388534400LL * MF_NS_PER_S)
+
 static int one_root(struct mf_ctx *ctx, struct mf_extract *x, size_t root,
                     mf_phone_problem_fn problem, void *arg, struct mf_phone_summary *sum,
                     int json_depth)
 {
 	struct mf_xroot *r = &x->roots[root];
-	int64_t ref = r->newest_ns != MF_TIME_NONE ? r->newest_ns : x->mtime_ns;
+	int64_t ref = MF_TIME_NONE;
+	const char *ref_from = NULL;
 	struct mf_phone ph;
 	struct mf_event *ev;
 	size_t i;
 	int stage, rc = 0;
 
+	if (r->newest_ns != MF_TIME_NONE && r->newest_ns >= REF_FLOOR_NS) {
+		ref = r->newest_ns;
+		ref_from = "newest modification time of the app files";
+	} else if (x->mtime_ns != MF_TIME_NONE && x->mtime_ns >= REF_FLOOR_NS) {
+		ref = x->mtime_ns;
+		ref_from = r->newest_ns != MF_TIME_NONE ? "the input's modification time (the "
+		    "app files' times are before 2014: not real)" : "the input's modification time";
+	}
 	ph_init(&ph, ctx, ref == MF_TIME_NONE ? 0 : ref);
 	ph.json_depth_max = json_depth;
 	ph.problem = problem;
@@ -375,8 +390,13 @@ static int one_root(struct mf_ctx *ctx, struct mf_extract *x, size_t root,
 
 		mf_time_iso(ref, t);
 		mf_event_str(ev, "time_reference", t);
-		mf_event_str(ev, "time_reference_from", r->newest_ns != MF_TIME_NONE ?
-		    "newest modification time of the app files" : "the input's modification time");
+		mf_event_str(ev, "time_reference_from", ref_from);
+	}
+	if (r->newest_ns != MF_TIME_NONE && r->newest_ns < REF_FLOOR_NS) {
+		char t[32];
+
+		mf_time_iso(r->newest_ns, t);
+		mf_event_str(ev, "time_reference_ignored", t);
 	}
 	{
 		cJSON *e = mf_json_obj();
