@@ -196,6 +196,15 @@ static void preview(const char *s, size_t n, char *out, size_t outlen)
 		memcpy(out + k, "...", 4);
 }
 
+/* A record's or reading's time: "time", or "timestamp" (the name the
+ * environment cache and some plugins use); NULL when neither. */
+static const cJSON *rec_time(const cJSON *o)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "time");
+
+	return t ? t : cJSON_GetObjectItemCaseSensitive(o, "timestamp");
+}
+
 /* Item evidence {file, sha256, key, record, item}. */
 static cJSON *item_evidence(struct mf_phone *ph, const char *key, long rec, long item)
 {
@@ -367,6 +376,8 @@ int mf_devlog_key(struct mf_phone *ph, const char *key, const char *text, size_t
 	long ri = 0;
 	int rc = 0;
 
+	if (ph_json_empty(text, n))
+		return ph_empty_note(ph, key, "the device log holds no records (empty or null)");
 	root = mf_json_lenient(text, n, ph->json_depth_max, NULL);
 	if (!root) {
 		char pv[PREVIEW_MAX];
@@ -388,6 +399,11 @@ int mf_devlog_key(struct mf_phone *ph, const char *key, const char *text, size_t
 		return rc ? rc : ph_emit(ph, an);
 	}
 	recs = cJSON_IsArray(root) ? root : cJSON_GetObjectItemCaseSensitive(root, "value");
+	if ((cJSON_IsString(recs) && ph_json_empty(recs->valuestring,
+	    strlen(recs->valuestring))) || cJSON_IsNull(recs)) {
+		cJSON_Delete(root);
+		return ph_empty_note(ph, key, "the device log holds no records (empty value list)");
+	}
 	if (cJSON_IsString(recs)) {
 		cJSON *p = mf_json_lenient(recs->valuestring, strlen(recs->valuestring),
 		    ph->json_depth_max, NULL);
@@ -415,7 +431,7 @@ int mf_devlog_key(struct mf_phone *ph, const char *key, const char *text, size_t
 
 		if (!did || !*did)
 			did = did_hint;
-		if (ph_num(cJSON_GetObjectItemCaseSensitive(r, "time"), &t))
+		if (ph_num(rec_time(r), &t))
 			logged = ph_time(ph, t, &lunit);
 		if (cJSON_IsString(v)) {
 			parsed = mf_json_lenient(v->valuestring, strlen(v->valuestring),
@@ -494,13 +510,13 @@ static int ht_object(struct mf_phone *ph, const char *key, const cJSON *o, const
 	if (!cJSON_IsObject(o))
 		return ph_anomaly(ph, key, 0, "ht_item_unrecognised", "record %ld item %ld is "
 		    "not an object", rec, idx);
-	if (ph_num(cJSON_GetObjectItemCaseSensitive(o, "time"), &t))
+	if (ph_num(rec_time(o), &t))
 		ts = ph_time(ph, t, &tunit);
 	vals = mf_json_obj();
 	cJSON_ArrayForEach(m, o) {
 		double d;
 
-		if (strcmp(m->string, "time") == 0)
+		if (m == rec_time(o))
 			continue;
 		/* readings are kept as stored (strings become numbers); the
 		 * plugin's scale is not applied (LAN values are hundredths) */
@@ -550,12 +566,15 @@ static int ht_object(struct mf_phone *ph, const char *key, const cJSON *o, const
 int mf_htstat_key(struct mf_phone *ph, const char *key, const char *text, size_t n,
                   const char *did_hint, const char *model_hint)
 {
-	cJSON *root = mf_json_lenient(text, n, ph->json_depth_max, NULL);
+	cJSON *root;
 	const cJSON *r;
 	struct plist pl = { 0 };
 	long ri = 0;
 	int rc = 0;
 
+	if (ph_json_empty(text, n))
+		return ph_empty_note(ph, key, "the readings key holds nothing (empty or null)");
+	root = mf_json_lenient(text, n, ph->json_depth_max, NULL);
 	if (!root) {
 		char pv[PREVIEW_MAX];
 
@@ -581,7 +600,7 @@ int mf_htstat_key(struct mf_phone *ph, const char *key, const char *text, size_t
 
 		if (!did)
 			did = did_hint;
-		if (ph_num(cJSON_GetObjectItemCaseSensitive(r, "time"), &t))
+		if (ph_num(rec_time(r), &t))
 			logged = ph_time(ph, t, &lunit);
 		if (cJSON_IsString(v)) {
 			parsed = mf_json_lenient(v->valuestring, strlen(v->valuestring),
@@ -765,6 +784,69 @@ static int raw_key(struct mf_phone *ph, const struct mf_pref *e, const char *art
 	return rc;
 }
 
+/* Does a device-log item, [ts, [name, ..]], [name, ..] or a string holding
+ * one of these, name an "event." or a "prop."? */
+static int item_named(const cJSON *item, int depth_max)
+{
+	cJSON *p = NULL;
+	const cJSON *a = item, *n;
+	int ok;
+
+	if (cJSON_IsString(item)) {
+		const char *s = item->valuestring;
+
+		if (s[0] != '[')
+			return strncmp(s, "event.", 6) == 0 || strncmp(s, "prop.", 5) == 0;
+		a = p = mf_json_lenient(s, strlen(s), depth_max, NULL);
+	}
+	n = cJSON_GetArrayItem(a, 0);
+	if (cJSON_IsNumber(n) || (cJSON_IsString(n) && n->valuestring[0] >= '0' &&
+	    n->valuestring[0] <= '9')) {
+		n = cJSON_GetArrayItem(a, 1);
+		if (cJSON_IsArray(n))
+			n = cJSON_GetArrayItem(n, 0);
+	}
+	ok = cJSON_IsString(n) && (strncmp(n->valuestring, "event.", 6) == 0 ||
+	    strncmp(n->valuestring, "prop.", 5) == 0);
+	cJSON_Delete(p);
+	return ok;
+}
+
+/* The shape of a value whatever its key's name (key names are the
+ * plugins' own choice, phone-artifacts.md section 4): 1 a device log
+ * (records {"time"|"timestamp", "value"} whose first item names an
+ * "event." or "prop."), 2 readings (records whose value lists objects with
+ * a temperature or humidity), 0 neither. */
+static int value_shape(const struct mf_phone *ph, const struct mf_pref *e)
+{
+	cJSON *j, *pv = NULL;
+	const cJSON *recs, *r, *v, *first;
+	int shape = 0;
+
+	if (e->type != MF_PREF_STRING || e->value_len < 2 || (e->value[0] != '{' &&
+	    e->value[0] != '[' && e->value[0] != '&'))
+		return 0;
+	j = mf_json_lenient(e->value, e->value_len, ph->json_depth_max, NULL);
+	recs = cJSON_IsArray(j) ? j : cJSON_GetObjectItemCaseSensitive(j, "value");
+	r = cJSON_IsArray(recs) ? cJSON_GetArrayItem(recs, 0) : cJSON_IsObject(j) ? j : NULL;
+	if (cJSON_IsObject(r) && rec_time(r)) {
+		v = cJSON_GetObjectItemCaseSensitive(r, "value");
+		if (cJSON_IsString(v))
+			v = pv = mf_json_lenient(v->valuestring, strlen(v->valuestring),
+			    ph->json_depth_max, NULL);
+		first = cJSON_GetArrayItem(v, 0);
+		if (cJSON_IsObject(first) && (cJSON_GetObjectItemCaseSensitive(first,
+		    "temperature") || cJSON_GetObjectItemCaseSensitive(first, "humidity")))
+			shape = 2;
+		else if (recs && cJSON_IsArray(v) && (cJSON_IsNumber(first) ? item_named(v,
+		    ph->json_depth_max) : item_named(first, ph->json_depth_max)))
+			shape = 1;
+	}
+	cJSON_Delete(pv);
+	cJSON_Delete(j);
+	return shape;
+}
+
 int mf_devlog_config(struct mf_phone *ph, const struct mf_prefs *p, const char *did_hint,
                      const char *plugin_id)
 {
@@ -773,7 +855,7 @@ int mf_devlog_config(struct mf_phone *ph, const struct mf_prefs *p, const char *
 	const struct mf_model_info *mi = mf_model_find(d && d->model ? d->model : model_hint);
 	int gateway = mi && strcmp(mi->type, "gateway") == 0;
 	size_t i;
-	int rc = 0;
+	int rc = 0, shape;
 
 	/* a config.xml with arming keys is a gateway's, whatever the model */
 	for (i = 0; !gateway && i < p->n; i++)
@@ -786,7 +868,15 @@ int mf_devlog_config(struct mf_phone *ph, const struct mf_prefs *p, const char *
 			rc = mf_devlog_key(ph, e->name, e->value, e->value_len, did_hint, model_hint);
 		else if (e->type == MF_PREF_STRING && strstr(e->name, "ht_stat"))
 			rc = mf_htstat_key(ph, e->name, e->value, e->value_len, did_hint, model_hint);
-		else
+		else if (!(gateway && gateway_name(e->name)) && (shape = value_shape(ph, e)) != 0) {
+			rc = ph_anomaly(ph, e->name, 0, "log_key_by_shape", "the key's name holds "
+			    "no %s, but its value has the shape of %s: read as such",
+			    shape == 1 ? "Log_Normal" : "ht_stat",
+			    shape == 1 ? "a device log" : "temperature/humidity readings");
+			if (rc != MF_ERR_NOMEM)
+				rc = (shape == 1 ? mf_devlog_key : mf_htstat_key)(ph, e->name, e->value,
+				    e->value_len, did_hint, model_hint);
+		} else
 			rc = raw_key(ph, e, gateway ? "gateway" : "plugin-storage", did_hint,
 			    model_hint, gateway);
 	}

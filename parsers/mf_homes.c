@@ -406,7 +406,9 @@ int mf_homes_prefs(struct mf_phone *ph, const char *base, const struct mf_prefs 
 		if (strcmp(e->name, "home_room_content") == 0 ||
 		    strcmp(e->name, "env_data") == 0) {
 			j = mf_json_lenient(e->value, e->value_len, ph->json_depth_max, NULL);
-			if (!j) {
+			if (ph_json_empty(e->value, e->value_len)) {
+				rc = ph_empty_note(ph, e->name, "the key holds nothing (empty or null)");
+			} else if (!j) {
 				rc = ph_anomaly(ph, e->name, 1, "json_unparsable",
 				    "the value is not JSON (%zu bytes)", e->value_len);
 			} else if (e->name[0] == 'h') {

@@ -110,6 +110,12 @@ int ph_token(struct mf_phone *ph, const char *artifact, const char *did, const c
  * (an error: the file is damaged) and returns 1; else 0. */
 int ph_json_damaged(struct mf_phone *ph, const struct mf_pref *e);
 
+/* A value that holds nothing: empty or blank, or the JSON null, {}, [] or
+ * "" (a key the app or a plugin cleared; not damage). */
+int ph_json_empty(const char *s, size_t n);
+/* Says (an info anomaly, reason "value_empty") that key holds nothing. */
+int ph_empty_note(struct mf_phone *ph, const char *key, const char *what);
+
 /* Artifact parsers (mf_homes.c, mf_devlog.c, mf_scene.c, mf_phonedb.c).
  * Each reads the current file (ph->file) and emits events; they return 0
  * or MF_ERR_NOMEM only (damage is an anomaly, not an error). */

@@ -465,6 +465,37 @@ int ph_json_damaged(struct mf_phone *ph, const struct mf_pref *e)
 	return 1;
 }
 
+int ph_json_empty(const char *s, size_t n)
+{
+	size_t i = 0, e = n;
+
+	if (!s)
+		return 1;
+	while (i < e && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+		i++;
+	while (e > i && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r' ||
+	    s[e - 1] == '\n'))
+		e--;
+	n = e - i;
+	s += i;
+	return n == 0 || (n == 4 && memcmp(s, "null", 4) == 0) ||
+	    (n == 2 && (memcmp(s, "{}", 2) == 0 || memcmp(s, "[]", 2) == 0 ||
+	    memcmp(s, "\"\"", 2) == 0));
+}
+
+int ph_empty_note(struct mf_phone *ph, const char *key, const char *what)
+{
+	struct mf_event *ev = ph_event(ph, MF_TIME_NONE, "file", "anomaly");
+
+	if (!ev)
+		return MF_ERR_NOMEM;
+	mf_event_str(ev, "reason", "value_empty");
+	mf_event_str(ev, "severity", "info");
+	mf_event_str(ev, "detail", what);
+	mf_event_add(ev, "evidence", ph_evidence(ph, key));
+	return ph_emit(ph, ev);
+}
+
 cJSON *ph_number(double v)
 {
 	if (isfinite(v) && v > -9007199254740992.0 && v < 9007199254740992.0)

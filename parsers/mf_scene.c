@@ -156,14 +156,15 @@ static int one_scene(struct mf_phone *ph, const char *key, const cJSON *sc0, con
 int mf_scene_json(struct mf_phone *ph, const char *key, const char *text, size_t n,
                   const char *uid)
 {
-	cJSON *root = mf_json_lenient(text, n, ph->json_depth_max, NULL);
+	cJSON *root;
 	const cJSON *list, *sc;
 	int rc = 0;
 	long i = 0;
 
+	if (ph_json_empty(text, n))
+		return 0;      /* no scenes (also "null"): nothing to say */
+	root = mf_json_lenient(text, n, ph->json_depth_max, NULL);
 	if (!root) {
-		if (n == 0 || (n == 2 && (memcmp(text, "{}", 2) == 0 || memcmp(text, "[]", 2) == 0)))
-			return 0;
 		return ph_anomaly(ph, key, 1, "scene_unparsable", "scene list is not JSON "
 		    "(%zu bytes)", n);
 	}
