@@ -212,9 +212,12 @@ int mf_scene_prefs(struct mf_phone *ph, const char *base, const struct mf_prefs 
 		uid = ph_uid_by_md5(ph, md5);
 		if (uid) {
 			char why[160];
+			struct ph_uid *u;
 
 			snprintf(why, sizeof(why), "file name %s (MD5 of the uid)", base);
-			ph_uid_add(ph, uid, why);
+			u = ph_uid_add(ph, uid, why);
+			if (u)
+				u->owner = 1;   /* named a file: it used the app */
 		} else {
 			rc = ph_anomaly(ph, NULL, 0, "uid_not_recovered",
 			    "no candidate account id hashes to %s", md5);
