@@ -5,10 +5,13 @@
  * Layouts recognised (phone-artifacts.md "Base directory"; Android
  * BackupManager / `adb backup` format, AOSP BackupManagerService):
  *
- *   <anything>/<root>/shared_prefs/<name>.xml
+ *   <anything>/<root>/shared_prefs/<name>.xml[.bak]
  *   <anything>/<root>/databases/<name>[-wal|-shm|-journal]
- *   <anything>/<root>/files/plugin/.../config.xml
- *   <anything>/apps/<pkg>/sp/<name>.xml | db/<name> | f/plugin/...   (adb backup tar)
+ *   <anything>/<root>/files/plugin/.../config.xml[.bak]
+ *   <anything>/apps/<pkg>/sp/<name>.xml[.bak] | db/<name> | f/plugin/...   (adb backup tar)
+ *
+ * "<name>.xml.bak" is Android's SharedPreferences backup (see
+ * mf_extract_prefs_base): read like the file it backs up.
  *   <anything>/<uid>_mihome.sqlite                                  (iOS Documents/)
  *
  *   .ab file:  "ANDROID BACKUP\n" <version>\n <compressed 0|1>\n <encryption>\n
@@ -83,6 +86,35 @@ static const char *aux_suffix(const char *name)
 	return NULL;
 }
 
+/* <name>.xml or its SharedPreferences backup <name>.xml.bak */
+static int prefs_name(const char *base)
+{
+	return ends_with(base, ".xml") || (ends_with(base, ".xml.bak") && strlen(base) > 8);
+}
+
+static int config_name(const char *base)
+{
+	return strcmp(base, "config.xml") == 0 || strcmp(base, "config.xml.bak") == 0;
+}
+
+const char *mf_extract_prefs_base(const char *rel, char *buf, size_t n, int *backup)
+{
+	const char *b = strrchr(rel, '/');
+	size_t l;
+
+	b = b ? b + 1 : rel;
+	l = strlen(b);
+	if (backup)
+		*backup = 0;
+	if (l > 8 && strcmp(b + l - 8, ".xml.bak") == 0) {
+		if (backup)
+			*backup = 1;
+		l -= 4;
+	}
+	snprintf(buf, n, "%.*s", (int)l, b);
+	return buf;
+}
+
 static int ios_db_name(const char *base)
 {
 	size_t i = 0;
@@ -148,7 +180,7 @@ int mf_extract_classify(const char *path, size_t *prefix_len, char **rel, int *r
 	for (i = 0; i + 3 < n; i++) {
 		if (!IS(i, "apps"))
 			continue;
-		if (IS(i + 2, "sp") && i + 3 == n - 1 && ends_with(base, ".xml")) {
+		if (IS(i + 2, "sp") && i + 3 == n - 1 && prefs_name(base)) {
 			snprintf(buf, sizeof(buf), "shared_prefs/%s", base);
 			*role = MF_XR_PREFS;
 		} else if (IS(i + 2, "db") && i + 3 == n - 1) {
@@ -156,8 +188,7 @@ int mf_extract_classify(const char *path, size_t *prefix_len, char **rel, int *r
 			*role = aux_suffix(base) ? MF_XR_DB_AUX : MF_XR_DB;
 		} else if (IS(i + 2, "f") && i + 4 < n && IS(i + 3, "plugin")) {
 			snprintf(buf, sizeof(buf), "files/%s", comp[i + 3]);
-			*role = strcmp(base, "config.xml") == 0 ? MF_XR_PLUGIN_CONFIG :
-			    MF_XR_PLUGIN_OTHER;
+			*role = config_name(base) ? MF_XR_PLUGIN_CONFIG : MF_XR_PLUGIN_OTHER;
 		} else {
 			continue;
 		}
@@ -166,7 +197,7 @@ int mf_extract_classify(const char *path, size_t *prefix_len, char **rel, int *r
 		*rel = strdup(buf);
 		return *rel != NULL;
 	}
-	if (n >= 2 && IS(n - 2, "shared_prefs") && ends_with(base, ".xml")) {
+	if (n >= 2 && IS(n - 2, "shared_prefs") && prefs_name(base)) {
 		*prefix_len = (size_t)(comp[n - 2] - path);
 		snprintf(buf, sizeof(buf), "shared_prefs/%s", base);
 		*role = MF_XR_PREFS;
@@ -198,7 +229,7 @@ int mf_extract_classify(const char *path, size_t *prefix_len, char **rel, int *r
 		}
 		*prefix_len = (size_t)(comp[i] - path);
 		snprintf(buf, sizeof(buf), "%s", comp[i]);
-		*role = strcmp(base, "config.xml") == 0 ? MF_XR_PLUGIN_CONFIG : MF_XR_PLUGIN_OTHER;
+		*role = config_name(base) ? MF_XR_PLUGIN_CONFIG : MF_XR_PLUGIN_OTHER;
 	}
 #undef IS
 	*rel = strdup(buf);
@@ -275,7 +306,17 @@ static void file_free(struct mf_xfile *f)
 
 static int signature(const struct mf_xfile *f)
 {
+	char rb[300];
 	const char *r = f->rel;
+
+	if (f->role == MF_XR_PREFS) {
+		char b[256];
+
+		/* a backup signs like the file it backs up */
+		snprintf(rb, sizeof(rb), "shared_prefs/%s", mf_extract_prefs_base(r, b, sizeof(b),
+		    NULL));
+		r = rb;
+	}
 
 	if (f->role == MF_XR_IOS_DB)
 		return MF_XK_IOS;

@@ -94,6 +94,13 @@ void mf_extract_free(struct mf_extract *x);
 /* The file of root with relative path rel, or NULL. */
 struct mf_xfile *mf_extract_find(struct mf_extract *x, size_t root, const char *rel);
 
+/* The base name of rel as the app knows it: Android's SharedPreferences
+ * backup "<name>.xml.bak" (SharedPreferencesImpl: the old file renamed
+ * while a new one is written, removed once the write succeeded) is
+ * "<name>.xml".  *backup (may be NULL) is 1 for a backup.  buf holds the
+ * result (at least 256 bytes; longer names are cut). */
+const char *mf_extract_prefs_base(const char *rel, char *buf, size_t n, int *backup);
+
 /* Classifies one member path (exposed for tests): fills prefix length,
  * rel (malloc'd) and role; returns 0 when the path is not an app file. */
 int mf_extract_classify(const char *path, size_t *prefix_len, char **rel, int *role,

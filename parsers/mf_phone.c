@@ -92,6 +92,22 @@ static int load_prefs(struct mf_phone *ph, const struct mf_xfile *f, struct mf_p
 	return 0;
 }
 
+/* A SharedPreferences backup (<name>.xml.bak) is read like <name>.xml and
+ * said: it exists only when a write did not finish, and Android then
+ * reads it instead of <name>.xml (SharedPreferencesImpl.loadFromDisk). */
+static int backup_note(struct mf_phone *ph, const struct mf_xfile *f)
+{
+	char b[256];
+	int bak;
+
+	mf_extract_prefs_base(f->rel, b, sizeof(b), &bak);
+	if (!bak)
+		return 0;
+	return ph_anomaly(ph, NULL, 0, "prefs_backup", "Android's backup of %s: a write of "
+	    "that file did not finish, and the app reads this backup instead of it; read "
+	    "here like that file", b);
+}
+
 static int readable(const struct mf_xfile *f)
 {
 	return f->read_state == 1 && (f->data || f->disk);
@@ -105,8 +121,11 @@ static int do_prefs(struct mf_phone *ph, struct mf_xfile *f, int how)
 	if (!readable(f))
 		return 0;
 	rc = load_prefs(ph, f, &p);
+	if (rc == 0)
+		rc = backup_note(ph, f);
 	if (rc == 0) {
-		const char *b = base_of(f->rel);
+		char bb[256];
+		const char *b = mf_extract_prefs_base(f->rel, bb, sizeof(bb), NULL);
 
 		if (how == 1)
 			rc = mf_scene_prefs(ph, b, &p);
@@ -147,6 +166,8 @@ static int do_config(struct mf_phone *ph, struct mf_xfile *f)
 	if (n == 9 && strcmp(comp[5], "data") == 0 && strcmp(comp[7], "data") == 0)
 		did = comp[6];
 	rc = load_prefs(ph, f, &p);
+	if (rc == 0)
+		rc = backup_note(ph, f);
 	if (rc == 0)
 		rc = mf_devlog_config(ph, &p, did, pid);
 	mf_prefs_free(&p);
@@ -318,8 +339,8 @@ static int plugin_files(struct mf_phone *ph, struct mf_extract *x, size_t root, 
 /* Stage of a file in the fixed order (see the top comment); 0: skip. */
 static int stage_of(const struct mf_xfile *f)
 {
-	const char *r = f->rel, *b = base_of(r);
-	char md5[33];
+	char bb[256], md5[33];
+	const char *r = f->rel, *b = mf_extract_prefs_base(r, bb, sizeof(bb), NULL);
 
 	switch (f->role) {
 	case MF_XR_PREFS:
