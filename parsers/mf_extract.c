@@ -886,19 +886,40 @@ static int ab_close(struct archive *a, void *cd)
 }
 
 /* Parses the .ab header of the file at fd.  Returns 1 for an .ab (sets
- * *data_off, *compressed, *encrypted), 0 when not. */
+ * *data_off, *compressed, *encrypted), 0 when not.
+ *
+ * A MIUI backup (the .bak files of MIUI's own backup app, one per app) is
+ * an .ab behind a header of its own, "MIUI BACKUP\n<version>\n<package>\n
+ * <label>\n..." (the layout community extractors strip; not in the
+ * reference): the .ab header is looked for in its first 4 KiB. */
 static int ab_header(int fd, off_t *data_off, int *compressed, int *encrypted, char *hdr,
                      size_t hdrlen)
 {
-	char b[256];
+	char b[4096], miui[160] = "";
 	ssize_t n = pread(fd, b, sizeof(b) - 1, 0);
 	char *line[4], *p;
 	int i;
 
-	if (n < 15 || memcmp(b, "ANDROID BACKUP\n", 15) != 0)
+	if (n < 15)
 		return 0;
 	b[n] = '\0';
 	p = b;
+	if (memcmp(b, "MIUI BACKUP\n", 12) == 0) {
+		char *pkg = strchr(b + 12, '\n'), *e;
+
+		p = memmem(b, (size_t)n, "\nANDROID BACKUP\n", 16);
+		if (!p)
+			return 0;
+		p++;
+		/* the package line names the app the backup is of */
+		if (pkg && pkg < p && (e = memchr(pkg + 1, '\n', (size_t)(p - pkg - 1))) != NULL)
+			snprintf(miui, sizeof(miui), "MIUI backup of %.*s, ", (int)(e - pkg - 1),
+			    pkg + 1);
+		else
+			snprintf(miui, sizeof(miui), "MIUI backup, ");
+	}
+	if ((size_t)(b + n - p) < 15 || memcmp(p, "ANDROID BACKUP\n", 15) != 0)
+		return 0;
 	for (i = 0; i < 4; i++) {
 		char *e = strchr(p, '\n');
 
@@ -911,8 +932,8 @@ static int ab_header(int fd, off_t *data_off, int *compressed, int *encrypted, c
 	*compressed = strcmp(line[2], "1") == 0;
 	*encrypted = strcmp(line[3], "none") != 0;
 	*data_off = (off_t)(p - b);
-	snprintf(hdr, hdrlen, "version %s, compressed %s, encryption %s", line[1], line[2],
-	    line[3]);
+	snprintf(hdr, hdrlen, "%sversion %.16s, compressed %.8s, encryption %.32s", miui, line[1],
+	    line[2], line[3]);
 	return 1;
 }
 
@@ -1004,7 +1025,8 @@ static int arch_list(struct mf_extract *x, int is_ab, const struct mf_extract_li
 			const char *fn = archive_format_name(a);
 			int fc = archive_filter_count(a);
 
-			snprintf(x->format, sizeof(x->format), "%s%s%s", is_ab ? "adb-backup " : "",
+			snprintf(x->format, sizeof(x->format), "%s%s%s", !is_ab ? "" :
+			    strncmp(x->ab_header, "MIUI", 4) == 0 ? "miui-backup " : "adb-backup ",
 			    fn ? fn : "archive", fc > 1 ? "" : "");
 			if (fc > 1 && archive_filter_name(a, 0) &&
 			    strcmp(archive_filter_name(a, 0), "none") != 0) {
@@ -1365,7 +1387,7 @@ int mf_extract_open(const char *path, const struct mf_extract_limits *lim,
 		}
 		if (rc)
 			return rc;
-		if (is_ab && !strstr(x->format, "adb"))
+		if (is_ab && !strstr(x->format, "-backup"))
 			snprintf(x->format, sizeof(x->format), "adb-backup");
 		rc = make_roots(x, name);
 		if (rc == 0)
