@@ -188,7 +188,7 @@ static int flush(struct mf_phone *ph, const char *key, struct plist *l, const ch
 
 static void preview(const char *s, size_t n, char *out, size_t outlen)
 {
-	size_t k = n < outlen - 4 ? n : outlen - 4;
+	size_t k = n < outlen - 4 ? n : mf_utf8_prefix(s, outlen - 4);
 
 	memcpy(out, s, k);
 	out[k] = '\0';
@@ -337,7 +337,7 @@ static cJSON *salvage(const char *text, size_t n)
 			i += 7;
 			while (i < m && t[i] != '"' && k < sizeof(did) - 1)
 				did[k++] = t[i++];
-			did[k] = '\0';
+			did[mf_utf8_prefix(did, k)] = '\0';
 		} else if (strncmp(t + i, "\"time\":", 7) == 0) {
 			logged = strtod(t + i + 7, NULL);
 		} else if (t[i] == '[' && i + 1 < m && t[i + 1] >= '0' && t[i + 1] <= '9') {
@@ -352,7 +352,7 @@ static cJSON *salvage(const char *text, size_t n)
 			e += 3;
 			while (*e && *e != '"' && k < sizeof(name) - 1)
 				name[k++] = *e++;
-			name[k] = '\0';
+			name[mf_utf8_prefix(name, k)] = '\0';
 			o = mf_json_obj();
 			if (did[0])
 				mf_json_str(o, "did", did);

@@ -307,13 +307,15 @@ int mf_generic_prefs(struct mf_phone *ph, const char *artifact, const struct mf_
 			continue;
 		ph_json_damaged(ph, &p->v[i]);
 		if (p->v[i].value_len > GENERIC_VALUE_MAX && p->v[i].type == MF_PREF_STRING) {
-			/* a huge value is kept as its start; the file itself is hashed */
-			char *cut = malloc(GENERIC_VALUE_MAX + 1);
+			/* a huge value is kept as its start (whole characters); the
+			 * file itself is hashed */
+			size_t k = mf_utf8_prefix(p->v[i].value, GENERIC_VALUE_MAX);
+			char *cut = malloc(k + 1);
 
 			if (!cut)
 				break;
-			memcpy(cut, p->v[i].value, GENERIC_VALUE_MAX);
-			cut[GENERIC_VALUE_MAX] = '\0';
+			memcpy(cut, p->v[i].value, k);
+			cut[k] = '\0';
 			v = cJSON_CreateString(cut);
 			free(cut);
 			truncated = 1;

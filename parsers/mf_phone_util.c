@@ -106,7 +106,9 @@ int ph_anomaly(struct mf_phone *ph, const char *key, int problem, const char *re
 	detail[0] = '\0';
 	if (fmt) {
 		va_start(ap, fmt);
-		vsnprintf(detail, sizeof(detail), fmt, ap);
+		/* cut to the buffer: whole characters only (keys can be Chinese) */
+		if (vsnprintf(detail, sizeof(detail), fmt, ap) >= (int)sizeof(detail))
+			detail[mf_utf8_prefix(detail, strlen(detail))] = '\0';
 		va_end(ap);
 	}
 	if (problem) {

@@ -192,6 +192,7 @@ static void add_text(struct pstate *s, const char *t, size_t n)
 	if (s->text.len + n > s->lim->value_max) {
 		s->out->truncated_values = 1;
 		n = s->lim->value_max > s->text.len ? s->lim->value_max - s->text.len : 0;
+		n = mf_utf8_prefix(t, n);
 	}
 	rc = mf_buf_add(&s->text, t, n);
 	if (rc)
@@ -516,7 +517,8 @@ static int entity(const char *s, size_t n, unsigned long *cp, size_t *used)
 				return 0;
 			v = v * (hex ? 16 : 10) + (unsigned long)d;
 		}
-		if (k < n && s[k] == ';' && k > (size_t)(hex ? 2 : 1) && v > 0 && v <= 0x10ffff) {
+		if (k < n && s[k] == ';' && k > (size_t)(hex ? 2 : 1) && v > 0 && v <= 0x10ffff &&
+		    (v < 0xd800 || v > 0xdfff)) {      /* a surrogate is no character */
 			*cp = v;
 			*used = k + 1;
 			return 1;
@@ -567,6 +569,20 @@ size_t mf_html_unescape(const char *s, size_t n, char *out)
 	}
 	out[o] = '\0';
 	return o;
+}
+
+size_t mf_utf8_prefix(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t j = n, need;
+
+	/* back over at most 3 continuation bytes to the last lead byte */
+	while (j > 0 && n - j < 3 && (u[j - 1] & 0xc0) == 0x80)
+		j--;
+	if (j == 0 || u[j - 1] < 0xc0)
+		return n;          /* ASCII or a stray continuation: nothing to mend */
+	need = u[j - 1] >= 0xf0 ? 4 : u[j - 1] >= 0xe0 ? 3 : 2;
+	return n - (j - 1) < need ? j - 1 : n;
 }
 
 int mf_json_depth(const cJSON *v)

@@ -94,6 +94,12 @@ size_t mf_html_unescape(const char *s, size_t n, char *out);
  * strings three levels deep).  NULL on allocation failure. */
 cJSON *mf_json_expand(const cJSON *v, int depth_max);
 
+/* The length of the longest prefix of s[0..n) that does not end inside a
+ * UTF-8 sequence: where a byte cap cuts text, the cut must not leave half
+ * a character (the JSON output would not be UTF-8; Chinese names are 3
+ * bytes a character). */
+size_t mf_utf8_prefix(const char *s, size_t n);
+
 /* Depth of nesting of v (a scalar is 0). */
 int mf_json_depth(const cJSON *v);
 

@@ -182,7 +182,8 @@ int mf_scene_json(struct mf_phone *ph, const char *key, const char *text, size_t
 			char idx[32];
 
 			if (cJSON_IsObject(list))
-				snprintf(idx, sizeof(idx), "%.30s", sc->string);
+				snprintf(idx, sizeof(idx), "%.*s", (int)mf_utf8_prefix(sc->string,
+				    strnlen(sc->string, 30)), sc->string);
 			else
 				snprintf(idx, sizeof(idx), "%ld", i);
 			i++;

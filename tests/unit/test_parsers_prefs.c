@@ -197,6 +197,17 @@ static void test_json(void)
 	CHECK(cJSON_IsObject(j) && how == 1);
 	cJSON_Delete(j);
 	CHECK(mf_json_lenient("not json", 8, 8, NULL) == NULL);
+	/* a lone surrogate reference is not turned into bytes */
+	CHECK_EQ_INT(mf_html_unescape("&#xD83D;", 8, out), 8);
+	/* byte caps cut whole characters only */
+	CHECK_EQ_INT(mf_utf8_prefix("ab", 2), 2);
+	CHECK_EQ_INT(mf_utf8_prefix("a\xe5\xae\xa2", 4), 4);   /* a客 */
+	CHECK_EQ_INT(mf_utf8_prefix("a\xe5\xae\xa2", 3), 1);
+	CHECK_EQ_INT(mf_utf8_prefix("a\xe5\xae\xa2", 2), 1);
+	CHECK_EQ_INT(mf_utf8_prefix("\xf0\x9f\x8f\xa0", 3), 0);
+	CHECK_EQ_INT(mf_utf8_prefix("\xf0\x9f\x8f\xa0", 4), 4);
+	CHECK_EQ_INT(mf_utf8_prefix("\xc3\xbc", 1), 0);
+	CHECK_EQ_INT(mf_utf8_prefix("\x80\x80", 2), 2);   /* not UTF-8 to begin with */
 	CHECK(mf_json_lenient("[[[[1]]]]", 9, 3, NULL) == NULL);   /* deeper than allowed */
 	/* the device-log nesting: strings holding JSON, three levels */
 	j = mf_json_lenient(nested, strlen(nested), 16, NULL);
