@@ -370,6 +370,66 @@ static int stage_of(const struct mf_xfile *f)
 	}
 }
 
+/* The Android user an app folder belongs to, from its path: .../user/<n>/
+ * or .../user_de/<n>/ before the package folder (0 the owner, 10+ other
+ * users or work profiles, 999 MIUI's "Dual apps"), .../data/data/ = 0;
+ * -1 when the path does not say. */
+static long android_user(const char *prefix, const char *name)
+{
+	size_t pl = strlen(prefix), nl = strlen(name), e;
+	const char *p;
+	char *end;
+	long u;
+
+	/* prefix = ".../<parent>/<name>/" */
+	if (pl < nl + 2 || strncmp(prefix + pl - nl - 1, name, nl) != 0)
+		return -1;
+	e = pl - nl - 1;           /* end of ".../<parent>/" */
+	if (e < 2)
+		return -1;         /* the input is the app folder itself */
+	if (e >= 10 && strncmp(prefix + e - 10, "data/data/", 10) == 0 &&
+	    (e == 10 || prefix[e - 11] == '/'))
+		return 0;
+	p = prefix + e - 1;        /* the '/' before <name> */
+	while (p > prefix && p[-1] != '/')
+		p--;
+	if (*p < '0' || *p > '9')
+		return -1;
+	u = strtol(p, &end, 10);
+	if (*end != '/' || p - prefix < 5 || (strncmp(p - 5, "user/", 5) != 0 &&
+	    (p - prefix < 8 || strncmp(p - 8, "user_de/", 8) != 0)))
+		return -1;
+	return u;
+}
+
+/* Does root b hold the same files (relative path, size, SHA-256) as root
+ * a?  A tree that holds the app folder twice (/data/data/<pkg> and
+ * /data/user/0/<pkg>, one a symbolic link on the phone that a copy
+ * followed) would otherwise report everything twice. */
+static int same_root(const struct mf_extract *x, size_t a, size_t b)
+{
+	size_t i = 0, k = 0;
+
+	if (x->roots[a].nfiles != x->roots[b].nfiles || x->roots[a].kind != x->roots[b].kind ||
+	    x->roots[a].adb != x->roots[b].adb)
+		return 0;
+	for (;;) {
+		const struct mf_xfile *f, *g;
+
+		while (i < x->nfiles && x->files[i].root != a)
+			i++;
+		while (k < x->nfiles && x->files[k].root != b)
+			k++;
+		if (i == x->nfiles || k == x->nfiles)
+			return i == x->nfiles && k == x->nfiles;
+		f = &x->files[i++];
+		g = &x->files[k++];
+		if (strcmp(f->rel, g->rel) != 0 || f->size != g->size ||
+		    strcmp(f->sha256, g->sha256) != 0 || f->read_state != g->read_state)
+			return 0;
+	}
+}
+
 /* 2014-01-01: no Mi Home artifact is older (see the top comment) */
 #define REF_FLOOR_NS (1388534400LL * MF_NS_PER_S)
 
@@ -378,6 +438,8 @@ static int one_root(struct mf_ctx *ctx, struct mf_extract *x, size_t root,
                     int json_depth)
 {
 	struct mf_xroot *r = &x->roots[root];
+	long user = android_user(r->prefix, r->name);
+	size_t dup = root;
 	int64_t ref = MF_TIME_NONE;
 	const char *ref_from = NULL;
 	struct mf_phone ph;
@@ -406,6 +468,13 @@ static int one_root(struct mf_ctx *ctx, struct mf_extract *x, size_t root,
 	mf_event_str(ev, "layout", r->adb ? "adb-backup" : r->kind == MF_XK_IOS ? "ios" :
 	    "android");
 	mf_event_num(ev, "files", (double)r->nfiles);
+	if (user >= 0)
+		mf_event_num(ev, "android_user", (double)user);
+	for (i = 0; i < root && dup == root; i++)
+		if (same_root(x, i, root))
+			dup = i;
+	if (dup != root)
+		mf_event_str(ev, "same_as", x->roots[dup].prefix[0] ? x->roots[dup].prefix : "./");
 	if (ref != MF_TIME_NONE) {
 		char t[32];
 
@@ -439,6 +508,18 @@ static int one_root(struct mf_ctx *ctx, struct mf_extract *x, size_t root,
 		}
 		if (rc == 0 && readable(f) && f->role != MF_XR_DB_AUX)
 			sum->files++;
+	}
+	if (rc == 0 && dup != root) {
+		/* the same bytes as an app folder already read: said, not read twice */
+		ph.file = r->prefix[0] ? r->prefix : "./";
+		ph.sha256 = NULL;
+		rc = ph_anomaly(&ph, NULL, 0, "duplicate_app_root", "every file of this app folder "
+		    "is byte for byte a file of %s (the same folder reached by two paths, e.g. "
+		    "/data/data and /data/user/0): its events are not repeated",
+		    x->roots[dup].prefix[0] ? x->roots[dup].prefix : "./");
+		sum->problems += ph.nproblems;
+		ph_free(&ph);
+		return rc;
 	}
 	for (stage = 1; stage <= 9 && rc == 0; stage++) {
 		for (i = 0; i < x->nfiles && rc == 0; i++) {
