@@ -13,6 +13,7 @@
  * "<name>.xml.bak" is Android's SharedPreferences backup (see
  * mf_extract_prefs_base): read like the file it backs up.
  *   <anything>/<uid>_mihome.sqlite                                  (iOS Documents/)
+ *   <anything>/SmartHome/logs/plug_DeviceManager/<file>    (shared storage, old versions)
  *
  *   .ab file:  "ANDROID BACKUP\n" <version>\n <compressed 0|1>\n <encryption>\n
  *              then a tar, zlib-deflated when compressed is 1.  Only
@@ -29,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -197,6 +199,18 @@ int mf_extract_classify(const char *path, size_t *prefix_len, char **rel, int *r
 		*rel = strdup(buf);
 		return *rel != NULL;
 	}
+	/* the app's folder in shared storage (/sdcard/SmartHome/; FAT-style
+	 * storage ignores case) */
+	i = n >= 4 ? n - 4 : 0;
+	if (n >= 4 && clen[i] == 9 && strncasecmp(comp[i], "SmartHome", 9) == 0 &&
+	    clen[i + 1] == 4 && strncasecmp(comp[i + 1], "logs", 4) == 0 &&
+	    clen[i + 2] == 18 && strncasecmp(comp[i + 2], "plug_DeviceManager", 18) == 0) {
+		*prefix_len = (size_t)(comp[i + 1] - path);
+		snprintf(buf, sizeof(buf), "logs/plug_DeviceManager/%s", base);
+		*role = MF_XR_DEVLIST_LOG;
+		*rel = strdup(buf);
+		return *rel != NULL;
+	}
 	if (n >= 2 && IS(n - 2, "shared_prefs") && prefs_name(base)) {
 		*prefix_len = (size_t)(comp[n - 2] - path);
 		snprintf(buf, sizeof(buf), "shared_prefs/%s", base);
@@ -320,6 +334,8 @@ static int signature(const struct mf_xfile *f)
 
 	if (f->role == MF_XR_IOS_DB)
 		return MF_XK_IOS;
+	if (f->role == MF_XR_DEVLIST_LOG)
+		return MF_XK_MIHOME;
 	if (f->role == MF_XR_PLUGIN_CONFIG && strncmp(r, "files/plugin/install/rn/", 24) == 0)
 		return MF_XK_MIHOME;
 	if (strncmp(r, "shared_prefs/home_room_manager_sp_", 34) == 0 ||
@@ -389,6 +405,8 @@ static int make_roots(struct mf_extract *x, const char *input_name)
 		}
 		f->root = k;
 		f->read_state = 0;
+		if (f->role == MF_XR_DEVLIST_LOG)
+			r->shared = 1;
 		{
 			int sig = signature(f);
 
@@ -609,7 +627,8 @@ static int sink_add(struct sink *s, const void *p, size_t n)
 		}
 		return 0;
 	}
-	if (s->f->role != MF_XR_PREFS && s->f->role != MF_XR_PLUGIN_CONFIG)
+	if (s->f->role != MF_XR_PREFS && s->f->role != MF_XR_PLUGIN_CONFIG &&
+	    s->f->role != MF_XR_DEVLIST_LOG)
 		return 0;
 	if (s->len + n > s->lim->file_max || *s->mem_used + s->len + n > s->lim->mem_max) {
 		s->over = 1;
@@ -672,7 +691,8 @@ static void sink_end(struct sink *s, int rc)
 	f->data = s->mem;
 	f->len = s->len;
 	*s->mem_used += s->len;
-	if (f->data == NULL && (f->role == MF_XR_PREFS || f->role == MF_XR_PLUGIN_CONFIG)) {
+	if (f->data == NULL && (f->role == MF_XR_PREFS || f->role == MF_XR_PLUGIN_CONFIG ||
+	    f->role == MF_XR_DEVLIST_LOG)) {
 		f->data = malloc(1);   /* an empty file is still a file */
 		f->len = 0;
 	}

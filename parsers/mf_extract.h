@@ -23,7 +23,8 @@ enum mf_xrole {
 	MF_XR_DB_AUX,         /* <name>-wal, -shm, -journal */
 	MF_XR_IOS_DB,         /* <uid>_mihome.sqlite */
 	MF_XR_PLUGIN_OTHER,   /* other files/plugin/ files: listed, not read */
-	MF_XR_OTHER           /* any other file of the app folder: reported, not read */
+	MF_XR_OTHER,          /* any other file of the app folder: reported, not read */
+	MF_XR_DEVLIST_LOG     /* <shared storage>/SmartHome/logs/plug_DeviceManager/<file> */
 };
 
 enum mf_xroot_kind { MF_XK_MIHOME = 1, MF_XK_YEELIGHT, MF_XK_IOS };
@@ -50,6 +51,7 @@ struct mf_xroot {
 	char *name;         /* the root folder's own name ("com.xiaomi.smarthome") */
 	int kind;
 	int adb;            /* adb backup layout */
+	int shared;         /* the app's folder in shared storage (SmartHome/) */
 	int64_t newest_ns;  /* newest mtime of the files found under it */
 	size_t nfiles;
 };

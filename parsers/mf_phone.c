@@ -48,6 +48,7 @@ static const char *role_name(int role)
 	case MF_XR_DB_AUX: return "database_aux";
 	case MF_XR_IOS_DB: return "ios_database";
 	case MF_XR_OTHER: return "other";
+	case MF_XR_DEVLIST_LOG: return "device_list_log";
 	default: return "plugin_file";
 	}
 }
@@ -362,6 +363,7 @@ static int stage_of(const struct mf_xfile *f)
 			return 4;
 		return 5;
 	case MF_XR_IOS_DB:
+	case MF_XR_DEVLIST_LOG:
 		return 3;
 	case MF_XR_PLUGIN_CONFIG:
 		return 8;
@@ -466,7 +468,7 @@ static int one_root(struct mf_ctx *ctx, struct mf_extract *x, size_t root,
 	mf_event_str(ev, "name", r->name);
 	mf_event_str(ev, "app", kind_name(r->kind));
 	mf_event_str(ev, "layout", r->adb ? "adb-backup" : r->kind == MF_XK_IOS ? "ios" :
-	    "android");
+	    r->shared ? "shared-storage" : "android");
 	mf_event_num(ev, "files", (double)r->nfiles);
 	if (user >= 0)
 		mf_event_num(ev, "android_user", (double)user);
@@ -529,6 +531,12 @@ static int one_root(struct mf_ctx *ctx, struct mf_extract *x, size_t root,
 				continue;
 			if (f->role == MF_XR_DB || f->role == MF_XR_IOS_DB)
 				rc = do_db(&ph, x, f);
+			else if (f->role == MF_XR_DEVLIST_LOG) {
+				if (readable(f)) {
+					set_file(&ph, f);
+					rc = mf_tokenlog_file(&ph, (const char *)f->data, f->len);
+				}
+			}
 			else if (f->role == MF_XR_PLUGIN_CONFIG)
 				rc = do_config(&ph, f);
 			else

@@ -133,6 +133,7 @@ int mf_scene_json(struct mf_phone *ph, const char *key, const char *text, size_t
                   const char *uid);
 int mf_phonedb_file(struct mf_phone *ph, const char *disk_path, const char *base,
                     int has_wal, int has_journal);
+int mf_tokenlog_file(struct mf_phone *ph, const char *text, size_t n);
 
 /* Is base a file name the phone layer reads (for archive scanning). */
 int mf_scene_is_cache_name(const char *base, char md5[33]);

@@ -47,6 +47,9 @@ static void test_classify(void)
 		{ "r/files/plugin/install/rn/1/10/project.json", "files/plugin/install/rn/1/10/project.json",
 		  MF_XR_PLUGIN_OTHER, 0, 2 },
 		{ "apps/com.xiaomi.smarthome/sp/b.xml", "shared_prefs/b.xml", MF_XR_PREFS, 1, 26 },
+		/* the app's folder in shared storage (old versions' device-list log) */
+		{ "sdcard/SmartHome/logs/plug_DeviceManager/2018-03-02.txt",
+		  "logs/plug_DeviceManager/2018-03-02.txt", MF_XR_DEVLIST_LOG, 0, 17 },
 		/* Android's SharedPreferences backups */
 		{ "d/com.xiaomi.smarthome/shared_prefs/a.xml.bak", "shared_prefs/a.xml.bak",
 		  MF_XR_PREFS, 0, 23 },
@@ -79,6 +82,9 @@ static void test_classify(void)
 	CHECK(!mf_extract_classify("shared_prefs/sub/a.xml", &pl, &rel, &role, &adb));
 	CHECK(!mf_extract_classify("apps/x/sp/a.txt", &pl, &rel, &role, &adb));
 	CHECK(!mf_extract_classify("x/shared_prefs/.xml.bak", &pl, &rel, &role, &adb));
+	CHECK(!mf_extract_classify("sdcard/SmartHome/logs/other/a.txt", &pl, &rel, &role, &adb));
+	CHECK(!mf_extract_classify("SmartHome/logs/plug_DeviceManager/d/a.txt", &pl, &rel, &role,
+	    &adb));
 	{
 		char b[256];
 		int bak = -1;
