@@ -367,6 +367,45 @@ static cJSON *salvage(const char *text, size_t n)
 	return out;
 }
 
+static int item_named(const cJSON *item, int depth_max);
+
+/* Records of the cloud's event and property history name the event in
+ * "key" and keep only its arguments in "value" (miot-plugin-sdk
+ * getDeviceData: {"did","type":"event","key":"motion","time","value":"[]"};
+ * phone-artifacts.md section 4 names the same API); a plugin that caches
+ * them keeps that shape.  For such a record an item [<type>.<key>, <args>..]
+ * is made; NULL when the value names its own events or there is no key
+ * ("device_log" is the key of the nested logs, not an event). */
+static cJSON *keyed_item(const cJSON *r, const cJSON *v, const char *type, int depth_max)
+{
+	char tmp[64], name[160];
+	const char *k = ph_str(r, "key", tmp, sizeof(tmp));
+	const cJSON *c;
+	cJSON *it;
+
+	if (!k || !*k || strcmp(k, "device_log") == 0)
+		return NULL;
+	if (cJSON_IsArray(v) && cJSON_GetArraySize(v) > 0 && (item_named(v, depth_max) ||
+	    item_named(cJSON_GetArrayItem(v, 0), depth_max)))
+		return NULL;
+	if (strchr(k, '.'))
+		snprintf(name, sizeof(name), "%s", k);
+	else
+		snprintf(name, sizeof(name), "%s.%s", type && strcmp(type, "prop") == 0 ? "prop" :
+		    "event", k);
+	it = cJSON_CreateArray();
+	if (!it)
+		return NULL;
+	cJSON_AddItemToArray(it, cJSON_CreateString(name));
+	if (cJSON_IsArray(v)) {
+		cJSON_ArrayForEach(c, v)
+			cJSON_AddItemToArray(it, cJSON_Duplicate(c, 1));
+	} else if (v) {
+		cJSON_AddItemToArray(it, cJSON_Duplicate(v, 1));
+	}
+	return it;
+}
+
 int mf_devlog_key(struct mf_phone *ph, const char *key, const char *text, size_t n,
                   const char *did_hint, const char *model_hint)
 {
@@ -423,7 +462,7 @@ int mf_devlog_key(struct mf_phone *ph, const char *key, const char *text, size_t
 		const char *did = ph_str(r, "did", dtmp, sizeof(dtmp));
 		const char *type = ph_str(r, "type", ttmp, sizeof(ttmp));
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, "value");
-		cJSON *parsed = NULL;
+		cJSON *parsed = NULL, *keyed;
 		const char *lunit = "s";
 		int64_t logged = MF_TIME_NONE;
 		double t;
@@ -436,9 +475,17 @@ int mf_devlog_key(struct mf_phone *ph, const char *key, const char *text, size_t
 		if (cJSON_IsString(v)) {
 			parsed = mf_json_lenient(v->valuestring, strlen(v->valuestring),
 			    ph->json_depth_max, NULL);
+			/* a plain argument ("1", "open") of a keyed record stays a string */
+			if (!parsed && !ph_json_empty(v->valuestring, strlen(v->valuestring)))
+				parsed = cJSON_CreateString(v->valuestring);
 			v = parsed;
 		}
-		if (!v) {
+		keyed = keyed_item(r, v, type, ph->json_depth_max);
+		if (keyed) {
+			rc = one_item(ph, key, keyed, did, model_hint, logged, lunit, type, ri, -1,
+			    &pl);
+			cJSON_Delete(keyed);
+		} else if (!v || cJSON_IsString(v)) {
 			rc = ph_anomaly(ph, key, 0, "devlog_record_unrecognised",
 			    "record %ld has no parsable value", ri);
 		} else if (cJSON_IsArray(v) && cJSON_GetArraySize(v) > 0 &&
