@@ -776,7 +776,7 @@ static int raw_key(struct mf_phone *ph, const struct mf_pref *e, const char *art
 	int64_t ts = MF_TIME_NONE;
 	int rc;
 
-	ph_json_damaged(ph, e);
+	ph_json_damaged(ph, e, 1);
 	v = mf_pref_to_json(e, ph->json_depth_max);
 	ev = ph_event(ph, MF_TIME_NONE, artifact, "data");
 	if (!ev) {

@@ -119,6 +119,11 @@ static int home_content(struct mf_phone *ph, const char *key, const cJSON *root)
 
 	if (!cJSON_IsArray(list) && cJSON_IsArray(root))
 		list = root;
+	/* the cloud reply itself, {"result":{"homelist":[..]}} */
+	if (!cJSON_IsArray(list) && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root,
+	    "result")))
+		list = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root,
+		    "result"), "homelist");
 	if (!cJSON_IsArray(list))
 		return ph_anomaly(ph, key, 1, "homes_unrecognised", "no \"homelist\" array");
 	cJSON_ArrayForEach(h, list) {
@@ -305,7 +310,8 @@ int mf_generic_prefs(struct mf_phone *ph, const char *artifact, const struct mf_
 
 		if (i < skip_n && skip[i])
 			continue;
-		ph_json_damaged(ph, &p->v[i]);
+		/* a prefs file the tool does not know is not the app's JSON */
+		ph_json_damaged(ph, &p->v[i], strcmp(artifact, "prefs") != 0);
 		if (p->v[i].value_len > GENERIC_VALUE_MAX && p->v[i].type == MF_PREF_STRING) {
 			/* a huge value is kept as its start (whole characters); the
 			 * file itself is hashed */

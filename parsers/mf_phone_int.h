@@ -106,9 +106,12 @@ int ph_token(struct mf_phone *ph, const char *artifact, const char *did, const c
              const char *token, const char *found_in, cJSON *evidence);
 
 /* A string value that starts like JSON ({" or [ followed by {, ", [, a
- * digit or ]) but does not parse: a damaged value.  Raises the anomaly
- * (an error: the file is damaged) and returns 1; else 0. */
-int ph_json_damaged(struct mf_phone *ph, const struct mf_pref *e);
+ * digit or ]) but does not parse: a damaged value.  Raises the anomaly and
+ * returns 1; else 0.  known: the file is the app's own (an error: the
+ * file is damaged); otherwise (another SDK's prefs, which may hold text
+ * such as "[2024-05-01]" or org.json's lenient syntax) a warning,
+ * json_value_unparsable. */
+int ph_json_damaged(struct mf_phone *ph, const struct mf_pref *e, int known);
 
 /* A value that holds nothing: empty or blank, or the JSON null, {}, [] or
  * "" (a key the app or a plugin cleared; not damage). */

@@ -440,7 +440,7 @@ int ph_token(struct mf_phone *ph, const char *artifact, const char *did, const c
 	return ph_emit(ph, ev);
 }
 
-int ph_json_damaged(struct mf_phone *ph, const struct mf_pref *e)
+int ph_json_damaged(struct mf_phone *ph, const struct mf_pref *e, int known)
 {
 	const char *v = e->value;
 	size_t i = 0;
@@ -461,9 +461,14 @@ int ph_json_damaged(struct mf_phone *ph, const struct mf_pref *e)
 		cJSON_Delete(j);
 		return 0;
 	}
-	ph_anomaly(ph, e->name, 1, "json_value_damaged",
-	    "the value starts as JSON but does not parse (%zu bytes; cut or altered); "
-	    "kept as a string", e->value_len);
+	if (known)
+		ph_anomaly(ph, e->name, 1, "json_value_damaged",
+		    "the value starts as JSON but does not parse (%zu bytes; cut or altered); "
+		    "kept as a string", e->value_len);
+	else
+		ph_anomaly(ph, e->name, 0, "json_value_unparsable",
+		    "the value starts as JSON but does not parse (%zu bytes; cut, or text "
+		    "that is not JSON); kept as a string", e->value_len);
 	return 1;
 }
 
