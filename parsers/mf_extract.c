@@ -1215,12 +1215,62 @@ static int hash_input(struct mf_extract *x, char *errbuf)
 	return 0;
 }
 
+/* The n-th path component of p counted from the end (0 = the base name),
+ * as a pointer and length; 0 when p has fewer. */
+static int comp_from_end(const char *p, int nth, const char **c, size_t *len)
+{
+	const char *e = p + strlen(p), *b;
+
+	for (;;) {
+		b = e;
+		while (b > p && b[-1] != '/')
+			b--;
+		if (nth-- == 0)
+			break;
+		if (b == p)
+			return 0;
+		e = b - 1;
+	}
+	*c = b;
+	*len = (size_t)(e - b);
+	return *len > 0;
+}
+
+/* Where a file given alone sits in the app's layout, from its own path:
+ * a plugin's .../<pluginId>/data/<did>/data/config.xml keeps its plugin id
+ * and did (the device log then names its device), a device-list log stays
+ * under SmartHome/logs/plug_DeviceManager/; 0 when the path says nothing. */
+static int bare_layout(const char *path, const char *base, char *out, size_t outlen)
+{
+	const char *c[5];
+	size_t l[5];
+	int i, ok = 1;
+
+	for (i = 1; i <= 4; i++)
+		ok = ok && comp_from_end(path, i, &c[i], &l[i]);
+	if (config_name(base)) {
+		if (ok && l[1] == 4 && memcmp(c[1], "data", 4) == 0 && l[3] == 4 &&
+		    memcmp(c[3], "data", 4) == 0)
+			snprintf(out, outlen, "files/plugin/install/rn/%.*s/data/%.*s/data/%s",
+			    (int)l[4], c[4], (int)l[2], c[2], base);
+		else
+			snprintf(out, outlen, "files/plugin/%s", base);
+		return 1;
+	}
+	if (comp_from_end(path, 1, &c[1], &l[1]) && l[1] == 18 &&
+	    strncasecmp(c[1], "plug_DeviceManager", 18) == 0) {
+		snprintf(out, outlen, "SmartHome/logs/plug_DeviceManager/%s", base);
+		return 1;
+	}
+	return 0;
+}
+
 /* A bare database or prefs file given directly. */
 static int bare_file(struct mf_extract *x, const struct mf_extract_limits *lim, char *errbuf)
 {
 	const char *base = strrchr(x->path, '/') ? strrchr(x->path, '/') + 1 : x->path;
 	char head[64] = "", path[4200];
-	int fd = open(x->path, O_RDONLY | O_CLOEXEC), rc, xml = 0, db = 0;
+	int fd = open(x->path, O_RDONLY | O_CLOEXEC), rc, xml = 0, db = 0, laid;
 	ssize_t n = fd >= 0 ? pread(fd, head, sizeof(head) - 1, 0) : -1;
 	const char *sfx[] = { "-wal", "-journal" };
 	size_t i, k;
@@ -1236,14 +1286,18 @@ static int bare_file(struct mf_extract *x, const struct mf_extract_limits *lim, 
 			;
 		xml = head[i] == '<';
 	}
-	if (!db && !xml)
+	laid = !db && bare_layout(x->path, base, path, sizeof(path));
+	if (!db && !xml && !(laid && strncmp(path, "SmartHome/", 10) == 0))
 		return mf_seterr(errbuf, MF_ERR_FORMAT, "%s: not a folder, archive, adb backup, "
 		    "SQLite database or prefs XML file", x->path);
-	snprintf(x->format, sizeof(x->format), db ? "sqlite file" : "xml file");
+	snprintf(x->format, sizeof(x->format), db ? "sqlite file" : xml ? "xml file" :
+	    "text file");
 	x->bare = 1;
-	/* present it as <root>/databases/<name> or shared_prefs/<name>: one root */
-	snprintf(path, sizeof(path), "%s%s/%s", ios_db_name(base) ? "" : "",
-	    db ? (ios_db_name(base) ? "Documents" : "databases") : "shared_prefs", base);
+	/* present it as <root>/databases/<name> or shared_prefs/<name> (or where
+	 * its own path places it): one root */
+	if (!laid)
+		snprintf(path, sizeof(path), "%s/%s", db ? (ios_db_name(base) ? "Documents" :
+		    "databases") : "shared_prefs", base);
 	rc = add_file(x, path, x->size, x->mtime_ns, lim->entries_max);
 	if (rc)
 		return rc;
