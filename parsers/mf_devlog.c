@@ -367,7 +367,7 @@ static cJSON *salvage(const char *text, size_t n)
 	return out;
 }
 
-static int item_named(const cJSON *item, int depth_max);
+static int item_named(const cJSON *item, int depth_max, int strict);
 
 /* Records of the cloud's event and property history name the event in
  * "key" and keep only its arguments in "value" (miot-plugin-sdk
@@ -385,8 +385,8 @@ static cJSON *keyed_item(const cJSON *r, const cJSON *v, const char *type, int d
 
 	if (!k || !*k || strcmp(k, "device_log") == 0)
 		return NULL;
-	if (cJSON_IsArray(v) && cJSON_GetArraySize(v) > 0 && (item_named(v, depth_max) ||
-	    item_named(cJSON_GetArrayItem(v, 0), depth_max)))
+	if (cJSON_IsArray(v) && cJSON_GetArraySize(v) > 0 && (item_named(v, depth_max, 0) ||
+	    item_named(cJSON_GetArrayItem(v, 0), depth_max, 0)))
 		return NULL;
 	if (strchr(k, '.'))
 		snprintf(name, sizeof(name), "%s", k);
@@ -831,9 +831,19 @@ static int raw_key(struct mf_phone *ph, const struct mf_pref *e, const char *art
 	return rc;
 }
 
+/* Is s an event name?  strict: "event.<x>" or "prop.<x>"; otherwise any
+ * word that starts with a letter (short names such as "open" are made
+ * canonical later), which an argument such as "60" is not. */
+static int is_name(const char *s, int strict)
+{
+	if (strict)
+		return strncmp(s, "event.", 6) == 0 || strncmp(s, "prop.", 5) == 0;
+	return (s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z');
+}
+
 /* Does a device-log item, [ts, [name, ..]], [name, ..] or a string holding
- * one of these, name an "event." or a "prop."? */
-static int item_named(const cJSON *item, int depth_max)
+ * one of these, name an event (is_name)? */
+static int item_named(const cJSON *item, int depth_max, int strict)
 {
 	cJSON *p = NULL;
 	const cJSON *a = item, *n;
@@ -843,7 +853,7 @@ static int item_named(const cJSON *item, int depth_max)
 		const char *s = item->valuestring;
 
 		if (s[0] != '[')
-			return strncmp(s, "event.", 6) == 0 || strncmp(s, "prop.", 5) == 0;
+			return is_name(s, strict);
 		a = p = mf_json_lenient(s, strlen(s), depth_max, NULL);
 	}
 	n = cJSON_GetArrayItem(a, 0);
@@ -853,8 +863,7 @@ static int item_named(const cJSON *item, int depth_max)
 		if (cJSON_IsArray(n))
 			n = cJSON_GetArrayItem(n, 0);
 	}
-	ok = cJSON_IsString(n) && (strncmp(n->valuestring, "event.", 6) == 0 ||
-	    strncmp(n->valuestring, "prop.", 5) == 0);
+	ok = cJSON_IsString(n) && is_name(n->valuestring, strict);
 	cJSON_Delete(p);
 	return ok;
 }
@@ -886,7 +895,7 @@ static int value_shape(const struct mf_phone *ph, const struct mf_pref *e)
 		    "temperature") || cJSON_GetObjectItemCaseSensitive(first, "humidity")))
 			shape = 2;
 		else if (recs && cJSON_IsArray(v) && (cJSON_IsNumber(first) ? item_named(v,
-		    ph->json_depth_max) : item_named(first, ph->json_depth_max)))
+		    ph->json_depth_max, 1) : item_named(first, ph->json_depth_max, 1)))
 			shape = 1;
 	}
 	cJSON_Delete(pv);
