@@ -155,6 +155,36 @@ static char *norm_path(const char *p)
 	return r;
 }
 
+/* A plugin's config.xml in a folder given without its parents
+ * (<input>/.../rn/<pluginId>/data/<did>/data/config.xml, e.g. the rn/ or
+ * plugin/ folder exported alone): placed under files/plugin/install/rn/,
+ * the root being what precedes rn/.  Only outside an app folder (inside
+ * one, files/plugin/ is where plugins are). */
+static int plugin_part(const char *path, const char **comp, const size_t *clen, size_t n,
+                       const char *base, size_t *prefix_len, char **rel, int *role)
+{
+	char buf[4096];
+	size_t i, k;
+
+	if (!config_name(base))
+		return 0;
+	for (i = 0; i + 2 < n; i++) {
+		if (clen[i] != 2 || memcmp(comp[i], "rn", 2) != 0 || clen[i + 1] == 0)
+			continue;
+		for (k = 0; k < clen[i + 1] && comp[i + 1][k] >= '0' && comp[i + 1][k] <= '9'; k++)
+			;
+		if (k == clen[i + 1])
+			break;
+	}
+	if (i + 2 >= n)
+		return 0;
+	*prefix_len = (size_t)(comp[i] - path);
+	snprintf(buf, sizeof(buf), "files/plugin/install/%s", comp[i]);
+	*role = MF_XR_PLUGIN_CONFIG;
+	*rel = strdup(buf);
+	return *rel != NULL;
+}
+
 int mf_extract_classify(const char *path, size_t *prefix_len, char **rel, int *role, int *adb)
 {
 	const char *comp[DEPTH_MAX + 1];
@@ -234,7 +264,7 @@ int mf_extract_classify(const char *path, size_t *prefix_len, char **rel, int *r
 				if (IS(i, "com.xiaomi.smarthome"))
 					break;
 			if (i + 1 >= n)
-				return 0;
+				return plugin_part(path, comp, clen, n, base, prefix_len, rel, role);
 			*prefix_len = (size_t)(comp[i + 1] - path);
 			snprintf(buf, sizeof(buf), "%s", comp[i + 1]);
 			*role = MF_XR_OTHER;

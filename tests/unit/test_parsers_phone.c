@@ -50,6 +50,12 @@ static void test_classify(void)
 		/* the app's folder in shared storage (old versions' device-list log) */
 		{ "sdcard/SmartHome/logs/plug_DeviceManager/2018-03-02.txt",
 		  "logs/plug_DeviceManager/2018-03-02.txt", MF_XR_DEVLIST_LOG, 0, 17 },
+		/* a plugin folder given without its files/plugin/ parents */
+		{ "rn/1003472/data/lumi.1/data/config.xml",
+		  "files/plugin/install/rn/1003472/data/lumi.1/data/config.xml", MF_XR_PLUGIN_CONFIG, 0,
+		  0 },
+		{ "plugin/install/rn/7/data/config.xml", "files/plugin/install/rn/7/data/config.xml",
+		  MF_XR_PLUGIN_CONFIG, 0, 15 },
 		/* Android's SharedPreferences backups */
 		{ "d/com.xiaomi.smarthome/shared_prefs/a.xml.bak", "shared_prefs/a.xml.bak",
 		  MF_XR_PREFS, 0, 23 },
@@ -83,6 +89,8 @@ static void test_classify(void)
 	CHECK(!mf_extract_classify("apps/x/sp/a.txt", &pl, &rel, &role, &adb));
 	CHECK(!mf_extract_classify("x/shared_prefs/.xml.bak", &pl, &rel, &role, &adb));
 	CHECK(!mf_extract_classify("sdcard/SmartHome/logs/other/a.txt", &pl, &rel, &role, &adb));
+	CHECK(!mf_extract_classify("rn/abc/data/config.xml", &pl, &rel, &role, &adb));
+	CHECK(!mf_extract_classify("rn/1003472/data/x.json", &pl, &rel, &role, &adb));
 	CHECK(!mf_extract_classify("SmartHome/logs/plug_DeviceManager/d/a.txt", &pl, &rel, &role,
 	    &adb));
 	{
