@@ -1,6 +1,7 @@
 /*
  * fuzz_devlog.c - one device-log value (Log_Normal JSON with strings
- * holding JSON) and the same bytes as an ht_stat value.
+ * holding JSON), the same bytes as an ht_stat value and as a shared-storage
+ * device-list log (free text with JSON in it).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    NULL, NULL, NULL);
 	mf_devlog_key(&ph, "Log_Normal", (const char *)data, size, "lumi.158d0002c81f93", NULL);
 	mf_htstat_key(&ph, "x_ht_stat", (const char *)data, size, "lumi.1", "lumi.weather.v1");
+	mf_tokenlog_file(&ph, (const char *)data, size);
 	ph_free(&ph);
 	return 0;
 }

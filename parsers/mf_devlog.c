@@ -188,12 +188,21 @@ static int flush(struct mf_phone *ph, const char *key, struct plist *l, const ch
 
 static void preview(const char *s, size_t n, char *out, size_t outlen)
 {
-	size_t k = n < outlen - 4 ? n : outlen - 4;
+	size_t k = n < outlen - 4 ? n : mf_utf8_prefix(s, outlen - 4);
 
 	memcpy(out, s, k);
 	out[k] = '\0';
 	if (k < n)
 		memcpy(out + k, "...", 4);
+}
+
+/* A record's or reading's time: "time", or "timestamp" (the name the
+ * environment cache and some plugins use); NULL when neither. */
+static const cJSON *rec_time(const cJSON *o)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "time");
+
+	return t ? t : cJSON_GetObjectItemCaseSensitive(o, "timestamp");
 }
 
 /* Item evidence {file, sha256, key, record, item}. */
@@ -328,7 +337,7 @@ static cJSON *salvage(const char *text, size_t n)
 			i += 7;
 			while (i < m && t[i] != '"' && k < sizeof(did) - 1)
 				did[k++] = t[i++];
-			did[k] = '\0';
+			did[mf_utf8_prefix(did, k)] = '\0';
 		} else if (strncmp(t + i, "\"time\":", 7) == 0) {
 			logged = strtod(t + i + 7, NULL);
 		} else if (t[i] == '[' && i + 1 < m && t[i + 1] >= '0' && t[i + 1] <= '9') {
@@ -343,7 +352,7 @@ static cJSON *salvage(const char *text, size_t n)
 			e += 3;
 			while (*e && *e != '"' && k < sizeof(name) - 1)
 				name[k++] = *e++;
-			name[k] = '\0';
+			name[mf_utf8_prefix(name, k)] = '\0';
 			o = mf_json_obj();
 			if (did[0])
 				mf_json_str(o, "did", did);
@@ -358,6 +367,45 @@ static cJSON *salvage(const char *text, size_t n)
 	return out;
 }
 
+static int item_named(const cJSON *item, int depth_max, int strict);
+
+/* Records of the cloud's event and property history name the event in
+ * "key" and keep only its arguments in "value" (miot-plugin-sdk
+ * getDeviceData: {"did","type":"event","key":"motion","time","value":"[]"};
+ * phone-artifacts.md section 4 names the same API); a plugin that caches
+ * them keeps that shape.  For such a record an item [<type>.<key>, <args>..]
+ * is made; NULL when the value names its own events or there is no key
+ * ("device_log" is the key of the nested logs, not an event). */
+static cJSON *keyed_item(const cJSON *r, const cJSON *v, const char *type, int depth_max)
+{
+	char tmp[64], name[160];
+	const char *k = ph_str(r, "key", tmp, sizeof(tmp));
+	const cJSON *c;
+	cJSON *it;
+
+	if (!k || !*k || strcmp(k, "device_log") == 0)
+		return NULL;
+	if (cJSON_IsArray(v) && cJSON_GetArraySize(v) > 0 && (item_named(v, depth_max, 0) ||
+	    item_named(cJSON_GetArrayItem(v, 0), depth_max, 0)))
+		return NULL;
+	if (strchr(k, '.'))
+		snprintf(name, sizeof(name), "%s", k);
+	else
+		snprintf(name, sizeof(name), "%s.%s", type && strcmp(type, "prop") == 0 ? "prop" :
+		    "event", k);
+	it = cJSON_CreateArray();
+	if (!it)
+		return NULL;
+	cJSON_AddItemToArray(it, cJSON_CreateString(name));
+	if (cJSON_IsArray(v)) {
+		cJSON_ArrayForEach(c, v)
+			cJSON_AddItemToArray(it, cJSON_Duplicate(c, 1));
+	} else if (v) {
+		cJSON_AddItemToArray(it, cJSON_Duplicate(v, 1));
+	}
+	return it;
+}
+
 int mf_devlog_key(struct mf_phone *ph, const char *key, const char *text, size_t n,
                   const char *did_hint, const char *model_hint)
 {
@@ -367,6 +415,8 @@ int mf_devlog_key(struct mf_phone *ph, const char *key, const char *text, size_t
 	long ri = 0;
 	int rc = 0;
 
+	if (ph_json_empty(text, n))
+		return ph_empty_note(ph, key, "the device log holds no records (empty or null)");
 	root = mf_json_lenient(text, n, ph->json_depth_max, NULL);
 	if (!root) {
 		char pv[PREVIEW_MAX];
@@ -388,6 +438,11 @@ int mf_devlog_key(struct mf_phone *ph, const char *key, const char *text, size_t
 		return rc ? rc : ph_emit(ph, an);
 	}
 	recs = cJSON_IsArray(root) ? root : cJSON_GetObjectItemCaseSensitive(root, "value");
+	if ((cJSON_IsString(recs) && ph_json_empty(recs->valuestring,
+	    strlen(recs->valuestring))) || cJSON_IsNull(recs)) {
+		cJSON_Delete(root);
+		return ph_empty_note(ph, key, "the device log holds no records (empty value list)");
+	}
 	if (cJSON_IsString(recs)) {
 		cJSON *p = mf_json_lenient(recs->valuestring, strlen(recs->valuestring),
 		    ph->json_depth_max, NULL);
@@ -407,7 +462,7 @@ int mf_devlog_key(struct mf_phone *ph, const char *key, const char *text, size_t
 		const char *did = ph_str(r, "did", dtmp, sizeof(dtmp));
 		const char *type = ph_str(r, "type", ttmp, sizeof(ttmp));
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, "value");
-		cJSON *parsed = NULL;
+		cJSON *parsed = NULL, *keyed;
 		const char *lunit = "s";
 		int64_t logged = MF_TIME_NONE;
 		double t;
@@ -415,14 +470,22 @@ int mf_devlog_key(struct mf_phone *ph, const char *key, const char *text, size_t
 
 		if (!did || !*did)
 			did = did_hint;
-		if (ph_num(cJSON_GetObjectItemCaseSensitive(r, "time"), &t))
+		if (ph_num(rec_time(r), &t))
 			logged = ph_time(ph, t, &lunit);
 		if (cJSON_IsString(v)) {
 			parsed = mf_json_lenient(v->valuestring, strlen(v->valuestring),
 			    ph->json_depth_max, NULL);
+			/* a plain argument ("1", "open") of a keyed record stays a string */
+			if (!parsed && !ph_json_empty(v->valuestring, strlen(v->valuestring)))
+				parsed = cJSON_CreateString(v->valuestring);
 			v = parsed;
 		}
-		if (!v) {
+		keyed = keyed_item(r, v, type, ph->json_depth_max);
+		if (keyed) {
+			rc = one_item(ph, key, keyed, did, model_hint, logged, lunit, type, ri, -1,
+			    &pl);
+			cJSON_Delete(keyed);
+		} else if (!v || cJSON_IsString(v)) {
 			rc = ph_anomaly(ph, key, 0, "devlog_record_unrecognised",
 			    "record %ld has no parsable value", ri);
 		} else if (cJSON_IsArray(v) && cJSON_GetArraySize(v) > 0 &&
@@ -494,13 +557,13 @@ static int ht_object(struct mf_phone *ph, const char *key, const cJSON *o, const
 	if (!cJSON_IsObject(o))
 		return ph_anomaly(ph, key, 0, "ht_item_unrecognised", "record %ld item %ld is "
 		    "not an object", rec, idx);
-	if (ph_num(cJSON_GetObjectItemCaseSensitive(o, "time"), &t))
+	if (ph_num(rec_time(o), &t))
 		ts = ph_time(ph, t, &tunit);
 	vals = mf_json_obj();
 	cJSON_ArrayForEach(m, o) {
 		double d;
 
-		if (strcmp(m->string, "time") == 0)
+		if (m == rec_time(o))
 			continue;
 		/* readings are kept as stored (strings become numbers); the
 		 * plugin's scale is not applied (LAN values are hundredths) */
@@ -550,12 +613,15 @@ static int ht_object(struct mf_phone *ph, const char *key, const cJSON *o, const
 int mf_htstat_key(struct mf_phone *ph, const char *key, const char *text, size_t n,
                   const char *did_hint, const char *model_hint)
 {
-	cJSON *root = mf_json_lenient(text, n, ph->json_depth_max, NULL);
+	cJSON *root;
 	const cJSON *r;
 	struct plist pl = { 0 };
 	long ri = 0;
 	int rc = 0;
 
+	if (ph_json_empty(text, n))
+		return ph_empty_note(ph, key, "the readings key holds nothing (empty or null)");
+	root = mf_json_lenient(text, n, ph->json_depth_max, NULL);
 	if (!root) {
 		char pv[PREVIEW_MAX];
 
@@ -581,7 +647,7 @@ int mf_htstat_key(struct mf_phone *ph, const char *key, const char *text, size_t
 
 		if (!did)
 			did = did_hint;
-		if (ph_num(cJSON_GetObjectItemCaseSensitive(r, "time"), &t))
+		if (ph_num(rec_time(r), &t))
 			logged = ph_time(ph, t, &lunit);
 		if (cJSON_IsString(v)) {
 			parsed = mf_json_lenient(v->valuestring, strlen(v->valuestring),
@@ -710,7 +776,7 @@ static int raw_key(struct mf_phone *ph, const struct mf_pref *e, const char *art
 	int64_t ts = MF_TIME_NONE;
 	int rc;
 
-	ph_json_damaged(ph, e);
+	ph_json_damaged(ph, e, 1);
 	v = mf_pref_to_json(e, ph->json_depth_max);
 	ev = ph_event(ph, MF_TIME_NONE, artifact, "data");
 	if (!ev) {
@@ -765,6 +831,78 @@ static int raw_key(struct mf_phone *ph, const struct mf_pref *e, const char *art
 	return rc;
 }
 
+/* Is s an event name?  strict: "event.<x>" or "prop.<x>"; otherwise any
+ * word that starts with a letter (short names such as "open" are made
+ * canonical later), which an argument such as "60" is not. */
+static int is_name(const char *s, int strict)
+{
+	if (strict)
+		return strncmp(s, "event.", 6) == 0 || strncmp(s, "prop.", 5) == 0;
+	return (s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z');
+}
+
+/* Does a device-log item, [ts, [name, ..]], [name, ..] or a string holding
+ * one of these, name an event (is_name)? */
+static int item_named(const cJSON *item, int depth_max, int strict)
+{
+	cJSON *p = NULL;
+	const cJSON *a = item, *n;
+	int ok;
+
+	if (cJSON_IsString(item)) {
+		const char *s = item->valuestring;
+
+		if (s[0] != '[')
+			return is_name(s, strict);
+		a = p = mf_json_lenient(s, strlen(s), depth_max, NULL);
+	}
+	n = cJSON_GetArrayItem(a, 0);
+	if (cJSON_IsNumber(n) || (cJSON_IsString(n) && n->valuestring[0] >= '0' &&
+	    n->valuestring[0] <= '9')) {
+		n = cJSON_GetArrayItem(a, 1);
+		if (cJSON_IsArray(n))
+			n = cJSON_GetArrayItem(n, 0);
+	}
+	ok = cJSON_IsString(n) && is_name(n->valuestring, strict);
+	cJSON_Delete(p);
+	return ok;
+}
+
+/* The shape of a value whatever its key's name (key names are the
+ * plugins' own choice, phone-artifacts.md section 4): 1 a device log
+ * (records {"time"|"timestamp", "value"} whose first item names an
+ * "event." or "prop."), 2 readings (records whose value lists objects with
+ * a temperature or humidity), 0 neither. */
+static int value_shape(const struct mf_phone *ph, const struct mf_pref *e)
+{
+	cJSON *j, *pv = NULL;
+	const cJSON *recs, *r, *v, *first;
+	int shape = 0;
+
+	if (e->type != MF_PREF_STRING || e->value_len < 2 || (e->value[0] != '{' &&
+	    e->value[0] != '[' && e->value[0] != '&'))
+		return 0;
+	j = mf_json_lenient(e->value, e->value_len, ph->json_depth_max, NULL);
+	recs = cJSON_IsArray(j) ? j : cJSON_GetObjectItemCaseSensitive(j, "value");
+	r = cJSON_IsArray(recs) ? cJSON_GetArrayItem(recs, 0) : cJSON_IsObject(j) ? j : NULL;
+	if (cJSON_IsObject(r) && rec_time(r)) {
+		v = cJSON_GetObjectItemCaseSensitive(r, "value");
+		if (cJSON_IsString(v))
+			v = pv = mf_json_lenient(v->valuestring, strlen(v->valuestring),
+			    ph->json_depth_max, NULL);
+		first = cJSON_GetArrayItem(v, 0);
+		if (cJSON_IsObject(first) && (cJSON_GetObjectItemCaseSensitive(first,
+		    "temperature") || cJSON_GetObjectItemCaseSensitive(first, "humidity")))
+			shape = 2;
+		else if (recs && cJSON_IsArray(v) && (cJSON_IsNumber(first) ? item_named(v,
+		    ph->json_depth_max, 1) : item_named(first, ph->json_depth_max, 1)))
+			shape = 1;
+	}
+	cJSON_Delete(pv);
+	cJSON_Delete(j);
+	return shape;
+}
+
 int mf_devlog_config(struct mf_phone *ph, const struct mf_prefs *p, const char *did_hint,
                      const char *plugin_id)
 {
@@ -773,7 +911,7 @@ int mf_devlog_config(struct mf_phone *ph, const struct mf_prefs *p, const char *
 	const struct mf_model_info *mi = mf_model_find(d && d->model ? d->model : model_hint);
 	int gateway = mi && strcmp(mi->type, "gateway") == 0;
 	size_t i;
-	int rc = 0;
+	int rc = 0, shape;
 
 	/* a config.xml with arming keys is a gateway's, whatever the model */
 	for (i = 0; !gateway && i < p->n; i++)
@@ -786,7 +924,15 @@ int mf_devlog_config(struct mf_phone *ph, const struct mf_prefs *p, const char *
 			rc = mf_devlog_key(ph, e->name, e->value, e->value_len, did_hint, model_hint);
 		else if (e->type == MF_PREF_STRING && strstr(e->name, "ht_stat"))
 			rc = mf_htstat_key(ph, e->name, e->value, e->value_len, did_hint, model_hint);
-		else
+		else if (!(gateway && gateway_name(e->name)) && (shape = value_shape(ph, e)) != 0) {
+			rc = ph_anomaly(ph, e->name, 0, "log_key_by_shape", "the key's name holds "
+			    "no %s, but its value has the shape of %s: read as such",
+			    shape == 1 ? "Log_Normal" : "ht_stat",
+			    shape == 1 ? "a device log" : "temperature/humidity readings");
+			if (rc != MF_ERR_NOMEM)
+				rc = (shape == 1 ? mf_devlog_key : mf_htstat_key)(ph, e->name, e->value,
+				    e->value_len, did_hint, model_hint);
+		} else
 			rc = raw_key(ph, e, gateway ? "gateway" : "plugin-storage", did_hint,
 			    model_hint, gateway);
 	}

@@ -5,11 +5,15 @@
  * Layouts recognised (phone-artifacts.md "Base directory"; Android
  * BackupManager / `adb backup` format, AOSP BackupManagerService):
  *
- *   <anything>/<root>/shared_prefs/<name>.xml
+ *   <anything>/<root>/shared_prefs/<name>.xml[.bak]
  *   <anything>/<root>/databases/<name>[-wal|-shm|-journal]
- *   <anything>/<root>/files/plugin/.../config.xml
- *   <anything>/apps/<pkg>/sp/<name>.xml | db/<name> | f/plugin/...   (adb backup tar)
+ *   <anything>/<root>/files/plugin/.../config.xml[.bak]
+ *   <anything>/apps/<pkg>/sp/<name>.xml[.bak] | db/<name> | f/plugin/...   (adb backup tar)
+ *
+ * "<name>.xml.bak" is Android's SharedPreferences backup (see
+ * mf_extract_prefs_base): read like the file it backs up.
  *   <anything>/<uid>_mihome.sqlite                                  (iOS Documents/)
+ *   <anything>/SmartHome/logs/plug_DeviceManager/<file>    (shared storage, old versions)
  *
  *   .ab file:  "ANDROID BACKUP\n" <version>\n <compressed 0|1>\n <encryption>\n
  *              then a tar, zlib-deflated when compressed is 1.  Only
@@ -26,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -83,6 +88,35 @@ static const char *aux_suffix(const char *name)
 	return NULL;
 }
 
+/* <name>.xml or its SharedPreferences backup <name>.xml.bak */
+static int prefs_name(const char *base)
+{
+	return ends_with(base, ".xml") || (ends_with(base, ".xml.bak") && strlen(base) > 8);
+}
+
+static int config_name(const char *base)
+{
+	return strcmp(base, "config.xml") == 0 || strcmp(base, "config.xml.bak") == 0;
+}
+
+const char *mf_extract_prefs_base(const char *rel, char *buf, size_t n, int *backup)
+{
+	const char *b = strrchr(rel, '/');
+	size_t l;
+
+	b = b ? b + 1 : rel;
+	l = strlen(b);
+	if (backup)
+		*backup = 0;
+	if (l > 8 && strcmp(b + l - 8, ".xml.bak") == 0) {
+		if (backup)
+			*backup = 1;
+		l -= 4;
+	}
+	snprintf(buf, n, "%.*s", (int)l, b);
+	return buf;
+}
+
 static int ios_db_name(const char *base)
 {
 	size_t i = 0;
@@ -121,6 +155,36 @@ static char *norm_path(const char *p)
 	return r;
 }
 
+/* A plugin's config.xml in a folder given without its parents
+ * (<input>/.../rn/<pluginId>/data/<did>/data/config.xml, e.g. the rn/ or
+ * plugin/ folder exported alone): placed under files/plugin/install/rn/,
+ * the root being what precedes rn/.  Only outside an app folder (inside
+ * one, files/plugin/ is where plugins are). */
+static int plugin_part(const char *path, const char **comp, const size_t *clen, size_t n,
+                       const char *base, size_t *prefix_len, char **rel, int *role)
+{
+	char buf[4096];
+	size_t i, k;
+
+	if (!config_name(base))
+		return 0;
+	for (i = 0; i + 2 < n; i++) {
+		if (clen[i] != 2 || memcmp(comp[i], "rn", 2) != 0 || clen[i + 1] == 0)
+			continue;
+		for (k = 0; k < clen[i + 1] && comp[i + 1][k] >= '0' && comp[i + 1][k] <= '9'; k++)
+			;
+		if (k == clen[i + 1])
+			break;
+	}
+	if (i + 2 >= n)
+		return 0;
+	*prefix_len = (size_t)(comp[i] - path);
+	snprintf(buf, sizeof(buf), "files/plugin/install/%s", comp[i]);
+	*role = MF_XR_PLUGIN_CONFIG;
+	*rel = strdup(buf);
+	return *rel != NULL;
+}
+
 int mf_extract_classify(const char *path, size_t *prefix_len, char **rel, int *role, int *adb)
 {
 	const char *comp[DEPTH_MAX + 1];
@@ -148,7 +212,7 @@ int mf_extract_classify(const char *path, size_t *prefix_len, char **rel, int *r
 	for (i = 0; i + 3 < n; i++) {
 		if (!IS(i, "apps"))
 			continue;
-		if (IS(i + 2, "sp") && i + 3 == n - 1 && ends_with(base, ".xml")) {
+		if (IS(i + 2, "sp") && i + 3 == n - 1 && prefs_name(base)) {
 			snprintf(buf, sizeof(buf), "shared_prefs/%s", base);
 			*role = MF_XR_PREFS;
 		} else if (IS(i + 2, "db") && i + 3 == n - 1) {
@@ -156,8 +220,7 @@ int mf_extract_classify(const char *path, size_t *prefix_len, char **rel, int *r
 			*role = aux_suffix(base) ? MF_XR_DB_AUX : MF_XR_DB;
 		} else if (IS(i + 2, "f") && i + 4 < n && IS(i + 3, "plugin")) {
 			snprintf(buf, sizeof(buf), "files/%s", comp[i + 3]);
-			*role = strcmp(base, "config.xml") == 0 ? MF_XR_PLUGIN_CONFIG :
-			    MF_XR_PLUGIN_OTHER;
+			*role = config_name(base) ? MF_XR_PLUGIN_CONFIG : MF_XR_PLUGIN_OTHER;
 		} else {
 			continue;
 		}
@@ -166,7 +229,19 @@ int mf_extract_classify(const char *path, size_t *prefix_len, char **rel, int *r
 		*rel = strdup(buf);
 		return *rel != NULL;
 	}
-	if (n >= 2 && IS(n - 2, "shared_prefs") && ends_with(base, ".xml")) {
+	/* the app's folder in shared storage (/sdcard/SmartHome/; FAT-style
+	 * storage ignores case) */
+	i = n >= 4 ? n - 4 : 0;
+	if (n >= 4 && clen[i] == 9 && strncasecmp(comp[i], "SmartHome", 9) == 0 &&
+	    clen[i + 1] == 4 && strncasecmp(comp[i + 1], "logs", 4) == 0 &&
+	    clen[i + 2] == 18 && strncasecmp(comp[i + 2], "plug_DeviceManager", 18) == 0) {
+		*prefix_len = (size_t)(comp[i + 1] - path);
+		snprintf(buf, sizeof(buf), "logs/plug_DeviceManager/%s", base);
+		*role = MF_XR_DEVLIST_LOG;
+		*rel = strdup(buf);
+		return *rel != NULL;
+	}
+	if (n >= 2 && IS(n - 2, "shared_prefs") && prefs_name(base)) {
 		*prefix_len = (size_t)(comp[n - 2] - path);
 		snprintf(buf, sizeof(buf), "shared_prefs/%s", base);
 		*role = MF_XR_PREFS;
@@ -189,7 +264,7 @@ int mf_extract_classify(const char *path, size_t *prefix_len, char **rel, int *r
 				if (IS(i, "com.xiaomi.smarthome"))
 					break;
 			if (i + 1 >= n)
-				return 0;
+				return plugin_part(path, comp, clen, n, base, prefix_len, rel, role);
 			*prefix_len = (size_t)(comp[i + 1] - path);
 			snprintf(buf, sizeof(buf), "%s", comp[i + 1]);
 			*role = MF_XR_OTHER;
@@ -198,7 +273,7 @@ int mf_extract_classify(const char *path, size_t *prefix_len, char **rel, int *r
 		}
 		*prefix_len = (size_t)(comp[i] - path);
 		snprintf(buf, sizeof(buf), "%s", comp[i]);
-		*role = strcmp(base, "config.xml") == 0 ? MF_XR_PLUGIN_CONFIG : MF_XR_PLUGIN_OTHER;
+		*role = config_name(base) ? MF_XR_PLUGIN_CONFIG : MF_XR_PLUGIN_OTHER;
 	}
 #undef IS
 	*rel = strdup(buf);
@@ -275,10 +350,22 @@ static void file_free(struct mf_xfile *f)
 
 static int signature(const struct mf_xfile *f)
 {
+	char rb[300];
 	const char *r = f->rel;
+
+	if (f->role == MF_XR_PREFS) {
+		char b[256];
+
+		/* a backup signs like the file it backs up */
+		snprintf(rb, sizeof(rb), "shared_prefs/%s", mf_extract_prefs_base(r, b, sizeof(b),
+		    NULL));
+		r = rb;
+	}
 
 	if (f->role == MF_XR_IOS_DB)
 		return MF_XK_IOS;
+	if (f->role == MF_XR_DEVLIST_LOG)
+		return MF_XK_MIHOME;
 	if (f->role == MF_XR_PLUGIN_CONFIG && strncmp(r, "files/plugin/install/rn/", 24) == 0)
 		return MF_XK_MIHOME;
 	if (strncmp(r, "shared_prefs/home_room_manager_sp_", 34) == 0 ||
@@ -348,6 +435,8 @@ static int make_roots(struct mf_extract *x, const char *input_name)
 		}
 		f->root = k;
 		f->read_state = 0;
+		if (f->role == MF_XR_DEVLIST_LOG)
+			r->shared = 1;
 		{
 			int sig = signature(f);
 
@@ -568,7 +657,8 @@ static int sink_add(struct sink *s, const void *p, size_t n)
 		}
 		return 0;
 	}
-	if (s->f->role != MF_XR_PREFS && s->f->role != MF_XR_PLUGIN_CONFIG)
+	if (s->f->role != MF_XR_PREFS && s->f->role != MF_XR_PLUGIN_CONFIG &&
+	    s->f->role != MF_XR_DEVLIST_LOG)
 		return 0;
 	if (s->len + n > s->lim->file_max || *s->mem_used + s->len + n > s->lim->mem_max) {
 		s->over = 1;
@@ -631,7 +721,8 @@ static void sink_end(struct sink *s, int rc)
 	f->data = s->mem;
 	f->len = s->len;
 	*s->mem_used += s->len;
-	if (f->data == NULL && (f->role == MF_XR_PREFS || f->role == MF_XR_PLUGIN_CONFIG)) {
+	if (f->data == NULL && (f->role == MF_XR_PREFS || f->role == MF_XR_PLUGIN_CONFIG ||
+	    f->role == MF_XR_DEVLIST_LOG)) {
 		f->data = malloc(1);   /* an empty file is still a file */
 		f->len = 0;
 	}
@@ -845,19 +936,40 @@ static int ab_close(struct archive *a, void *cd)
 }
 
 /* Parses the .ab header of the file at fd.  Returns 1 for an .ab (sets
- * *data_off, *compressed, *encrypted), 0 when not. */
+ * *data_off, *compressed, *encrypted), 0 when not.
+ *
+ * A MIUI backup (the .bak files of MIUI's own backup app, one per app) is
+ * an .ab behind a header of its own, "MIUI BACKUP\n<version>\n<package>\n
+ * <label>\n..." (the layout community extractors strip; not in the
+ * reference): the .ab header is looked for in its first 4 KiB. */
 static int ab_header(int fd, off_t *data_off, int *compressed, int *encrypted, char *hdr,
                      size_t hdrlen)
 {
-	char b[256];
+	char b[4096], miui[160] = "";
 	ssize_t n = pread(fd, b, sizeof(b) - 1, 0);
 	char *line[4], *p;
 	int i;
 
-	if (n < 15 || memcmp(b, "ANDROID BACKUP\n", 15) != 0)
+	if (n < 15)
 		return 0;
 	b[n] = '\0';
 	p = b;
+	if (memcmp(b, "MIUI BACKUP\n", 12) == 0) {
+		char *pkg = strchr(b + 12, '\n'), *e;
+
+		p = memmem(b, (size_t)n, "\nANDROID BACKUP\n", 16);
+		if (!p)
+			return 0;
+		p++;
+		/* the package line names the app the backup is of */
+		if (pkg && pkg < p && (e = memchr(pkg + 1, '\n', (size_t)(p - pkg - 1))) != NULL)
+			snprintf(miui, sizeof(miui), "MIUI backup of %.*s, ", (int)(e - pkg - 1),
+			    pkg + 1);
+		else
+			snprintf(miui, sizeof(miui), "MIUI backup, ");
+	}
+	if ((size_t)(b + n - p) < 15 || memcmp(p, "ANDROID BACKUP\n", 15) != 0)
+		return 0;
 	for (i = 0; i < 4; i++) {
 		char *e = strchr(p, '\n');
 
@@ -870,8 +982,8 @@ static int ab_header(int fd, off_t *data_off, int *compressed, int *encrypted, c
 	*compressed = strcmp(line[2], "1") == 0;
 	*encrypted = strcmp(line[3], "none") != 0;
 	*data_off = (off_t)(p - b);
-	snprintf(hdr, hdrlen, "version %s, compressed %s, encryption %s", line[1], line[2],
-	    line[3]);
+	snprintf(hdr, hdrlen, "%sversion %.16s, compressed %.8s, encryption %.32s", miui, line[1],
+	    line[2], line[3]);
 	return 1;
 }
 
@@ -963,7 +1075,8 @@ static int arch_list(struct mf_extract *x, int is_ab, const struct mf_extract_li
 			const char *fn = archive_format_name(a);
 			int fc = archive_filter_count(a);
 
-			snprintf(x->format, sizeof(x->format), "%s%s%s", is_ab ? "adb-backup " : "",
+			snprintf(x->format, sizeof(x->format), "%s%s%s", !is_ab ? "" :
+			    strncmp(x->ab_header, "MIUI", 4) == 0 ? "miui-backup " : "adb-backup ",
 			    fn ? fn : "archive", fc > 1 ? "" : "");
 			if (fc > 1 && archive_filter_name(a, 0) &&
 			    strcmp(archive_filter_name(a, 0), "none") != 0) {
@@ -1132,12 +1245,62 @@ static int hash_input(struct mf_extract *x, char *errbuf)
 	return 0;
 }
 
+/* The n-th path component of p counted from the end (0 = the base name),
+ * as a pointer and length; 0 when p has fewer. */
+static int comp_from_end(const char *p, int nth, const char **c, size_t *len)
+{
+	const char *e = p + strlen(p), *b;
+
+	for (;;) {
+		b = e;
+		while (b > p && b[-1] != '/')
+			b--;
+		if (nth-- == 0)
+			break;
+		if (b == p)
+			return 0;
+		e = b - 1;
+	}
+	*c = b;
+	*len = (size_t)(e - b);
+	return *len > 0;
+}
+
+/* Where a file given alone sits in the app's layout, from its own path:
+ * a plugin's .../<pluginId>/data/<did>/data/config.xml keeps its plugin id
+ * and did (the device log then names its device), a device-list log stays
+ * under SmartHome/logs/plug_DeviceManager/; 0 when the path says nothing. */
+static int bare_layout(const char *path, const char *base, char *out, size_t outlen)
+{
+	const char *c[5];
+	size_t l[5];
+	int i, ok = 1;
+
+	for (i = 1; i <= 4; i++)
+		ok = ok && comp_from_end(path, i, &c[i], &l[i]);
+	if (config_name(base)) {
+		if (ok && l[1] == 4 && memcmp(c[1], "data", 4) == 0 && l[3] == 4 &&
+		    memcmp(c[3], "data", 4) == 0)
+			snprintf(out, outlen, "files/plugin/install/rn/%.*s/data/%.*s/data/%s",
+			    (int)l[4], c[4], (int)l[2], c[2], base);
+		else
+			snprintf(out, outlen, "files/plugin/%s", base);
+		return 1;
+	}
+	if (comp_from_end(path, 1, &c[1], &l[1]) && l[1] == 18 &&
+	    strncasecmp(c[1], "plug_DeviceManager", 18) == 0) {
+		snprintf(out, outlen, "SmartHome/logs/plug_DeviceManager/%s", base);
+		return 1;
+	}
+	return 0;
+}
+
 /* A bare database or prefs file given directly. */
 static int bare_file(struct mf_extract *x, const struct mf_extract_limits *lim, char *errbuf)
 {
 	const char *base = strrchr(x->path, '/') ? strrchr(x->path, '/') + 1 : x->path;
 	char head[64] = "", path[4200];
-	int fd = open(x->path, O_RDONLY | O_CLOEXEC), rc, xml = 0, db = 0;
+	int fd = open(x->path, O_RDONLY | O_CLOEXEC), rc, xml = 0, db = 0, laid;
 	ssize_t n = fd >= 0 ? pread(fd, head, sizeof(head) - 1, 0) : -1;
 	const char *sfx[] = { "-wal", "-journal" };
 	size_t i, k;
@@ -1153,14 +1316,18 @@ static int bare_file(struct mf_extract *x, const struct mf_extract_limits *lim, 
 			;
 		xml = head[i] == '<';
 	}
-	if (!db && !xml)
+	laid = !db && bare_layout(x->path, base, path, sizeof(path));
+	if (!db && !xml && !(laid && strncmp(path, "SmartHome/", 10) == 0))
 		return mf_seterr(errbuf, MF_ERR_FORMAT, "%s: not a folder, archive, adb backup, "
 		    "SQLite database or prefs XML file", x->path);
-	snprintf(x->format, sizeof(x->format), db ? "sqlite file" : "xml file");
+	snprintf(x->format, sizeof(x->format), db ? "sqlite file" : xml ? "xml file" :
+	    "text file");
 	x->bare = 1;
-	/* present it as <root>/databases/<name> or shared_prefs/<name>: one root */
-	snprintf(path, sizeof(path), "%s%s/%s", ios_db_name(base) ? "" : "",
-	    db ? (ios_db_name(base) ? "Documents" : "databases") : "shared_prefs", base);
+	/* present it as <root>/databases/<name> or shared_prefs/<name> (or where
+	 * its own path places it): one root */
+	if (!laid)
+		snprintf(path, sizeof(path), "%s/%s", db ? (ios_db_name(base) ? "Documents" :
+		    "databases") : "shared_prefs", base);
 	rc = add_file(x, path, x->size, x->mtime_ns, lim->entries_max);
 	if (rc)
 		return rc;
@@ -1324,7 +1491,7 @@ int mf_extract_open(const char *path, const struct mf_extract_limits *lim,
 		}
 		if (rc)
 			return rc;
-		if (is_ab && !strstr(x->format, "adb"))
+		if (is_ab && !strstr(x->format, "-backup"))
 			snprintf(x->format, sizeof(x->format), "adb-backup");
 		rc = make_roots(x, name);
 		if (rc == 0)

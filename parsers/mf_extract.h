@@ -23,7 +23,8 @@ enum mf_xrole {
 	MF_XR_DB_AUX,         /* <name>-wal, -shm, -journal */
 	MF_XR_IOS_DB,         /* <uid>_mihome.sqlite */
 	MF_XR_PLUGIN_OTHER,   /* other files/plugin/ files: listed, not read */
-	MF_XR_OTHER           /* any other file of the app folder: reported, not read */
+	MF_XR_OTHER,          /* any other file of the app folder: reported, not read */
+	MF_XR_DEVLIST_LOG     /* <shared storage>/SmartHome/logs/plug_DeviceManager/<file> */
 };
 
 enum mf_xroot_kind { MF_XK_MIHOME = 1, MF_XK_YEELIGHT, MF_XK_IOS };
@@ -50,6 +51,7 @@ struct mf_xroot {
 	char *name;         /* the root folder's own name ("com.xiaomi.smarthome") */
 	int kind;
 	int adb;            /* adb backup layout */
+	int shared;         /* the app's folder in shared storage (SmartHome/) */
 	int64_t newest_ns;  /* newest mtime of the files found under it */
 	size_t nfiles;
 };
@@ -93,6 +95,13 @@ void mf_extract_free(struct mf_extract *x);
 
 /* The file of root with relative path rel, or NULL. */
 struct mf_xfile *mf_extract_find(struct mf_extract *x, size_t root, const char *rel);
+
+/* The base name of rel as the app knows it: Android's SharedPreferences
+ * backup "<name>.xml.bak" (SharedPreferencesImpl: the old file renamed
+ * while a new one is written, removed once the write succeeded) is
+ * "<name>.xml".  *backup (may be NULL) is 1 for a backup.  buf holds the
+ * result (at least 256 bytes; longer names are cut). */
+const char *mf_extract_prefs_base(const char *rel, char *buf, size_t n, int *backup);
 
 /* Classifies one member path (exposed for tests): fills prefix length,
  * rel (malloc'd) and role; returns 0 when the path is not an app file. */

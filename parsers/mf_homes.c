@@ -119,6 +119,11 @@ static int home_content(struct mf_phone *ph, const char *key, const cJSON *root)
 
 	if (!cJSON_IsArray(list) && cJSON_IsArray(root))
 		list = root;
+	/* the cloud reply itself, {"result":{"homelist":[..]}} */
+	if (!cJSON_IsArray(list) && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root,
+	    "result")))
+		list = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root,
+		    "result"), "homelist");
 	if (!cJSON_IsArray(list))
 		return ph_anomaly(ph, key, 1, "homes_unrecognised", "no \"homelist\" array");
 	cJSON_ArrayForEach(h, list) {
@@ -305,15 +310,18 @@ int mf_generic_prefs(struct mf_phone *ph, const char *artifact, const struct mf_
 
 		if (i < skip_n && skip[i])
 			continue;
-		ph_json_damaged(ph, &p->v[i]);
+		/* a prefs file the tool does not know is not the app's JSON */
+		ph_json_damaged(ph, &p->v[i], strcmp(artifact, "prefs") != 0);
 		if (p->v[i].value_len > GENERIC_VALUE_MAX && p->v[i].type == MF_PREF_STRING) {
-			/* a huge value is kept as its start; the file itself is hashed */
-			char *cut = malloc(GENERIC_VALUE_MAX + 1);
+			/* a huge value is kept as its start (whole characters); the
+			 * file itself is hashed */
+			size_t k = mf_utf8_prefix(p->v[i].value, GENERIC_VALUE_MAX);
+			char *cut = malloc(k + 1);
 
 			if (!cut)
 				break;
-			memcpy(cut, p->v[i].value, GENERIC_VALUE_MAX);
-			cut[GENERIC_VALUE_MAX] = '\0';
+			memcpy(cut, p->v[i].value, k);
+			cut[k] = '\0';
 			v = cJSON_CreateString(cut);
 			free(cut);
 			truncated = 1;
@@ -360,29 +368,49 @@ static int md5_suffix(const char *base, const char *prefix, char md5[33])
 	return 1;
 }
 
+/* The account of a home_room_manager_sp_<suffix>.xml: the suffix is the
+ * upper-case MD5 of the uid, or (the fallback, phone-artifacts.md section 1)
+ * the uid itself. */
+static int name_uid(struct mf_phone *ph, const char *base)
+{
+	const char *sfx = base + 21, *uid = NULL;
+	char md5[33], why[160], digits[25];
+	struct ph_uid *u;
+	size_t k = 0;
+
+	if (md5_suffix(base, "home_room_manager_sp_", md5)) {
+		uid = ph_uid_by_md5(ph, md5);
+		if (!uid)
+			return ph_anomaly(ph, NULL, 0, "uid_not_recovered",
+			    "no candidate account id hashes to %s", md5);
+		snprintf(why, sizeof(why), "file name %s (MD5 of the uid)", base);
+	} else {
+		while (sfx[k] >= '0' && sfx[k] <= '9')
+			k++;
+		if (k == 0 || k >= sizeof(digits) || strcmp(sfx + k, ".xml") != 0)
+			return 0;
+		memcpy(digits, sfx, k);
+		digits[k] = '\0';
+		uid = digits;
+		snprintf(why, sizeof(why), "file name %s (the uid itself)", base);
+	}
+	/* the app named a file after the account: the account used the app */
+	u = ph_uid_add(ph, uid, why);
+	if (u)
+		u->owner = 1;
+	return 0;
+}
+
 int mf_homes_prefs(struct mf_phone *ph, const char *base, const struct mf_prefs *p)
 {
 	unsigned char *done = calloc(p->n ? p->n : 1, 1);
 	int homes = strncmp(base, "home_room_manager_sp_", 21) == 0;
 	const char *artifact = homes ? "home" : "prefs";
-	char md5[33];
 	size_t i;
 	int rc = 0;
 
 	if (!done)
 		return MF_ERR_NOMEM;
-	if (homes && md5_suffix(base, "home_room_manager_sp_", md5)) {
-		const char *uid = ph_uid_by_md5(ph, md5);
-		char why[160];
-
-		if (uid) {
-			snprintf(why, sizeof(why), "file name %s (MD5 of the uid)", base);
-			ph_uid_add(ph, uid, why);
-		} else {
-			rc = ph_anomaly(ph, NULL, 0, "uid_not_recovered",
-			    "no candidate account id hashes to %s", md5);
-		}
-	}
 	if (strcmp(base, "home_room_transfer_state.xml") == 0)
 		artifact = "home";
 	else if (strcmp(base, "home_env_info.xml") == 0)
@@ -406,7 +434,9 @@ int mf_homes_prefs(struct mf_phone *ph, const char *base, const struct mf_prefs 
 		if (strcmp(e->name, "home_room_content") == 0 ||
 		    strcmp(e->name, "env_data") == 0) {
 			j = mf_json_lenient(e->value, e->value_len, ph->json_depth_max, NULL);
-			if (!j) {
+			if (ph_json_empty(e->value, e->value_len)) {
+				rc = ph_empty_note(ph, e->name, "the key holds nothing (empty or null)");
+			} else if (!j) {
 				rc = ph_anomaly(ph, e->name, 1, "json_unparsable",
 				    "the value is not JSON (%zu bytes)", e->value_len);
 			} else if (e->name[0] == 'h') {
@@ -441,6 +471,9 @@ int mf_homes_prefs(struct mf_phone *ph, const char *base, const struct mf_prefs 
 			cJSON_Delete(j);
 		}
 	}
+	/* after the keys: the file may name its own account's homes */
+	if (homes && rc != MF_ERR_NOMEM)
+		rc = name_uid(ph, base);
 	if (rc != MF_ERR_NOMEM)
 		rc = mf_generic_prefs(ph, artifact, p, p->n, done);
 	free(done);

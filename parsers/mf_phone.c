@@ -10,7 +10,10 @@
  *   other prefs file -> accounts.
  * Times: the unit-detection reference is the newest modification time of
  * the app files found under the root (else the input's own mtime); never
- * the clock of the machine running the tool.
+ * the clock of the machine running the tool.  A reference before 2014 is
+ * not one: zip members without a time carry the DOS epoch 1980-01-01 and
+ * some tar writers store 0, and against such a reference every seconds
+ * value of the app (2014 or later) would be read as milliseconds.
  */
 #include "mf_phone.h"
 
@@ -45,6 +48,7 @@ static const char *role_name(int role)
 	case MF_XR_DB_AUX: return "database_aux";
 	case MF_XR_IOS_DB: return "ios_database";
 	case MF_XR_OTHER: return "other";
+	case MF_XR_DEVLIST_LOG: return "device_list_log";
 	default: return "plugin_file";
 	}
 }
@@ -83,7 +87,26 @@ static int load_prefs(struct mf_phone *ph, const struct mf_xfile *f, struct mf_p
 		    "%s%s", eb, p->n ? " (entries before the damage are reported)" : "");
 	if (p->truncated_values)
 		ph_anomaly(ph, NULL, 0, "value_truncated", "a value longer than the cap was cut");
+	if (p->nul_replaced)
+		ph_anomaly(ph, NULL, 0, "value_nul_replaced", "%zu NUL characters (written "
+		    "\"&#0;\" by Android) are shown as U+FFFD", p->nul_replaced);
 	return 0;
+}
+
+/* A SharedPreferences backup (<name>.xml.bak) is read like <name>.xml and
+ * said: it exists only when a write did not finish, and Android then
+ * reads it instead of <name>.xml (SharedPreferencesImpl.loadFromDisk). */
+static int backup_note(struct mf_phone *ph, const struct mf_xfile *f)
+{
+	char b[256];
+	int bak;
+
+	mf_extract_prefs_base(f->rel, b, sizeof(b), &bak);
+	if (!bak)
+		return 0;
+	return ph_anomaly(ph, NULL, 0, "prefs_backup", "Android's backup of %s: a write of "
+	    "that file did not finish, and the app reads this backup instead of it; read "
+	    "here like that file", b);
 }
 
 static int readable(const struct mf_xfile *f)
@@ -99,8 +122,11 @@ static int do_prefs(struct mf_phone *ph, struct mf_xfile *f, int how)
 	if (!readable(f))
 		return 0;
 	rc = load_prefs(ph, f, &p);
+	if (rc == 0)
+		rc = backup_note(ph, f);
 	if (rc == 0) {
-		const char *b = base_of(f->rel);
+		char bb[256];
+		const char *b = mf_extract_prefs_base(f->rel, bb, sizeof(bb), NULL);
 
 		if (how == 1)
 			rc = mf_scene_prefs(ph, b, &p);
@@ -141,6 +167,8 @@ static int do_config(struct mf_phone *ph, struct mf_xfile *f)
 	if (n == 9 && strcmp(comp[5], "data") == 0 && strcmp(comp[7], "data") == 0)
 		did = comp[6];
 	rc = load_prefs(ph, f, &p);
+	if (rc == 0)
+		rc = backup_note(ph, f);
 	if (rc == 0)
 		rc = mf_devlog_config(ph, &p, did, pid);
 	mf_prefs_free(&p);
@@ -312,8 +340,8 @@ static int plugin_files(struct mf_phone *ph, struct mf_extract *x, size_t root, 
 /* Stage of a file in the fixed order (see the top comment); 0: skip. */
 static int stage_of(const struct mf_xfile *f)
 {
-	const char *r = f->rel, *b = base_of(r);
-	char md5[33];
+	char bb[256], md5[33];
+	const char *r = f->rel, *b = mf_extract_prefs_base(r, bb, sizeof(bb), NULL);
 
 	switch (f->role) {
 	case MF_XR_PREFS:
@@ -335,6 +363,7 @@ static int stage_of(const struct mf_xfile *f)
 			return 4;
 		return 5;
 	case MF_XR_IOS_DB:
+	case MF_XR_DEVLIST_LOG:
 		return 3;
 	case MF_XR_PLUGIN_CONFIG:
 		return 8;
@@ -343,17 +372,91 @@ static int stage_of(const struct mf_xfile *f)
 	}
 }
 
+/* The Android user an app folder belongs to, from its path: .../user/<n>/
+ * or .../user_de/<n>/ before the package folder (0 the owner, 10+ other
+ * users or work profiles, 999 MIUI's "Dual apps"), .../data/data/ = 0;
+ * -1 when the path does not say. */
+static long android_user(const char *prefix, const char *name)
+{
+	size_t pl = strlen(prefix), nl = strlen(name), e;
+	const char *p;
+	char *end;
+	long u;
+
+	/* prefix = ".../<parent>/<name>/" */
+	if (pl < nl + 2 || strncmp(prefix + pl - nl - 1, name, nl) != 0)
+		return -1;
+	e = pl - nl - 1;           /* end of ".../<parent>/" */
+	if (e < 2)
+		return -1;         /* the input is the app folder itself */
+	if (e >= 10 && strncmp(prefix + e - 10, "data/data/", 10) == 0 &&
+	    (e == 10 || prefix[e - 11] == '/'))
+		return 0;
+	p = prefix + e - 1;        /* the '/' before <name> */
+	while (p > prefix && p[-1] != '/')
+		p--;
+	if (*p < '0' || *p > '9')
+		return -1;
+	u = strtol(p, &end, 10);
+	if (*end != '/' || p - prefix < 5 || (strncmp(p - 5, "user/", 5) != 0 &&
+	    (p - prefix < 8 || strncmp(p - 8, "user_de/", 8) != 0)))
+		return -1;
+	return u;
+}
+
+/* Does root b hold the same files (relative path, size, SHA-256) as root
+ * a?  A tree that holds the app folder twice (/data/data/<pkg> and
+ * /data/user/0/<pkg>, one a symbolic link on the phone that a copy
+ * followed) would otherwise report everything twice. */
+static int same_root(const struct mf_extract *x, size_t a, size_t b)
+{
+	size_t i = 0, k = 0;
+
+	if (x->roots[a].nfiles != x->roots[b].nfiles || x->roots[a].kind != x->roots[b].kind ||
+	    x->roots[a].adb != x->roots[b].adb)
+		return 0;
+	for (;;) {
+		const struct mf_xfile *f, *g;
+
+		while (i < x->nfiles && x->files[i].root != a)
+			i++;
+		while (k < x->nfiles && x->files[k].root != b)
+			k++;
+		if (i == x->nfiles || k == x->nfiles)
+			return i == x->nfiles && k == x->nfiles;
+		f = &x->files[i++];
+		g = &x->files[k++];
+		if (strcmp(f->rel, g->rel) != 0 || f->size != g->size ||
+		    strcmp(f->sha256, g->sha256) != 0 || f->read_state != g->read_state)
+			return 0;
+	}
+}
+
+/* 2014-01-01: no Mi Home artifact is older (see the top comment) */
+#define REF_FLOOR_NS (1388534400LL * MF_NS_PER_S)
+
 static int one_root(struct mf_ctx *ctx, struct mf_extract *x, size_t root,
                     mf_phone_problem_fn problem, void *arg, struct mf_phone_summary *sum,
                     int json_depth)
 {
 	struct mf_xroot *r = &x->roots[root];
-	int64_t ref = r->newest_ns != MF_TIME_NONE ? r->newest_ns : x->mtime_ns;
+	long user = android_user(r->prefix, r->name);
+	size_t dup = root;
+	int64_t ref = MF_TIME_NONE;
+	const char *ref_from = NULL;
 	struct mf_phone ph;
 	struct mf_event *ev;
 	size_t i;
 	int stage, rc = 0;
 
+	if (r->newest_ns != MF_TIME_NONE && r->newest_ns >= REF_FLOOR_NS) {
+		ref = r->newest_ns;
+		ref_from = "newest modification time of the app files";
+	} else if (x->mtime_ns != MF_TIME_NONE && x->mtime_ns >= REF_FLOOR_NS) {
+		ref = x->mtime_ns;
+		ref_from = r->newest_ns != MF_TIME_NONE ? "the input's modification time (the "
+		    "app files' times are before 2014: not real)" : "the input's modification time";
+	}
 	ph_init(&ph, ctx, ref == MF_TIME_NONE ? 0 : ref);
 	ph.json_depth_max = json_depth;
 	ph.problem = problem;
@@ -365,15 +468,27 @@ static int one_root(struct mf_ctx *ctx, struct mf_extract *x, size_t root,
 	mf_event_str(ev, "name", r->name);
 	mf_event_str(ev, "app", kind_name(r->kind));
 	mf_event_str(ev, "layout", r->adb ? "adb-backup" : r->kind == MF_XK_IOS ? "ios" :
-	    "android");
+	    r->shared ? "shared-storage" : "android");
 	mf_event_num(ev, "files", (double)r->nfiles);
+	if (user >= 0)
+		mf_event_num(ev, "android_user", (double)user);
+	for (i = 0; i < root && dup == root; i++)
+		if (same_root(x, i, root))
+			dup = i;
+	if (dup != root)
+		mf_event_str(ev, "same_as", x->roots[dup].prefix[0] ? x->roots[dup].prefix : "./");
 	if (ref != MF_TIME_NONE) {
 		char t[32];
 
 		mf_time_iso(ref, t);
 		mf_event_str(ev, "time_reference", t);
-		mf_event_str(ev, "time_reference_from", r->newest_ns != MF_TIME_NONE ?
-		    "newest modification time of the app files" : "the input's modification time");
+		mf_event_str(ev, "time_reference_from", ref_from);
+	}
+	if (r->newest_ns != MF_TIME_NONE && r->newest_ns < REF_FLOOR_NS) {
+		char t[32];
+
+		mf_time_iso(r->newest_ns, t);
+		mf_event_str(ev, "time_reference_ignored", t);
 	}
 	{
 		cJSON *e = mf_json_obj();
@@ -396,6 +511,18 @@ static int one_root(struct mf_ctx *ctx, struct mf_extract *x, size_t root,
 		if (rc == 0 && readable(f) && f->role != MF_XR_DB_AUX)
 			sum->files++;
 	}
+	if (rc == 0 && dup != root) {
+		/* the same bytes as an app folder already read: said, not read twice */
+		ph.file = r->prefix[0] ? r->prefix : "./";
+		ph.sha256 = NULL;
+		rc = ph_anomaly(&ph, NULL, 0, "duplicate_app_root", "every file of this app folder "
+		    "is byte for byte a file of %s (the same folder reached by two paths, e.g. "
+		    "/data/data and /data/user/0): its events are not repeated",
+		    x->roots[dup].prefix[0] ? x->roots[dup].prefix : "./");
+		sum->problems += ph.nproblems;
+		ph_free(&ph);
+		return rc;
+	}
 	for (stage = 1; stage <= 9 && rc == 0; stage++) {
 		for (i = 0; i < x->nfiles && rc == 0; i++) {
 			struct mf_xfile *f = &x->files[i];
@@ -404,6 +531,12 @@ static int one_root(struct mf_ctx *ctx, struct mf_extract *x, size_t root,
 				continue;
 			if (f->role == MF_XR_DB || f->role == MF_XR_IOS_DB)
 				rc = do_db(&ph, x, f);
+			else if (f->role == MF_XR_DEVLIST_LOG) {
+				if (readable(f)) {
+					set_file(&ph, f);
+					rc = mf_tokenlog_file(&ph, (const char *)f->data, f->len);
+				}
+			}
 			else if (f->role == MF_XR_PLUGIN_CONFIG)
 				rc = do_config(&ph, f);
 			else

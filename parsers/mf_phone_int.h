@@ -106,9 +106,18 @@ int ph_token(struct mf_phone *ph, const char *artifact, const char *did, const c
              const char *token, const char *found_in, cJSON *evidence);
 
 /* A string value that starts like JSON ({" or [ followed by {, ", [, a
- * digit or ]) but does not parse: a damaged value.  Raises the anomaly
- * (an error: the file is damaged) and returns 1; else 0. */
-int ph_json_damaged(struct mf_phone *ph, const struct mf_pref *e);
+ * digit or ]) but does not parse: a damaged value.  Raises the anomaly and
+ * returns 1; else 0.  known: the file is the app's own (an error: the
+ * file is damaged); otherwise (another SDK's prefs, which may hold text
+ * such as "[2024-05-01]" or org.json's lenient syntax) a warning,
+ * json_value_unparsable. */
+int ph_json_damaged(struct mf_phone *ph, const struct mf_pref *e, int known);
+
+/* A value that holds nothing: empty or blank, or the JSON null, {}, [] or
+ * "" (a key the app or a plugin cleared; not damage). */
+int ph_json_empty(const char *s, size_t n);
+/* Says (an info anomaly, reason "value_empty") that key holds nothing. */
+int ph_empty_note(struct mf_phone *ph, const char *key, const char *what);
 
 /* Artifact parsers (mf_homes.c, mf_devlog.c, mf_scene.c, mf_phonedb.c).
  * Each reads the current file (ph->file) and emits events; they return 0
@@ -127,6 +136,7 @@ int mf_scene_json(struct mf_phone *ph, const char *key, const char *text, size_t
                   const char *uid);
 int mf_phonedb_file(struct mf_phone *ph, const char *disk_path, const char *base,
                     int has_wal, int has_journal);
+int mf_tokenlog_file(struct mf_phone *ph, const char *text, size_t n);
 
 /* Is base a file name the phone layer reads (for archive scanning). */
 int mf_scene_is_cache_name(const char *base, char md5[33]);

@@ -106,7 +106,9 @@ int ph_anomaly(struct mf_phone *ph, const char *key, int problem, const char *re
 	detail[0] = '\0';
 	if (fmt) {
 		va_start(ap, fmt);
-		vsnprintf(detail, sizeof(detail), fmt, ap);
+		/* cut to the buffer: whole characters only (keys can be Chinese) */
+		if (vsnprintf(detail, sizeof(detail), fmt, ap) >= (int)sizeof(detail))
+			detail[mf_utf8_prefix(detail, strlen(detail))] = '\0';
 		va_end(ap);
 	}
 	if (problem) {
@@ -438,7 +440,7 @@ int ph_token(struct mf_phone *ph, const char *artifact, const char *did, const c
 	return ph_emit(ph, ev);
 }
 
-int ph_json_damaged(struct mf_phone *ph, const struct mf_pref *e)
+int ph_json_damaged(struct mf_phone *ph, const struct mf_pref *e, int known)
 {
 	const char *v = e->value;
 	size_t i = 0;
@@ -459,10 +461,46 @@ int ph_json_damaged(struct mf_phone *ph, const struct mf_pref *e)
 		cJSON_Delete(j);
 		return 0;
 	}
-	ph_anomaly(ph, e->name, 1, "json_value_damaged",
-	    "the value starts as JSON but does not parse (%zu bytes; cut or altered); "
-	    "kept as a string", e->value_len);
+	if (known)
+		ph_anomaly(ph, e->name, 1, "json_value_damaged",
+		    "the value starts as JSON but does not parse (%zu bytes; cut or altered); "
+		    "kept as a string", e->value_len);
+	else
+		ph_anomaly(ph, e->name, 0, "json_value_unparsable",
+		    "the value starts as JSON but does not parse (%zu bytes; cut, or text "
+		    "that is not JSON); kept as a string", e->value_len);
 	return 1;
+}
+
+int ph_json_empty(const char *s, size_t n)
+{
+	size_t i = 0, e = n;
+
+	if (!s)
+		return 1;
+	while (i < e && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+		i++;
+	while (e > i && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r' ||
+	    s[e - 1] == '\n'))
+		e--;
+	n = e - i;
+	s += i;
+	return n == 0 || (n == 4 && memcmp(s, "null", 4) == 0) ||
+	    (n == 2 && (memcmp(s, "{}", 2) == 0 || memcmp(s, "[]", 2) == 0 ||
+	    memcmp(s, "\"\"", 2) == 0));
+}
+
+int ph_empty_note(struct mf_phone *ph, const char *key, const char *what)
+{
+	struct mf_event *ev = ph_event(ph, MF_TIME_NONE, "file", "anomaly");
+
+	if (!ev)
+		return MF_ERR_NOMEM;
+	mf_event_str(ev, "reason", "value_empty");
+	mf_event_str(ev, "severity", "info");
+	mf_event_str(ev, "detail", what);
+	mf_event_add(ev, "evidence", ph_evidence(ph, key));
+	return ph_emit(ph, ev);
 }
 
 cJSON *ph_number(double v)

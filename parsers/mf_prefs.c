@@ -3,6 +3,17 @@
  * format sketch.  Text is accumulated per entry into capped buffers; a
  * DOCTYPE is refused (prefs never have one, and it is the door to entity
  * expansion tricks).
+ *
+ * Control characters: Android writes U+0000..U+001F as "&#N;" (see
+ * mf_prefs.h), which expat refuses.  A file holding such references is
+ * parsed from a copy in which each one names U+10FF00 + N instead (a
+ * plane-16 private-use character, legal XML), and that marker is turned
+ * back into the byte once the entries are read:
+ *
+ *   "a&#1;b"  ->  "a&#x10FF01;b"  -> expat -> 'a' F4 8F BC 81 'b'  ->  'a' 01 'b'
+ *
+ * A file that already holds F4 8F BC (the markers' UTF-8 prefix) is not
+ * rewritten: its references stay an XML error, as before.
  */
 #include "mf_prefs.h"
 
@@ -181,6 +192,7 @@ static void add_text(struct pstate *s, const char *t, size_t n)
 	if (s->text.len + n > s->lim->value_max) {
 		s->out->truncated_values = 1;
 		n = s->lim->value_max > s->text.len ? s->lim->value_max - s->text.len : 0;
+		n = mf_utf8_prefix(t, n);
 	}
 	rc = mf_buf_add(&s->text, t, n);
 	if (rc)
@@ -249,13 +261,141 @@ static void XMLCALL on_doctype(void *ud, const XML_Char *name, const XML_Char *s
 	stop(s, MF_ERR_FORMAT, "DOCTYPE <%s> refused (prefs files have none)", name);
 }
 
+/* ---- Android's control-character references ---- */
+
+#define MARK0 0xf4
+#define MARK1 0x8f
+#define MARK2 0xbc      /* U+10FF00 + N = F4 8F BC (80 + N), N < 32 */
+
+/* The length of a reference "&#N;" / "&#xN;" at s that names a control
+ * character XML 1.0 forbids (all below 32 but 9, 10, 13), with *cp; else 0. */
+static size_t ctrl_ref(const uint8_t *s, size_t n, unsigned *cp)
+{
+	size_t i = 2, d0;
+	int hex;
+	unsigned v = 0;
+
+	if (n < 4 || s[0] != '&' || s[1] != '#')
+		return 0;
+	hex = s[2] == 'x' || s[2] == 'X';
+	i += (size_t)hex;
+	d0 = i;
+	for (; i < n && i - d0 < 8; i++) {
+		int c = s[i];
+
+		if (c >= '0' && c <= '9')
+			v = v * (hex ? 16 : 10) + (unsigned)(c - '0');
+		else if (hex && c >= 'a' && c <= 'f')
+			v = v * 16 + (unsigned)(c - 'a' + 10);
+		else if (hex && c >= 'A' && c <= 'F')
+			v = v * 16 + (unsigned)(c - 'A' + 10);
+		else
+			break;
+	}
+	if (i == d0 || i >= n || s[i] != ';' || v >= 32 || v == 9 || v == 10 || v == 13)
+		return 0;
+	*cp = v;
+	return i + 1;
+}
+
+/* A copy of buf with every forbidden reference replaced by its marker;
+ * NULL (and *outlen 0) when there is none or the markers would be
+ * ambiguous.  *nomem is set on allocation failure. */
+static uint8_t *mark_ctrl_refs(const uint8_t *buf, size_t len, size_t *outlen, int *nomem)
+{
+	static const uint8_t pfx[3] = { MARK0, MARK1, MARK2 };
+	size_t i, o = 0, refs = 0;
+	uint8_t *r;
+	unsigned cp;
+
+	*outlen = 0;
+	*nomem = 0;
+	for (i = 0; i + 4 <= len; i++) {
+		size_t k;
+
+		if (buf[i] == '&' && (k = ctrl_ref(buf + i, len - i, &cp)) != 0) {
+			refs++;
+			i += k - 1;
+		}
+	}
+	if (!refs || memmem(buf, len, pfx, sizeof(pfx)))
+		return NULL;
+	/* "&#x10FFNN;" is 10 bytes, a reference at least 4 */
+	r = malloc(len + refs * 6 + 1);
+	if (!r) {
+		*nomem = 1;
+		return NULL;
+	}
+	for (i = 0; i < len; i++) {
+		size_t k;
+
+		if (buf[i] == '&' && (k = ctrl_ref(buf + i, len - i, &cp)) != 0) {
+			o += (size_t)sprintf((char *)r + o, "&#x10FF%02X;", cp);
+			i += k - 1;
+		} else {
+			r[o++] = buf[i];
+		}
+	}
+	*outlen = o;
+	return r;
+}
+
+/* Turns the markers of s (n bytes, NUL-terminated) back into control
+ * bytes, in place; NUL becomes U+FFFD.  Returns the new length. */
+static size_t unmark(char *s, size_t n, struct mf_prefs *out)
+{
+	size_t i = 0, o = 0;
+
+	if (!s)
+		return 0;
+	while (i < n) {
+		const uint8_t *u = (const uint8_t *)s + i;
+
+		if (n - i >= 4 && u[0] == MARK0 && u[1] == MARK1 && u[2] == MARK2 &&
+		    u[3] >= 0x80 && u[3] < 0xa0) {
+			out->ctrl_refs++;
+			if (u[3] == 0x80) {
+				out->nul_replaced++;
+				memcpy(s + o, "\xef\xbf\xbd", 3);
+				o += 3;
+			} else {
+				s[o++] = (char)(u[3] - 0x80);
+			}
+			i += 4;
+		} else {
+			s[o++] = s[i++];
+		}
+	}
+	s[o] = '\0';
+	return o;
+}
+
+static void unmark_all(struct mf_prefs *out)
+{
+	size_t i, k;
+
+	for (i = 0; i < out->n; i++) {
+		struct mf_pref *e = &out->v[i];
+
+		if (e->name)
+			unmark(e->name, strlen(e->name), out);
+		if (e->elem)
+			unmark(e->elem, strlen(e->elem), out);
+		if (e->value)
+			e->value_len = unmark(e->value, e->value_len, out);
+		for (k = 0; k < e->nset; k++)
+			unmark(e->set[k], strlen(e->set[k]), out);
+	}
+}
+
 int mf_prefs_parse(const uint8_t *buf, size_t len, const struct mf_prefs_limits *lim,
                    struct mf_prefs *out, char *errbuf)
 {
 	struct mf_prefs_limits dl;
 	struct pstate s;
-	size_t off = 0;
-	int rc = 0;
+	uint8_t *marked;
+	size_t off = 0, mlen;
+	int rc = 0, nomem;
 
 	memset(out, 0, sizeof(*out));
 	if (!lim) {
@@ -265,14 +405,23 @@ int mf_prefs_parse(const uint8_t *buf, size_t len, const struct mf_prefs_limits 
 	if (len >= 4 && memcmp(buf, "ABX", 3) == 0)
 		return mf_seterr(errbuf, MF_ERR_FORMAT,
 		    "Android binary XML (ABX) is not supported; convert with abx2xml");
+	marked = mark_ctrl_refs(buf, len, &mlen, &nomem);
+	if (nomem)
+		return mf_seterr(errbuf, MF_ERR_NOMEM, "out of memory");
+	if (marked) {
+		buf = marked;
+		len = mlen;
+	}
 	memset(&s, 0, sizeof(s));
 	s.lim = lim;
 	s.out = out;
 	s.errbuf = errbuf;
 	mf_buf_init(&s.text, lim->value_max + 1);
 	s.xp = XML_ParserCreate("UTF-8");
-	if (!s.xp)
+	if (!s.xp) {
+		free(marked);
 		return mf_seterr(errbuf, MF_ERR_NOMEM, "out of memory");
+	}
 	XML_SetUserData(s.xp, &s);
 	XML_SetElementHandler(s.xp, on_start, on_end);
 	XML_SetCharacterDataHandler(s.xp, on_text);
@@ -306,6 +455,10 @@ int mf_prefs_parse(const uint8_t *buf, size_t len, const struct mf_prefs_limits 
 	rc = s.err;
 	XML_ParserFree(s.xp);
 	mf_buf_free(&s.text);
+	if (marked) {
+		unmark_all(out);
+		free(marked);
+	}
 	return rc;
 }
 
@@ -364,7 +517,8 @@ static int entity(const char *s, size_t n, unsigned long *cp, size_t *used)
 				return 0;
 			v = v * (hex ? 16 : 10) + (unsigned long)d;
 		}
-		if (k < n && s[k] == ';' && k > (size_t)(hex ? 2 : 1) && v > 0 && v <= 0x10ffff) {
+		if (k < n && s[k] == ';' && k > (size_t)(hex ? 2 : 1) && v > 0 && v <= 0x10ffff &&
+		    (v < 0xd800 || v > 0xdfff)) {      /* a surrogate is no character */
 			*cp = v;
 			*used = k + 1;
 			return 1;
@@ -415,6 +569,20 @@ size_t mf_html_unescape(const char *s, size_t n, char *out)
 	}
 	out[o] = '\0';
 	return o;
+}
+
+size_t mf_utf8_prefix(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t j = n, need;
+
+	/* back over at most 3 continuation bytes to the last lead byte */
+	while (j > 0 && n - j < 3 && (u[j - 1] & 0xc0) == 0x80)
+		j--;
+	if (j == 0 || u[j - 1] < 0xc0)
+		return n;          /* ASCII or a stray continuation: nothing to mend */
+	need = u[j - 1] >= 0xf0 ? 4 : u[j - 1] >= 0xe0 ? 3 : 2;
+	return n - (j - 1) < need ? j - 1 : n;
 }
 
 int mf_json_depth(const cJSON *v)

@@ -13,6 +13,13 @@
  *     <float name="k" value="1.5" />  <null name="k" />
  *     <set name="k"><string>a</string><string>b</string></set>
  *   </map>
+ *
+ * Android's writer (com.android.internal.util.FastXmlSerializer) escapes
+ * every control character as a character reference, "&#1;" .. "&#31;" and
+ * "&#0;", and its own reader accepts them; XML 1.0 forbids all but &#9;
+ * &#10; &#13;, so a strict parser stops there.  They are decoded here to
+ * the bytes the app stored (NUL, which a C string cannot hold, becomes
+ * U+FFFD and is counted).
  */
 #ifndef MF_PREFS_H
 #define MF_PREFS_H
@@ -51,6 +58,8 @@ struct mf_prefs {
 	int root_is_map;        /* the document element was <map> */
 	int truncated_values;   /* some value hit value_max */
 	int limit_hit;          /* entries_max / total_max / depth_max reached */
+	size_t ctrl_refs;       /* Android control-character references decoded */
+	size_t nul_replaced;    /* of which &#0;, stored as U+FFFD */
 	unsigned long err_line; /* where parsing stopped, on error */
 };
 
@@ -84,6 +93,12 @@ size_t mf_html_unescape(const char *s, size_t n, char *out);
  * is replaced by the parsed value, recursively (device logs nest JSON in
  * strings three levels deep).  NULL on allocation failure. */
 cJSON *mf_json_expand(const cJSON *v, int depth_max);
+
+/* The length of the longest prefix of s[0..n) that does not end inside a
+ * UTF-8 sequence: where a byte cap cuts text, the cut must not leave half
+ * a character (the JSON output would not be UTF-8; Chinese names are 3
+ * bytes a character). */
+size_t mf_utf8_prefix(const char *s, size_t n);
 
 /* Depth of nesting of v (a scalar is 0). */
 int mf_json_depth(const cJSON *v);

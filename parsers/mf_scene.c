@@ -156,14 +156,15 @@ static int one_scene(struct mf_phone *ph, const char *key, const cJSON *sc0, con
 int mf_scene_json(struct mf_phone *ph, const char *key, const char *text, size_t n,
                   const char *uid)
 {
-	cJSON *root = mf_json_lenient(text, n, ph->json_depth_max, NULL);
+	cJSON *root;
 	const cJSON *list, *sc;
 	int rc = 0;
 	long i = 0;
 
+	if (ph_json_empty(text, n))
+		return 0;      /* no scenes (also "null"): nothing to say */
+	root = mf_json_lenient(text, n, ph->json_depth_max, NULL);
 	if (!root) {
-		if (n == 0 || (n == 2 && (memcmp(text, "{}", 2) == 0 || memcmp(text, "[]", 2) == 0)))
-			return 0;
 		return ph_anomaly(ph, key, 1, "scene_unparsable", "scene list is not JSON "
 		    "(%zu bytes)", n);
 	}
@@ -181,7 +182,8 @@ int mf_scene_json(struct mf_phone *ph, const char *key, const char *text, size_t
 			char idx[32];
 
 			if (cJSON_IsObject(list))
-				snprintf(idx, sizeof(idx), "%.30s", sc->string);
+				snprintf(idx, sizeof(idx), "%.*s", (int)mf_utf8_prefix(sc->string,
+				    strnlen(sc->string, 30)), sc->string);
 			else
 				snprintf(idx, sizeof(idx), "%ld", i);
 			i++;
@@ -211,9 +213,12 @@ int mf_scene_prefs(struct mf_phone *ph, const char *base, const struct mf_prefs 
 		uid = ph_uid_by_md5(ph, md5);
 		if (uid) {
 			char why[160];
+			struct ph_uid *u;
 
 			snprintf(why, sizeof(why), "file name %s (MD5 of the uid)", base);
-			ph_uid_add(ph, uid, why);
+			u = ph_uid_add(ph, uid, why);
+			if (u)
+				u->owner = 1;   /* named a file: it used the app */
 		} else {
 			rc = ph_anomaly(ph, NULL, 0, "uid_not_recovered",
 			    "no candidate account id hashes to %s", md5);

@@ -132,6 +132,48 @@ static void test_nesting_and_units(struct mf_ctx *ctx, struct got *g)
 	ph_free(&ph);
 }
 
+/* Records naming their event in "key" (the cloud's history shape), and a
+ * record with a key whose value names its own events (the key is not the
+ * event then); empty values. */
+static void test_keyed(struct mf_ctx *ctx, struct got *g)
+{
+	static const char keyed[] = "{\"value\":["
+	    "{\"did\":\"lumi.2\",\"type\":\"event\",\"key\":\"motion\",\"time\":1714557725,"
+	    "\"value\":\"[]\"},"
+	    "{\"did\":\"lumi.2\",\"type\":\"prop\",\"key\":\"illumination\",\"time\":1714557726,"
+	    "\"value\":\"[\\\"120\\\"]\"},"
+	    "{\"did\":\"lumi.2\",\"type\":\"prop\",\"key\":\"device_log\",\"time\":1714557800,"
+	    "\"value\":\"[\\\"[1714557799,[\\\\\\\"open\\\\\\\",[]]]\\\"]\"},"
+	    "{\"did\":\"lumi.2\",\"key\":\"sensor\",\"time\":1714557900,"
+	    "\"value\":\"[\\\"[1714557899,[\\\\\\\"close\\\\\\\",[]]]\\\"]\"}]}";
+	struct mf_phone ph;
+
+	ph_init(&ph, ctx, REF_NS);
+	ph.file = "config.xml";
+	CHECK_EQ_INT(mf_devlog_key(&ph, "Log_Normal", keyed, strlen(keyed), NULL, NULL), 0);
+	CHECK_EQ_INT(g->n, 4);
+	CHECK_EQ_STR(g->n > 0 ? gs(g->ev[0], "event") : NULL, "event.motion");
+	CHECK_EQ_STR(g->n > 0 ? gs(g->ev[0], "ts") : NULL, "2024-05-01T10:02:05.000Z");
+	CHECK(g->n > 0 && cJSON_IsTrue(cJSON_GetObjectItem(g->ev[0], "ts_is_logged")));
+	CHECK_EQ_STR(g->n > 1 ? gs(g->ev[1], "prop") : NULL, "illumination");
+	CHECK_EQ_STR(g->n > 1 ? gs(g->ev[1], "value") : NULL, "120");
+	/* the value's own names win over the key */
+	CHECK_EQ_STR(g->n > 2 ? gs(g->ev[2], "event") : NULL, "event.open");
+	CHECK_EQ_STR(g->n > 2 ? gs(g->ev[2], "ts") : NULL, "2024-05-01T10:03:19.000Z");
+	CHECK_EQ_STR(g->n > 3 ? gs(g->ev[3], "event") : NULL, "event.close");
+	reset(g);
+	/* cleared: an info note, no problem */
+	CHECK_EQ_INT(mf_devlog_key(&ph, "Log_Normal", "null", 4, "lumi.2", NULL), 0);
+	CHECK_EQ_INT(mf_devlog_key(&ph, "Log_Normal", "", 0, "lumi.2", NULL), 0);
+	CHECK_EQ_INT(mf_devlog_key(&ph, "Log_Normal", "{\"value\":\"\"}", 12, "lumi.2", NULL), 0);
+	CHECK_EQ_INT(g->n, 3);
+	CHECK_EQ_STR(g->n > 0 ? gs(g->ev[0], "reason") : NULL, "value_empty");
+	CHECK_EQ_STR(g->n > 0 ? gs(g->ev[0], "severity") : NULL, "info");
+	CHECK_EQ_INT(ph.nproblems, 0);
+	reset(g);
+	ph_free(&ph);
+}
+
 static void test_units(struct mf_ctx *ctx)
 {
 	struct mf_phone ph;
@@ -293,6 +335,7 @@ int main(void)
 	ctx.emit = keep;
 	ctx.emit_arg = &g;
 	test_nesting_and_units(&ctx, &g);
+	test_keyed(&ctx, &g);
 	test_units(&ctx);
 	test_shift(&ctx, &g);
 	test_ht(&ctx, &g);

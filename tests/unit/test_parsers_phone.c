@@ -47,6 +47,21 @@ static void test_classify(void)
 		{ "r/files/plugin/install/rn/1/10/project.json", "files/plugin/install/rn/1/10/project.json",
 		  MF_XR_PLUGIN_OTHER, 0, 2 },
 		{ "apps/com.xiaomi.smarthome/sp/b.xml", "shared_prefs/b.xml", MF_XR_PREFS, 1, 26 },
+		/* the app's folder in shared storage (old versions' device-list log) */
+		{ "sdcard/SmartHome/logs/plug_DeviceManager/2018-03-02.txt",
+		  "logs/plug_DeviceManager/2018-03-02.txt", MF_XR_DEVLIST_LOG, 0, 17 },
+		/* a plugin folder given without its files/plugin/ parents */
+		{ "rn/1003472/data/lumi.1/data/config.xml",
+		  "files/plugin/install/rn/1003472/data/lumi.1/data/config.xml", MF_XR_PLUGIN_CONFIG, 0,
+		  0 },
+		{ "plugin/install/rn/7/data/config.xml", "files/plugin/install/rn/7/data/config.xml",
+		  MF_XR_PLUGIN_CONFIG, 0, 15 },
+		/* Android's SharedPreferences backups */
+		{ "d/com.xiaomi.smarthome/shared_prefs/a.xml.bak", "shared_prefs/a.xml.bak",
+		  MF_XR_PREFS, 0, 23 },
+		{ "apps/com.xiaomi.smarthome/sp/b.xml.bak", "shared_prefs/b.xml.bak", MF_XR_PREFS, 1, 26 },
+		{ "r/files/plugin/install/rn/1/data/lumi.1/data/config.xml.bak",
+		  "files/plugin/install/rn/1/data/lumi.1/data/config.xml.bak", MF_XR_PLUGIN_CONFIG, 0, 2 },
 		{ "apps/com.xiaomi.smarthome/db/miio2.db", "databases/miio2.db", MF_XR_DB, 1, 26 },
 		{ "apps/com.xiaomi.smarthome/f/plugin/install/rn/1/data/config.xml",
 		  "files/plugin/install/rn/1/data/config.xml", MF_XR_PLUGIN_CONFIG, 1, 26 },
@@ -72,6 +87,22 @@ static void test_classify(void)
 	CHECK(!mf_extract_classify("data/data/x/cache/a.xml", &pl, &rel, &role, &adb));
 	CHECK(!mf_extract_classify("shared_prefs/sub/a.xml", &pl, &rel, &role, &adb));
 	CHECK(!mf_extract_classify("apps/x/sp/a.txt", &pl, &rel, &role, &adb));
+	CHECK(!mf_extract_classify("x/shared_prefs/.xml.bak", &pl, &rel, &role, &adb));
+	CHECK(!mf_extract_classify("sdcard/SmartHome/logs/other/a.txt", &pl, &rel, &role, &adb));
+	CHECK(!mf_extract_classify("rn/abc/data/config.xml", &pl, &rel, &role, &adb));
+	CHECK(!mf_extract_classify("rn/1003472/data/x.json", &pl, &rel, &role, &adb));
+	CHECK(!mf_extract_classify("SmartHome/logs/plug_DeviceManager/d/a.txt", &pl, &rel, &role,
+	    &adb));
+	{
+		char b[256];
+		int bak = -1;
+
+		CHECK_EQ_STR(mf_extract_prefs_base("shared_prefs/x.xml.bak", b, sizeof(b), &bak),
+		    "x.xml");
+		CHECK_EQ_INT(bak, 1);
+		CHECK_EQ_STR(mf_extract_prefs_base("shared_prefs/x.xml", b, sizeof(b), &bak), "x.xml");
+		CHECK_EQ_INT(bak, 0);
+	}
 }
 
 static int run_sql(sqlite3 *db, const char *sql)

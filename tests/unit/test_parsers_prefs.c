@@ -150,6 +150,40 @@ static void test_damage(void)
 	mf_prefs_free(&p);
 }
 
+/* Android's FastXmlSerializer writes control characters as "&#N;", which
+ * XML 1.0 forbids; its own reader accepts them, and so must we. */
+static void test_android_ctrl(void)
+{
+	static const char x[] =
+	    "<?xml version='1.0' encoding='utf-8' standalone='yes' ?>\n"
+	    "<map>\n"
+	    "    <string name=\"k&#1;\">a&#1;b&#10;c&#x1f;d&#0;e&#9;</string>\n"
+	    "    <set name=\"s\"><string>&#27;[0m</string></set>\n"
+	    "    <string name=\"after\">{&quot;homelist&quot;:[]}</string>\n"
+	    "</map>\n";
+	/* a file already holding the markers' bytes is left as it was */
+	static const char clash[] = "<map><string name=\"a\">\xf4\x8f\xbc\x81&#1;</string></map>";
+	struct mf_prefs p;
+	char eb[MF_ERRBUF_SIZE] = "";
+	const struct mf_pref *e;
+
+	CHECK_EQ_INT(mf_prefs_parse((const uint8_t *)x, sizeof(x) - 1, NULL, &p, eb), 0);
+	CHECK_EQ_INT(p.n, 3);
+	e = find(&p, "k\001");
+	CHECK(e != NULL);
+	CHECK(e && e->value_len == 12 && memcmp(e->value, "a\001b\nc\037d\xef\xbf\xbd" "e\t", 12) == 0);
+	e = find(&p, "s");
+	CHECK_EQ_STR(e && e->nset == 1 ? e->set[0] : NULL, "\033[0m");
+	e = find(&p, "after");
+	CHECK_EQ_STR(e ? e->value : NULL, "{\"homelist\":[]}");
+	CHECK_EQ_INT(p.ctrl_refs, 5);
+	CHECK_EQ_INT(p.nul_replaced, 1);
+	mf_prefs_free(&p);
+	CHECK_EQ_INT(mf_prefs_parse((const uint8_t *)clash, sizeof(clash) - 1, NULL, &p, eb),
+	    MF_ERR_FORMAT);
+	mf_prefs_free(&p);
+}
+
 static void test_json(void)
 {
 	char out[64];
@@ -163,6 +197,17 @@ static void test_json(void)
 	CHECK(cJSON_IsObject(j) && how == 1);
 	cJSON_Delete(j);
 	CHECK(mf_json_lenient("not json", 8, 8, NULL) == NULL);
+	/* a lone surrogate reference is not turned into bytes */
+	CHECK_EQ_INT(mf_html_unescape("&#xD83D;", 8, out), 8);
+	/* byte caps cut whole characters only */
+	CHECK_EQ_INT(mf_utf8_prefix("ab", 2), 2);
+	CHECK_EQ_INT(mf_utf8_prefix("a\xe5\xae\xa2", 4), 4);   /* a客 */
+	CHECK_EQ_INT(mf_utf8_prefix("a\xe5\xae\xa2", 3), 1);
+	CHECK_EQ_INT(mf_utf8_prefix("a\xe5\xae\xa2", 2), 1);
+	CHECK_EQ_INT(mf_utf8_prefix("\xf0\x9f\x8f\xa0", 3), 0);
+	CHECK_EQ_INT(mf_utf8_prefix("\xf0\x9f\x8f\xa0", 4), 4);
+	CHECK_EQ_INT(mf_utf8_prefix("\xc3\xbc", 1), 0);
+	CHECK_EQ_INT(mf_utf8_prefix("\x80\x80", 2), 2);   /* not UTF-8 to begin with */
 	CHECK(mf_json_lenient("[[[[1]]]]", 9, 3, NULL) == NULL);   /* deeper than allowed */
 	/* the device-log nesting: strings holding JSON, three levels */
 	j = mf_json_lenient(nested, strlen(nested), 16, NULL);
@@ -179,6 +224,7 @@ int main(void)
 {
 	test_types();
 	test_damage();
+	test_android_ctrl();
 	test_json();
 	return TEST_DONE();
 }
