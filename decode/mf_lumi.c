@@ -380,7 +380,7 @@ static int decode_msg(struct lumi_state *s, const struct mf_pkt *p, const cJSON 
 	if (strcmp(cmd, "write") == 0) {
 		const char *key = sget(msg, "key");
 
-		if (!key && pairs)
+		if (!key && cJSON_IsObject(pairs))
 			key = sget(pairs, "key");
 		if (key) {
 			struct gw *g = NULL;
@@ -412,7 +412,7 @@ static int decode_msg(struct lumi_state *s, const struct mf_pkt *p, const cJSON 
 						    strcasecmp(want, key) == 0 ? "valid" : "mismatch");
 				}
 			}
-			if (pairs && cJSON_GetObjectItemCaseSensitive(pairs, "key"))
+			if (cJSON_IsObject(pairs) && cJSON_GetObjectItemCaseSensitive(pairs, "key"))
 				cJSON_ReplaceItemInObjectCaseSensitive(pairs, "key",
 				    cJSON_CreateString("[redacted]"));
 		}
@@ -422,8 +422,9 @@ static int decode_msg(struct lumi_state *s, const struct mf_pkt *p, const cJSON 
 		mf_escape_bytes(p->payload, p->len, 256, &s->scratch);
 		rc = anomaly(s, p, "lumi_bad_data", mf_buf_cstr(&s->scratch));
 	}
-	/* a sensor report: one device_event per event pair */
-	if (rc == 0 && strcmp(cmd, "report") == 0 && pairs) {
+	/* a sensor report: one device_event per event pair (a data string
+	 * holding a list or a scalar has no pairs) */
+	if (rc == 0 && strcmp(cmd, "report") == 0 && cJSON_IsObject(pairs)) {
 		for (kv = pairs->child; kv && rc == 0; kv = kv->next) {
 			const char *name = event_of(kv->string, kv, evbuf, sizeof(evbuf));
 
@@ -451,9 +452,9 @@ static int decode_msg(struct lumi_state *s, const struct mf_pkt *p, const cJSON 
 			rc = finish(s, ev, p, cJSON_Duplicate(lo, 1), msg);
 			emitted++;
 		}
-		if (!emitted)
-			kind = "property";   /* a report of values only (temperature...) */
 	}
+	if (strcmp(cmd, "report") == 0 && !emitted)
+		kind = "property";   /* a report of values only (temperature...) */
 	if (rc == 0 && !emitted) {
 		ev = base_event(p, kind, msg, cmd);
 		if (!ev) {

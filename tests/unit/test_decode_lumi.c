@@ -208,6 +208,19 @@ int main(void)
 	CHECK_EQ_STR(gs(evs[0], "reason", NULL), "lumi_bad_data");
 	clear();
 
+	/* a data string that holds a list (get_id_list_ack shape) on a report:
+	 * no pairs to name events from, a property, no crash */
+	feed(&ctx, st, "{\"cmd\":\"report\",\"sid\":\"34ce0088db36\","
+	    "\"data\":\"[\\\"158d0000000001\\\"]\"}", 9898, 9898, 1);
+	CHECK_EQ_INT(nev, 1);
+	CHECK_EQ_STR(evs[0]->kind, "property");
+	CHECK_EQ_STR(js(get(evs[0], "value", NULL)), "[\"158d0000000001\"]");
+	clear();
+	feed(&ctx, st, "{\"cmd\":\"write\",\"sid\":\"34ce0088db36\",\"data\":\"[1,2]\"}",
+	    50000, 9898, 0);
+	CHECK_EQ_STR(evs[0]->kind, "command");
+	clear();
+
 	mf_proto_lumi.state_free(st);
 	return TEST_DONE();
 }
