@@ -66,7 +66,7 @@ struct miio_hdr {
 
 struct pend {
 	uint32_t did;
-	uint8_t peer[16];       /* the client side of the exchange */
+	uint8_t peer[16];       /* the requester: the answer goes back to it */
 	uint8_t peer_len;
 	uint16_t peer_port;
 	int64_t id;
@@ -648,7 +648,7 @@ static int expire(struct miio_state *s, int64_t now_ns, int all)
 }
 
 static void pend_add(struct miio_state *s, const struct mf_pkt *p, uint32_t did,
-                     const uint8_t *client, uint16_t cport, int64_t id, const char *method)
+                     const uint8_t *requester, uint16_t rport, int64_t id, const char *method)
 {
 	struct pend *q;
 
@@ -665,9 +665,9 @@ static void pend_add(struct miio_state *s, const struct mf_pkt *p, uint32_t did,
 	}
 	q->used = 1;
 	q->did = did;
-	memcpy(q->peer, client, p->addr_len);
+	memcpy(q->peer, requester, p->addr_len);
 	q->peer_len = p->addr_len;
-	q->peer_port = cport;
+	q->peer_port = rport;
 	q->id = id;
 	q->frame = p->frame->number;
 	q->ts_ns = p->frame->ts_ns;
@@ -694,8 +694,8 @@ static int emit_message(struct miio_state *s, const struct mf_pkt *p, const stru
 	/* a reply whose broken "result" had to be removed still answers its id */
 	int is_req = cJSON_IsString(method);
 	int is_resp = !is_req && (result || error || cJSON_IsNumber(idj));
-	const uint8_t *client;
-	uint16_t cport;
+	const uint8_t *requester;
+	uint16_t rport;
 	const char *direction, *kind;
 	struct mf_event *ev;
 	struct pend *q = NULL;
@@ -718,8 +718,11 @@ static int emit_message(struct miio_state *s, const struct mf_pkt *p, const stru
 	else
 		from_dev = !is_req;
 	direction = from_dev ? "from_device" : "to_device";
-	client = from_dev ? p->dst : p->src;
-	cport = from_dev ? p->dport : p->sport;
+	/* A request is answered to where it came from, whichever side that is:
+	 * a client's command, or a device's push or cloud uplink (_otc.info,
+	 * props, event.*), which the subscriber or the server acknowledges. */
+	requester = p->src;
+	rport = p->sport;
 
 	if (is_req) {
 		kind = kind_of_request(method->valuestring, from_dev);
@@ -825,7 +828,7 @@ static int emit_message(struct miio_state *s, const struct mf_pkt *p, const stru
 	}
 	if (is_req && id >= 0) {
 		/* clients retry from a new socket: the port may change, the id not */
-		struct pend *prev = pend_find(s, h->did, client, p->addr_len, 0, id);
+		struct pend *prev = pend_find(s, h->did, requester, p->addr_len, 0, id);
 
 		if (prev && !prev->answered && strcmp(prev->method, method->valuestring) == 0) {
 			mf_json_u64(mo, "retransmit_of", prev->frame);
@@ -849,7 +852,7 @@ static int emit_message(struct miio_state *s, const struct mf_pkt *p, const stru
 	if (is_req && id >= 0) {
 		struct pend *np;
 
-		pend_add(s, p, h->did, client, cport, id, method->valuestring);
+		pend_add(s, p, h->did, requester, rport, id, method->valuestring);
 		np = &s->pend[(s->pend_head + s->npend - 1) % s->pend_cap];
 		np->push = (unsigned)from_dev;
 		np->qseq = seq;
