@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "mf_buf.h"
+#include "mf_codec.h"
 #include "mf_err.h"
 #include "mf_json.h"
 
@@ -213,6 +214,8 @@ int mf_jsonfix_parse(const uint8_t *buf, size_t len, size_t max_len, struct mf_j
 	}
 	j->text_off = 0;
 	j->text_len = n;
+	if (!mf_utf8_valid(s, n))
+		quirk(j, "non_utf8");   /* kept as is; written escaped (mf_event) */
 	rc = parse_part(s, n, max_len, j, &v);
 	if (rc == MF_ERR_NOMEM)
 		return rc;

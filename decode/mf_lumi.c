@@ -337,7 +337,8 @@ static const char *kind_of_cmd(const char *cmd)
 	return "command";
 }
 
-static int decode_msg(struct lumi_state *s, const struct mf_pkt *p, const cJSON *msg)
+static int decode_msg(struct lumi_state *s, const struct mf_pkt *p, const cJSON *msg,
+                      const struct mf_jsonfix *jf)
 {
 	const char *cmd = sget(msg, "cmd"), *sid = sget(msg, "sid"), *kind;
 	const char *token = sget(msg, "token");
@@ -360,6 +361,14 @@ static int decode_msg(struct lumi_state *s, const struct mf_pkt *p, const cJSON 
 		mf_json_str(lo, "sid", sid);
 	if (version)
 		mf_json_num(lo, "proto", version);
+	if (jf->nquirks) {
+		cJSON *qa = cJSON_CreateArray();
+		size_t i;
+
+		for (i = 0; i < jf->nquirks; i++)
+			cJSON_AddItemToArray(qa, cJSON_CreateString(jf->quirks[i]));
+		cJSON_AddItemToObject(lo, "quirks", qa);
+	}
 	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(msg, "short_id")))
 		mf_json_num(lo, "short_id",
 		    cJSON_GetObjectItemCaseSensitive(msg, "short_id")->valuedouble);
@@ -493,7 +502,7 @@ static int decode(void *st, struct mf_ctx *ctx, const struct mf_pkt *p)
 	}
 	for (i = 0, rc = 0; i < jf.nparts && rc == 0; i++)
 		if (cJSON_IsObject(jf.parts[i]))
-			rc = decode_msg(s, p, jf.parts[i]);
+			rc = decode_msg(s, p, jf.parts[i], &jf);
 	mf_jsonfix_free(&jf);
 	return rc;
 }

@@ -85,6 +85,8 @@ int main(void)
 	CHECK_EQ_INT(j.nparts, 2);
 	CHECK(has_quirk(&j, "concatenated") && has_quirk(&j, "junk_after_json"));
 	mf_jsonfix_free(&j);
+	/* bytes that are not UTF-8 are kept (and noted); valid UTF-8 is no quirk */
+	one("{\"name\":\"K\xfc" "che\"}", 16, "{\"name\":\"K\xfc" "che\"}", "non_utf8");
 	/* a value cut short is not "junk after JSON": nothing complete */
 	CHECK_EQ_INT(mf_jsonfix_parse((const uint8_t *)"{\"id\":1,\"result\":[", 19, 65536, &j),
 	    MF_ERR_FORMAT);

@@ -221,6 +221,18 @@ int main(void)
 	CHECK_EQ_STR(evs[0]->kind, "command");
 	clear();
 
+	/* a datagram with a trailing NUL and a byte that is not UTF-8 */
+	{
+		static const char nul_latin1[] = "{\"cmd\":\"report\",\"model\":\"magnet\","
+		    "\"sid\":\"158d0000000c\",\"data\":\"{\\\"status\\\":\\\"open\\\","
+		    "\\\"name\\\":\\\"caf\xe9\\\"}\"}";
+
+		feed(&ctx, st, nul_latin1, 9898, 9898, 1);
+		CHECK_EQ_STR(gs(evs[0], "event", NULL), "event.open");
+		CHECK_EQ_STR(js(get(evs[0], "lumi", "quirks")), "[\"non_utf8\"]");
+		clear();
+	}
+
 	mf_proto_lumi.state_free(st);
 	return TEST_DONE();
 }
