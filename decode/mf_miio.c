@@ -487,6 +487,8 @@ static int learn_token(struct miio_state *s, const struct mf_pkt *p, uint32_t di
 
 /* ---- 32-byte frames (section 3) ---- */
 
+/* Also the longer hellos of the cloud link (section 11): the first 12
+ * bytes of a hello and a tail, which the server mirrors back. */
 static int decode_short(struct miio_state *s, const struct mf_pkt *p, const struct miio_hdr *h)
 {
 	const uint8_t *f = p->payload;
@@ -494,7 +496,11 @@ static int decode_short(struct miio_state *s, const struct mf_pkt *p, const stru
 	struct mf_event *ev;
 	cJSON *mo;
 	char ds[16];
-	int rc, from_dev = p->sport == MIIO_PORT && p->dport != MIIO_PORT;
+	int rc;
+	/* the cloud link: the side on 8053 is Xiaomi's server */
+	int ot = (p->sport == MIIO_OT_PORT) != (p->dport == MIIO_OT_PORT);
+	int from_dev = ot ? p->dport == MIIO_OT_PORT : p->sport == MIIO_PORT && p->dport != MIIO_PORT;
+	int to_dev = ot ? p->sport == MIIO_OT_PORT : p->dport == MIIO_PORT && p->sport != MIIO_PORT;
 
 	if (is_all(f + 4, 28, 0xff))
 		type = "hello";
@@ -508,6 +514,10 @@ static int decode_short(struct miio_state *s, const struct mf_pkt *p, const stru
 		type = "cloud_server_hello";
 	else if (is_all(f + 4, 12, 0xff))
 		type = "invalid_hello";
+	else if (ot && from_dev && h->stamp == 0)
+		type = "time_sync";     /* a device asking the server for the time */
+	else if (ot)
+		type = "keepalive";     /* device -> server, and the server's echo */
 	else if (from_dev || p->sport == MIIO_PORT)
 		type = "hello_reply";
 	else
@@ -523,9 +533,17 @@ static int decode_short(struct miio_state *s, const struct mf_pkt *p, const stru
 	}
 	if (strcmp(type, "invalid_hello") == 0)
 		mf_event_str(ev, "reason", "invalid_hello");
-	mo = miio_obj(h, p, from_dev ? "from_device" : (p->dport == MIIO_PORT ? "to_device" : NULL),
+	mo = miio_obj(h, p, from_dev ? "from_device" : (to_dev ? "to_device" : NULL),
 	    p->frame->ts_ns);
 	mf_json_str(mo, "type", type);
+	if (p->len > MIIO_HDR) {
+		char hex[2 * 64 + 1];
+		size_t n = p->len - MIIO_HDR < 64 ? p->len - MIIO_HDR : 64;
+
+		mf_hex_encode(f + MIIO_HDR, n, hex);
+		mf_json_u64(mo, "tail_bytes", p->len - MIIO_HDR);
+		mf_json_str(mo, "tail", hex);
+	}
 	if (strcmp(type, "hello_reply") == 0) {
 		int hidden = is_all(f + 16, 16, 0xff) || is_all(f + 16, 16, 0);
 
@@ -950,8 +968,8 @@ static int decode(void *st, struct mf_ctx *ctx, const struct mf_pkt *p)
 		snprintf(det, sizeof(det), "header says %u bytes, datagram has %zu", h.len, p->len);
 		return anomaly(s, p, &h, direction, "length_mismatch", det);
 	}
-	if (h.len == MIIO_HDR)
-		return decode_short(s, p, &h);
+	if (h.len == MIIO_HDR || (h.unk == 0xffffffffu && h.did == 0xffffffffu))
+		return decode_short(s, p, &h);   /* all-FF DID: a hello, even a long one */
 	plen = h.len - MIIO_HDR;
 	if (direction && strcmp(direction, "from_device") == 0)
 		dev_ip = p->src;

@@ -547,8 +547,50 @@ static void device_requests_answered(void)
 	rig_free(&r);
 }
 
+/* 32-byte frames of the cloud link (sections 3, 8, 11): hellos, a long
+ * client hello with a tail, keep-alives and a stamp-0 time-sync request. */
+static void cloud_link_hellos(void)
+{
+	struct rig r;
+	static const uint8_t ot[4] = { 192, 0, 2, 200 };
+
+	rig_init(&r);
+	feed_at(&r, "21310020ffffffffffffffff0000000000000000000000000000000000000000",
+	    dev, 40000, ot, 8053, T0);
+	feed_at(&r, "21310020ffffffffffffffff5f5e100000000000000000000000000000000000",
+	    ot, 8053, dev, 40000, T0);
+	feed_at(&r, "21310030ffffffffffffffff00000000000000000000000000000000000000000102030405060708090a0b0c0d0e0f10",
+	    dev, 40000, ot, 8053, T0);
+	feed_at(&r, "2131002000000000000123450000000000000000000000000000000000000000",
+	    dev, 40000, ot, 8053, T0);
+	feed_at(&r, "2131002000000000000123450000019000000000000000000000000000000000",
+	    dev, 40000, ot, 8053, T0);
+	feed_at(&r, "2131002000000000000123450000019000000000000000000000000000000000",
+	    ot, 8053, dev, 40000, T0);
+	CHECK_EQ_INT(nev, 6);
+	if (nev == 6) {
+		CHECK_EQ_STR(str(evs[0], "miio.type"), "cloud_client_hello");
+		CHECK_EQ_STR(str(evs[0], "miio.direction"), "from_device");
+		CHECK_EQ_STR(str(evs[1], "miio.type"), "cloud_server_hello");
+		CHECK_EQ_STR(str(evs[1], "miio.direction"), "to_device");
+		CHECK_EQ_STR(evs[2]->kind, "handshake");
+		CHECK_EQ_STR(str(evs[2], "miio.type"), "cloud_client_hello");
+		CHECK_EQ_INT(num(evs[2], "miio.tail_bytes"), 16);
+		CHECK_EQ_STR(str(evs[2], "miio.tail"), "0102030405060708090a0b0c0d0e0f10");
+		CHECK_EQ_STR(str(evs[3], "miio.type"), "time_sync");
+		CHECK_EQ_STR(str(evs[3], "did"), "74565");
+		CHECK_EQ_STR(str(evs[4], "miio.type"), "keepalive");
+		CHECK_EQ_STR(str(evs[4], "miio.direction"), "from_device");
+		CHECK_EQ_STR(str(evs[5], "miio.type"), "keepalive");
+		CHECK_EQ_STR(str(evs[5], "miio.direction"), "to_device");
+	}
+	CHECK_EQ_INT(find_reason("no_token"), 0);
+	rig_free(&r);
+}
+
 int main(void)
 {
+	cloud_link_hellos();
 	device_requests_answered();
 	pairing_and_findings();
 	eip_vectors();
