@@ -313,7 +313,9 @@ static int find_token(struct miio_state *s, const struct mf_pkt *p, const struct
 	for (i = 0; i < n && idx < 0; i++) {
 		const struct mf_token *tk = mf_tokens_get(t, i);
 
-		if (tk->has_did && tk->did == h->did) {
+		/* a 64-bit id's upper half is in bytes 4..7 (0 from older code) */
+		if (tk->has_did && tk->did == h->did &&
+		    (!tk->did_hi || !h->unk || tk->did_hi == h->unk)) {
 			*bound = 1;
 			if (checksum_ok(s, p->payload, p->len, tk->token))
 				idx = (int)i;

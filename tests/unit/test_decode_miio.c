@@ -359,6 +359,8 @@ static void hellos(void)
 }
 
 
+static uint32_t build_hi;   /* bytes 4..7: the upper half of a 64-bit device id */
+
 /* Builds a valid frame for token index ti of r's store around plaintext
  * (PKCS#7 added unless raw_pad), returns its hex in a static buffer. */
 static const char *build(struct rig *r, size_t ti, uint32_t did, uint32_t stamp,
@@ -374,6 +376,8 @@ static const char *build(struct rig *r, size_t ti, uint32_t did, uint32_t stamp,
 	fr[1] = 0x31;
 	fr[2] = (uint8_t)((32 + padded) >> 8);
 	fr[3] = (uint8_t)(32 + padded);
+	fr[4] = (uint8_t)(build_hi >> 24); fr[5] = (uint8_t)(build_hi >> 16);
+	fr[6] = (uint8_t)(build_hi >> 8); fr[7] = (uint8_t)build_hi;
 	fr[8] = (uint8_t)(did >> 24); fr[9] = (uint8_t)(did >> 16);
 	fr[10] = (uint8_t)(did >> 8); fr[11] = (uint8_t)did;
 	fr[12] = (uint8_t)(stamp >> 24); fr[13] = (uint8_t)(stamp >> 16);
@@ -588,8 +592,41 @@ static void cloud_link_hellos(void)
 	rig_free(&r);
 }
 
+/* A device id above 2^32 bound in the tokens file: the token is found by
+ * that binding (not by trial), whether bytes 4..7 carry the upper half. */
+static void did64_binding(void)
+{
+	struct rig r;
+	uint8_t tok[16], other[16];
+	const uint64_t did = 5366837442ULL;
+
+	rig_init(&r);
+	memset(other, 0x5a, 16);
+	mf_tokens_add(r.ctx.tokens, other, NULL, "--token", MF_TOK_HEX32, NULL);
+	mf_hex_decode("00112233445566778899aabbccddeeff", 32, tok, 16);
+	CHECK_EQ_INT(mf_tokens_add(r.ctx.tokens, tok, "5366837442", "tokens.txt:1", MF_TOK_HEX32,
+	    NULL), 1);
+	build_hi = (uint32_t)(did >> 32);
+	feed(&r, build(&r, 1, (uint32_t)did, 100, "{\"id\":1,\"method\":\"get_prop\",\"params\":[]}", 0),
+	    1, T0);
+	build_hi = 0;
+	feed(&r, build(&r, 1, (uint32_t)did, 101, "{\"id\":2,\"method\":\"get_prop\",\"params\":[]}", 0),
+	    1, T0);
+	flush(&r);
+	CHECK_EQ_INT(nev, 4);   /* two requests, never answered */
+	if (nev == 4) {
+		CHECK_EQ_STR(str(evs[0], "miio.token_origin"), "tokens.txt:1");
+		CHECK(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(evs[0]->body,
+		    "miio"), "token_by_trial") == NULL);
+		CHECK_EQ_INT(num(evs[0], "miio.did64"), (double)did);
+		CHECK_EQ_STR(str(evs[1], "miio.token_origin"), "tokens.txt:1");
+	}
+	rig_free(&r);
+}
+
 int main(void)
 {
+	did64_binding();
 	cloud_link_hellos();
 	device_requests_answered();
 	pairing_and_findings();
