@@ -98,7 +98,7 @@ static void codecs(void)
 	CHECK(!mf_utf8_valid((const uint8_t *)"\xc0\xaf", 2));          /* overlong */
 	CHECK(!mf_utf8_valid((const uint8_t *)"\xed\xa0\x80", 3));      /* surrogate */
 	CHECK(!mf_utf8_valid((const uint8_t *)"\xe6\x97", 2));          /* cut short */
-	mf_utf8_escape((const uint8_t *)"K\xfc" "che\\ \xe6\x97\xa5\xe6", 13, &b);
+	mf_utf8_escape((const uint8_t *)"K\xfc" "che\\ \xe6\x97\xa5\xe6", 11, &b);
 	CHECK_EQ_STR(mf_buf_cstr(&b), "K\\xfcche\\\\ \xe6\x97\xa5\\xe6");
 	mf_buf_free(&b);
 
