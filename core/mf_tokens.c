@@ -426,6 +426,128 @@ static char *next_field(char **p)
 	return start;
 }
 
+/* ---- the printout of Xiaomi-cloud-tokens-extractor ----
+ *
+ *    Devices found for server "de" @ home "...":
+ *       ---------
+ *       NAME:     Plug
+ *       ID:       42688810
+ *       MAC:      04:CF:8C:..
+ *       IP:       192.168.1.5
+ *       TOKEN:    509cd46147f2c367da006fda76a48f5f
+ *       MODEL:    chuangmi.plug.m1
+ *       ---------
+ *
+ * One block per device; other lines are the tool's chatter. */
+
+struct xblock {
+	char id[48], ip[48], token[112];
+	size_t token_line;
+};
+
+static void xflush(struct mf_tokens *t, struct xblock *b, const char *name, int *added,
+                   int *nbad)
+{
+	char origin[160];
+	uint8_t raw[16];
+	int form, rc = -1;
+
+	if (b->token[0]) {
+		snprintf(origin, sizeof(origin), "%s:%zu", name, b->token_line);
+		if (mf_token_parse(b->token, strlen(b->token), raw, &form, NULL) != 0) {
+			(*nbad)++;
+		} else {
+			if (is_selector(b->id))
+				rc = mf_tokens_add(t, raw, b->id, origin, form, NULL);
+			if (is_selector(b->ip))
+				rc = mf_tokens_add(t, raw, b->ip, origin, form, NULL) >= 0 ? 0 : rc;
+			if (rc < 0)
+				rc = mf_tokens_add(t, raw, NULL, origin, form, NULL);
+			if (rc >= 0)
+				(*added)++;
+			else
+				(*nbad)++;
+		}
+	}
+	memset(b, 0, sizeof(*b));
+}
+
+/* The value of "   KEY:   value" (trimmed) when the line has that key. */
+static const char *xfield(const char *line, const char *key)
+{
+	size_t n = strlen(key);
+
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (strncmp(line, key, n) != 0 || line[n] != ':')
+		return NULL;
+	line += n + 1;
+	while (*line == ' ' || *line == '\t')
+		line++;
+	return line;
+}
+
+static int is_extractor(const char *buf, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t s = i;
+
+		while (i < len && buf[i] != '\n')
+			i++;
+		while (s < i && (buf[s] == ' ' || buf[s] == '\t'))
+			s++;
+		if (i - s >= 6 && memcmp(buf + s, "TOKEN:", 6) == 0)
+			return 1;
+		i++;
+	}
+	return 0;
+}
+
+static int load_extractor(struct mf_tokens *t, const char *buf, size_t len, const char *name,
+                          unsigned *bad, char *errbuf)
+{
+	struct xblock b;
+	size_t i = 0, lineno = 0;
+	int added = 0, nbad = 0;
+
+	memset(&b, 0, sizeof(b));
+	while (i < len) {
+		size_t s = i, e;
+		char line[512];
+		const char *v;
+
+		while (i < len && buf[i] != '\n')
+			i++;
+		e = i++;
+		lineno++;
+		while (e > s && isspace((unsigned char)buf[e - 1]))
+			e--;
+		if (e - s >= sizeof(line))
+			continue;
+		memcpy(line, buf + s, e - s);
+		line[e - s] = '\0';
+		if (strstr(line, "---") || (xfield(line, "NAME") && (b.token[0] || b.id[0]))) {
+			xflush(t, &b, name, &added, &nbad);
+			if (!strstr(line, "---"))
+				continue;   /* NAME of the next block: read below */
+		}
+		if ((v = xfield(line, "ID")) != NULL)
+			snprintf(b.id, sizeof(b.id), "%s", v);
+		else if ((v = xfield(line, "IP")) != NULL)
+			snprintf(b.ip, sizeof(b.ip), "%s", v);
+		else if ((v = xfield(line, "TOKEN")) != NULL) {
+			snprintf(b.token, sizeof(b.token), "%s", v);
+			b.token_line = lineno;
+		}
+	}
+	xflush(t, &b, name, &added, &nbad);
+	if (bad)
+		*bad += (unsigned)nbad;
+	return added ? 0 : mf_seterr(errbuf, MF_ERR_FORMAT, "%s: no usable token", name);
+}
+
 int mf_tokens_load_mem(struct mf_tokens *t, const char *buf, size_t len, const char *name,
                        unsigned *bad, char *errbuf)
 {
@@ -437,6 +559,8 @@ int mf_tokens_load_mem(struct mf_tokens *t, const char *buf, size_t len, const c
 		i++;
 	if (i < len && (buf[i] == '[' || buf[i] == '{'))
 		return load_json(t, buf, len, name, bad, errbuf);
+	if (is_extractor(buf, len))
+		return load_extractor(t, buf, len, name, bad, errbuf);
 	i = 0;
 	while (i < len) {
 		size_t s = i, e;

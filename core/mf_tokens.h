@@ -53,7 +53,8 @@ void mf_tokens_bind_did(struct mf_tokens *t, size_t idx, uint32_t did);
  * "token" member, at any depth (a device list, {"devices":[...]}, a cloud
  * reply {"result":{"list":[...]}}, Home Assistant config entries), bound by
  * its did, else localip/ip/localIP/host, else the key it sits under; and
- * {"<did-or-ip>": "<token>"} maps.  Bad lines
+ * {"<did-or-ip>": "<token>"} maps; or Xiaomi-cloud-tokens-extractor's
+ * printout (blocks of "ID:", "IP:", "TOKEN:" lines).  Bad lines
  * are reported through errbuf and counted in *bad (may be NULL); the rest
  * load.  Returns 0, MF_ERR_IO, or MF_ERR_FORMAT when nothing usable. */
 int mf_tokens_load_file(struct mf_tokens *t, const char *path, unsigned *bad, char *errbuf);

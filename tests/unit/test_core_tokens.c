@@ -163,6 +163,41 @@ static void files(void)
 		CHECK_EQ_INT(mf_tokens_find_did(ts, 26189361), 2);
 		mf_tokens_free(ts);
 	}
+	/* the printout of Xiaomi-cloud-tokens-extractor, pasted as it is */
+	{
+		static const char xt[] =
+		    "Logging in...\nLogged in.\n\nDevices found for server \"de\":\n"
+		    "   ---------\n"
+		    "   NAME:  Plug\n"
+		    "   ID:    42688810\n"
+		    "   IP:    192.0.2.61\n"
+		    "   TOKEN: 509cd46147f2c367da006fda76a48f5f\n"
+		    "   MODEL: chuangmi.plug.m1\n"
+		    "   ---------\n"
+		    "   NAME:  Motion\n"
+		    "   ID:    lumi.158d00036ce62c\n"
+		    "   TOKEN: \n"
+		    "   MODEL: lumi.sensor_motion.v2\n"
+		    "   ---------\n"
+		    "   NAME:  Vacuum\n"
+		    "   ID:    116314746\n"
+		    "   MAC:   50:EC:50:9D:4B:07\n"
+		    "   IP:    192.0.2.83\n"
+		    "   TOKEN: 9e67861590481ca0cdf82d46bb04d8c4\r\n"
+		    "   ---------\n\nPress ENTER to finish\n";
+		uint8_t ip[4] = { 192, 0, 2, 83 };
+
+		ts = mf_tokens_new();
+		bad = 0;
+		CHECK_EQ_INT(mf_tokens_load_mem(ts, xt, sizeof(xt) - 1, "tokens.txt", &bad, eb), 0);
+		CHECK_EQ_INT(bad, 0);
+		CHECK_EQ_INT(mf_tokens_find_did(ts, 42688810), 0);
+		CHECK_EQ_STR(mf_tokens_get(ts, 0)->origin, "tokens.txt:9");
+		CHECK(mf_tokens_find_did(ts, 116314746) >= 0);
+		CHECK(mf_tokens_find_ip(ts, ip, 4) >= 0);
+		CHECK_EQ_INT(mf_tokens_count(ts), 4);   /* two devices, by id and by IP */
+		mf_tokens_free(ts);
+	}
 	/* a text line with a 64-bit device id */
 	ts = mf_tokens_new();
 	CHECK_EQ_INT(mf_tokens_load_mem(ts, "5366837442 00112233445566778899aabbccddeeff\n", 44,
