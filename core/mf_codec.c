@@ -156,6 +156,67 @@ int mf_escape_bytes(const uint8_t *in, size_t n, size_t max_in, struct mf_buf *o
 	return rc;
 }
 
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when s[0] does not
+ * start one. */
+static size_t utf8_seq(const uint8_t *s, size_t n)
+{
+	uint32_t cp, min;
+	size_t need, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0)
+		need = 1, min = 0x80, cp = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		need = 2, min = 0x800, cp = s[0] & 0x0f;
+	else if ((s[0] & 0xf8) == 0xf0)
+		need = 3, min = 0x10000, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (need >= n)
+		return 0;
+	for (i = 1; i <= need; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return need + 1;
+}
+
+int mf_utf8_valid(const uint8_t *s, size_t n)
+{
+	size_t i = 0, k;
+
+	while (i < n) {
+		if ((k = utf8_seq(s + i, n - i)) == 0)
+			return 0;
+		i += k;
+	}
+	return 1;
+}
+
+int mf_utf8_escape(const uint8_t *s, size_t n, struct mf_buf *out)
+{
+	size_t i = 0, k;
+	int rc = 0;
+
+	while (i < n && rc == 0) {
+		k = utf8_seq(s + i, n - i);
+		if (k == 0) {
+			rc = mf_buf_printf(out, "\\x%02x", s[i]);
+			k = 1;
+		} else if (s[i] == '\\') {
+			rc = mf_buf_add(out, "\\\\", 2);
+		} else {
+			rc = mf_buf_add(out, s + i, k);
+		}
+		i += k;
+	}
+	return rc;
+}
+
 void mf_md5(const void *a, size_t alen, uint8_t out[16])
 {
 	unsigned int len = 16;

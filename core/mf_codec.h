@@ -25,6 +25,13 @@ int mf_b64_decode(const char *in, size_t n, struct mf_buf *out);
  * others as \xNN; at most max_in input bytes (then "..."). */
 int mf_escape_bytes(const uint8_t *in, size_t n, size_t max_in, struct mf_buf *out);
 
+/* 1 when the n bytes are valid UTF-8 (RFC 3629: no overlongs, surrogates
+ * or code points above U+10FFFF), else 0. */
+int mf_utf8_valid(const uint8_t *s, size_t n);
+/* Appends s with its valid UTF-8 sequences as they are, '\\' doubled and
+ * every byte that is not part of a valid sequence as \xNN. */
+int mf_utf8_escape(const uint8_t *s, size_t n, struct mf_buf *out);
+
 void mf_md5(const void *a, size_t alen, uint8_t out[16]);
 void mf_sha256(const void *a, size_t alen, uint8_t out[32]);
 

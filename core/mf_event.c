@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mf_buf.h"
+#include "mf_codec.h"
 #include "mf_err.h"
 #include "mf_frame.h"
 #include "mf_time.h"
@@ -186,6 +187,48 @@ static int add_ident(struct mf_buf *out, const char *key, const char *v)
 	return mf_buf_printf(out, ",\"%s\":\"%s\"", key, v);
 }
 
+/* A copy of s for output: s itself when it is UTF-8, else its escaped form
+ * (mf_utf8_escape) in cJSON's allocator; NULL = keep s (or no memory). */
+static char *utf8_fixed(const char *s)
+{
+	struct mf_buf b;
+	char *r = NULL;
+	size_t n = strlen(s);
+
+	if (mf_utf8_valid((const uint8_t *)s, n))
+		return NULL;
+	mf_buf_init(&b, 4 * n + 16);
+	if (mf_utf8_escape((const uint8_t *)s, n, &b) == 0 && mf_buf_cstr(&b) &&
+	    (r = cJSON_malloc(b.len + 1)) != NULL)
+		memcpy(r, b.data, b.len + 1);
+	mf_buf_free(&b);
+	return r;
+}
+
+/* Strings from the wire (device plaintext, Lumi datagrams, HTTP bodies) may
+ * hold bytes that are not UTF-8; a JSON line must not: such values and keys
+ * are written escaped, their valid characters unchanged. */
+static void utf8_sanitize(cJSON *v, int depth)
+{
+	cJSON *it;
+	char *f;
+
+	for (it = v ? v->child : NULL; it && depth > 0; it = it->next) {
+		if (it->string && !(it->type & cJSON_StringIsConst) &&
+		    (f = utf8_fixed(it->string)) != NULL) {
+			cJSON_free(it->string);
+			it->string = f;
+		}
+		if (cJSON_IsString(it) && it->valuestring && !(it->type & cJSON_IsReference) &&
+		    (f = utf8_fixed(it->valuestring)) != NULL) {
+			cJSON_free(it->valuestring);
+			it->valuestring = f;
+		}
+		if (it->child)
+			utf8_sanitize(it, depth - 1);
+	}
+}
+
 int mf_event_to_json(const struct mf_event *ev, struct mf_buf *out)
 {
 	char t[32], e[32];
@@ -215,6 +258,7 @@ int mf_event_to_json(const struct mf_event *ev, struct mf_buf *out)
 		return rc;
 	if (!ev->body->child)
 		return mf_buf_addc(out, '}');
+	utf8_sanitize(ev->body, 256);
 	/* print the body straight into the buffer (no intermediate string);
 	 * cJSON needs 5 spare bytes, a too small buffer is retried larger */
 	for (room = 4096;; room *= 4) {

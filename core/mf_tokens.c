@@ -112,24 +112,25 @@ int mf_token_parse(const char *s, size_t n, uint8_t out[16], int *form, char *er
 	    "token must be 32 hex, 96 hex (iOS) or 16 ASCII characters, got %zu characters", n);
 }
 
-static int parse_u32(const char *s, uint32_t *v)
+static int parse_u64(const char *s, uint64_t *v)
 {
 	char *end;
 	unsigned long long x;
 
-	if (!*s || *s == '-' || *s == '+')
+	if (!*s || *s == '-' || *s == '+' || isspace((unsigned char)*s))
 		return -1;
 	errno = 0;
 	x = strtoull(s, &end, 0);
-	if (errno || *end || x > 0xffffffffULL)
+	if (errno || *end)
 		return -1;
-	*v = (uint32_t)x;
+	*v = (uint64_t)x;
 	return 0;
 }
 
 static int parse_selector(const char *sel, struct mf_token *e, char *errbuf)
 {
 	uint8_t a[16];
+	uint64_t did;
 
 	if (!sel || !*sel)
 		return 0;
@@ -143,18 +144,22 @@ static int parse_selector(const char *sel, struct mf_token *e, char *errbuf)
 		e->ip_len = 16;
 		return 0;
 	}
-	if (parse_u32(sel, &e->did) == 0) {
+	if (parse_u64(sel, &did) == 0) {
+		/* newer devices have ids above 2^32: the header carries the
+		 * upper half in bytes 4..7 (miio.md section 2) */
+		e->did = (uint32_t)did;
+		e->did_hi = (uint32_t)(did >> 32);
 		e->has_did = 1;
 		return 0;
 	}
 	return mf_seterr(errbuf, MF_ERR_FORMAT,
-	    "'%s' is neither a device id (32-bit number) nor an IP address", sel);
+	    "'%s' is neither a device id (a number) nor an IP address", sel);
 }
 
 static int same_binding(const struct mf_token *a, const struct mf_token *b)
 {
 	return memcmp(a->token, b->token, 16) == 0 && a->has_did == b->has_did &&
-	    (!a->has_did || a->did == b->did) && a->ip_len == b->ip_len &&
+	    (!a->has_did || (a->did == b->did && a->did_hi == b->did_hi)) && a->ip_len == b->ip_len &&
 	    memcmp(a->ip, b->ip, a->ip_len) == 0;
 }
 
@@ -291,74 +296,116 @@ int mf_tokens_encrypt(struct mf_tokens *t, size_t idx, const uint8_t *in, size_t
 
 /* ---- token files ---- */
 
+struct jwalk {
+	struct mf_tokens *t;
+	const char *name;
+	unsigned *bad;
+	int added;
+};
+
+/* 1 when s names a device: a device id or an IP address. */
+static int is_selector(const char *s)
+{
+	struct mf_token e;
+
+	memset(&e, 0, sizeof(e));
+	return s && *s && parse_selector(s, &e, NULL) == 0;
+}
+
+/* One device object: token plus did / IP (or the key it is listed under). */
+static void jw_device(struct jwalk *w, const cJSON *d, const char *key, const char *origin)
+{
+	static const char *const ipkeys[] = { "localip", "ip", "localIP", "host", NULL };
+	const cJSON *tok = cJSON_GetObjectItemCaseSensitive(d, "token");
+	const cJSON *did = cJSON_GetObjectItemCaseSensitive(d, "did");
+	const cJSON *ip = NULL;
+	char didbuf[32];
+	const char *sel = NULL;
+	uint8_t raw[16];
+	int form, rc, i;
+
+	for (i = 0; ipkeys[i] && !(cJSON_IsString(ip) && ip->valuestring[0]); i++)
+		ip = cJSON_GetObjectItemCaseSensitive(d, ipkeys[i]);
+	if (!(cJSON_IsString(ip) && is_selector(ip->valuestring)))
+		ip = NULL;
+	if (!cJSON_IsString(tok) || !tok->valuestring[0])
+		return;         /* devices without a token are normal (BLE, sub-devices) */
+	if (mf_token_parse(tok->valuestring, strlen(tok->valuestring), raw, &form, NULL) != 0) {
+		if (w->bad)
+			(*w->bad)++;
+		return;
+	}
+	if (cJSON_IsString(did)) {
+		sel = did->valuestring;
+	} else if (cJSON_IsNumber(did) && did->valuedouble >= 0) {
+		snprintf(didbuf, sizeof(didbuf), "%.0f", did->valuedouble);
+		sel = didbuf;
+	} else if (is_selector(key)) {
+		sel = key;      /* {"<did>": {"token": ...}} */
+	}
+	/* a non-numeric did (lumi.xxx, blt.xxx) cannot bind: use the IP */
+	rc = sel ? mf_tokens_add(w->t, raw, sel, origin, form, NULL) : -1;
+	if (rc < 0 && ip)
+		rc = mf_tokens_add(w->t, raw, ip->valuestring, origin, form, NULL);
+	else if (rc >= 0 && ip)
+		mf_tokens_add(w->t, raw, ip->valuestring, origin, form, NULL);
+	if (rc < 0)
+		rc = mf_tokens_add(w->t, raw, NULL, origin, form, NULL);
+	if (rc >= 0)
+		w->added++;
+	else if (w->bad)
+		(*w->bad)++;
+}
+
+/* Walks any JSON shape for tokens.  origin: "<file>#<index>" for list
+ * members (the device's place in the list), "<file>:<key>" for map members. */
+static void jw(struct jwalk *w, const cJSON *v, const char *key, const char *origin, int depth)
+{
+	const cJSON *it;
+	char o[160];
+	int k = 0;
+
+	if (depth > 32)
+		return;
+	if (cJSON_IsObject(v) && cJSON_GetObjectItemCaseSensitive(v, "token")) {
+		jw_device(w, v, key, origin);
+		return;
+	}
+	for (it = v->child; it; it = it->next, k++) {
+		if (cJSON_IsArray(v))
+			snprintf(o, sizeof(o), "%s#%d", w->name, k);
+		else
+			snprintf(o, sizeof(o), "%s:%s", w->name, it->string ? it->string : "");
+		if (cJSON_IsObject(it) || cJSON_IsArray(it)) {
+			jw(w, it, cJSON_IsObject(v) ? it->string : NULL,
+			    cJSON_IsArray(v) || !origin ? o : origin, depth + 1);
+		} else if (cJSON_IsObject(v) && cJSON_IsString(it) && is_selector(it->string)) {
+			/* {"<did-or-ip>": "<token>"} */
+			uint8_t raw[16];
+			int form;
+
+			if (mf_token_parse(it->valuestring, strlen(it->valuestring), raw, &form,
+			    NULL) != 0 || mf_tokens_add(w->t, raw, it->string, o, form, NULL) < 0) {
+				if (w->bad)
+					(*w->bad)++;
+			} else {
+				w->added++;
+			}
+		}
+	}
+}
+
 static int load_json(struct mf_tokens *t, const char *buf, size_t len, const char *name,
                      unsigned *bad, char *errbuf)
 {
-	cJSON *root = cJSON_ParseWithLength(buf, len), *it;
-	int added = 0, k = 0;
+	cJSON *root = cJSON_ParseWithLength(buf, len);
+	struct jwalk w = { t, name, bad, 0 };
 
 	if (!root)
 		return mf_seterr(errbuf, MF_ERR_FORMAT, "%s: not valid JSON", name);
-	if (cJSON_IsObject(root)) {
-		/* {"devices":[...]} or {"result":{"list":[...]}} wrappers */
-		cJSON *l = cJSON_GetObjectItemCaseSensitive(root, "devices");
-
-		if (!l) {
-			cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "result");
-			l = r ? cJSON_GetObjectItemCaseSensitive(r, "list") : NULL;
-		}
-		it = l;
-	} else {
-		it = root;
-	}
-	if (!cJSON_IsArray(it)) {
-		cJSON_Delete(root);
-		return mf_seterr(errbuf, MF_ERR_FORMAT, "%s: expected a JSON list of devices", name);
-	}
-	for (cJSON *d = it->child; d; d = d->next, k++) {
-		const cJSON *tok = cJSON_GetObjectItemCaseSensitive(d, "token");
-		const cJSON *did = cJSON_GetObjectItemCaseSensitive(d, "did");
-		const cJSON *ip = cJSON_GetObjectItemCaseSensitive(d, "localip");
-		char origin[160], didbuf[32];
-		const char *sel = NULL;
-		uint8_t raw[16];
-		int form, rc;
-
-		if (!ip)
-			ip = cJSON_GetObjectItemCaseSensitive(d, "ip");
-		if (!ip)
-			ip = cJSON_GetObjectItemCaseSensitive(d, "localIP");
-		if (!cJSON_IsString(tok) || !tok->valuestring[0]) {
-			continue;       /* devices without a token are normal (BLE, sub-devices) */
-		}
-		if (mf_token_parse(tok->valuestring, strlen(tok->valuestring), raw, &form,
-		    errbuf) != 0) {
-			if (bad)
-				(*bad)++;
-			continue;
-		}
-		if (cJSON_IsString(did)) {
-			sel = did->valuestring;
-		} else if (cJSON_IsNumber(did)) {
-			snprintf(didbuf, sizeof(didbuf), "%.0f", did->valuedouble);
-			sel = didbuf;
-		}
-		snprintf(origin, sizeof(origin), "%s#%d", name, k);
-		/* a non-numeric did (lumi.xxx, blt.xxx) cannot bind: use the IP */
-		rc = sel ? mf_tokens_add(t, raw, sel, origin, form, NULL) : -1;
-		if (rc < 0 && cJSON_IsString(ip) && ip->valuestring[0])
-			rc = mf_tokens_add(t, raw, ip->valuestring, origin, form, NULL);
-		else if (rc >= 0 && cJSON_IsString(ip) && ip->valuestring[0])
-			mf_tokens_add(t, raw, ip->valuestring, origin, form, NULL);
-		if (rc < 0)
-			rc = mf_tokens_add(t, raw, NULL, origin, form, NULL);
-		if (rc >= 0)
-			added++;
-		else if (bad)
-			(*bad)++;
-	}
+	jw(&w, root, NULL, NULL, 0);
 	cJSON_Delete(root);
-	return added ? 0 : mf_seterr(errbuf, MF_ERR_FORMAT, "%s: no usable token", name);
+	return w.added ? 0 : mf_seterr(errbuf, MF_ERR_FORMAT, "%s: no usable token", name);
 }
 
 /* Splits on blanks, ',', ';' and '=' (did=token lines are common). */
@@ -379,6 +426,128 @@ static char *next_field(char **p)
 	return start;
 }
 
+/* ---- the printout of Xiaomi-cloud-tokens-extractor ----
+ *
+ *    Devices found for server "de" @ home "...":
+ *       ---------
+ *       NAME:     Plug
+ *       ID:       42688810
+ *       MAC:      04:CF:8C:..
+ *       IP:       192.168.1.5
+ *       TOKEN:    509cd46147f2c367da006fda76a48f5f
+ *       MODEL:    chuangmi.plug.m1
+ *       ---------
+ *
+ * One block per device; other lines are the tool's chatter. */
+
+struct xblock {
+	char id[48], ip[48], token[112];
+	size_t token_line;
+};
+
+static void xflush(struct mf_tokens *t, struct xblock *b, const char *name, int *added,
+                   int *nbad)
+{
+	char origin[160];
+	uint8_t raw[16];
+	int form, rc = -1;
+
+	if (b->token[0]) {
+		snprintf(origin, sizeof(origin), "%s:%zu", name, b->token_line);
+		if (mf_token_parse(b->token, strlen(b->token), raw, &form, NULL) != 0) {
+			(*nbad)++;
+		} else {
+			if (is_selector(b->id))
+				rc = mf_tokens_add(t, raw, b->id, origin, form, NULL);
+			if (is_selector(b->ip))
+				rc = mf_tokens_add(t, raw, b->ip, origin, form, NULL) >= 0 ? 0 : rc;
+			if (rc < 0)
+				rc = mf_tokens_add(t, raw, NULL, origin, form, NULL);
+			if (rc >= 0)
+				(*added)++;
+			else
+				(*nbad)++;
+		}
+	}
+	memset(b, 0, sizeof(*b));
+}
+
+/* The value of "   KEY:   value" (trimmed) when the line has that key. */
+static const char *xfield(const char *line, const char *key)
+{
+	size_t n = strlen(key);
+
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (strncmp(line, key, n) != 0 || line[n] != ':')
+		return NULL;
+	line += n + 1;
+	while (*line == ' ' || *line == '\t')
+		line++;
+	return line;
+}
+
+static int is_extractor(const char *buf, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t s = i;
+
+		while (i < len && buf[i] != '\n')
+			i++;
+		while (s < i && (buf[s] == ' ' || buf[s] == '\t'))
+			s++;
+		if (i - s >= 6 && memcmp(buf + s, "TOKEN:", 6) == 0)
+			return 1;
+		i++;
+	}
+	return 0;
+}
+
+static int load_extractor(struct mf_tokens *t, const char *buf, size_t len, const char *name,
+                          unsigned *bad, char *errbuf)
+{
+	struct xblock b;
+	size_t i = 0, lineno = 0;
+	int added = 0, nbad = 0;
+
+	memset(&b, 0, sizeof(b));
+	while (i < len) {
+		size_t s = i, e;
+		char line[512];
+		const char *v;
+
+		while (i < len && buf[i] != '\n')
+			i++;
+		e = i++;
+		lineno++;
+		while (e > s && isspace((unsigned char)buf[e - 1]))
+			e--;
+		if (e - s >= sizeof(line))
+			continue;
+		memcpy(line, buf + s, e - s);
+		line[e - s] = '\0';
+		if (strstr(line, "---") || (xfield(line, "NAME") && (b.token[0] || b.id[0]))) {
+			xflush(t, &b, name, &added, &nbad);
+			if (!strstr(line, "---"))
+				continue;   /* NAME of the next block: read below */
+		}
+		if ((v = xfield(line, "ID")) != NULL)
+			snprintf(b.id, sizeof(b.id), "%s", v);
+		else if ((v = xfield(line, "IP")) != NULL)
+			snprintf(b.ip, sizeof(b.ip), "%s", v);
+		else if ((v = xfield(line, "TOKEN")) != NULL) {
+			snprintf(b.token, sizeof(b.token), "%s", v);
+			b.token_line = lineno;
+		}
+	}
+	xflush(t, &b, name, &added, &nbad);
+	if (bad)
+		*bad += (unsigned)nbad;
+	return added ? 0 : mf_seterr(errbuf, MF_ERR_FORMAT, "%s: no usable token", name);
+}
+
 int mf_tokens_load_mem(struct mf_tokens *t, const char *buf, size_t len, const char *name,
                        unsigned *bad, char *errbuf)
 {
@@ -390,6 +559,8 @@ int mf_tokens_load_mem(struct mf_tokens *t, const char *buf, size_t len, const c
 		i++;
 	if (i < len && (buf[i] == '[' || buf[i] == '{'))
 		return load_json(t, buf, len, name, bad, errbuf);
+	if (is_extractor(buf, len))
+		return load_extractor(t, buf, len, name, bad, errbuf);
 	i = 0;
 	while (i < len) {
 		size_t s = i, e;

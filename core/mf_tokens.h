@@ -20,7 +20,8 @@ struct mf_token {
 	uint8_t key[16];        /* MD5(token) */
 	uint8_t iv[16];         /* MD5(key || token) */
 	char origin[160];       /* "tokens.txt:3", "--token", "learned: frame 12 (miIO.info)" */
-	uint32_t did;           /* bound device id when has_did */
+	uint32_t did;           /* bound device id when has_did (its low 32 bits) */
+	uint32_t did_hi;        /* upper half of a 64-bit device id, else 0 */
 	uint8_t ip[16];         /* bound address when ip_len (4 or 16) */
 	uint8_t ip_len;
 	unsigned has_did : 1;
@@ -39,7 +40,8 @@ void mf_tokens_free(struct mf_tokens *t);
 int mf_token_parse(const char *s, size_t n, uint8_t out[16], int *form, char *errbuf);
 
 /* Adds a token.  selector: NULL/"" (try on every device), a device id
- * (decimal or 0x-hex), or an IPv4/IPv6 address.  An identical token+binding
+ * (decimal or 0x-hex, up to 64 bits: bytes 4..11 of the header), or an
+ * IPv4/IPv6 address.  An identical token+binding
  * is merged.  Returns the entry index (>= 0) or a negative MF_ERR_*. */
 int mf_tokens_add(struct mf_tokens *t, const uint8_t token[16], const char *selector,
                   const char *origin, int form, char *errbuf);
@@ -47,8 +49,12 @@ int mf_tokens_add(struct mf_tokens *t, const uint8_t token[16], const char *sele
 void mf_tokens_bind_did(struct mf_tokens *t, size_t idx, uint32_t did);
 
 /* Loads "<did-or-ip> <token>" lines (# comments, blank lines; a line with
- * only a token is a try-everywhere token) or a JSON list of objects with
- * token + did/localip/ip (python-miio, cloud token extractor).  Bad lines
+ * only a token is a try-everywhere token) or JSON: every object with a
+ * "token" member, at any depth (a device list, {"devices":[...]}, a cloud
+ * reply {"result":{"list":[...]}}, Home Assistant config entries), bound by
+ * its did, else localip/ip/localIP/host, else the key it sits under; and
+ * {"<did-or-ip>": "<token>"} maps; or Xiaomi-cloud-tokens-extractor's
+ * printout (blocks of "ID:", "IP:", "TOKEN:" lines).  Bad lines
  * are reported through errbuf and counted in *bad (may be NULL); the rest
  * load.  Returns 0, MF_ERR_IO, or MF_ERR_FORMAT when nothing usable. */
 int mf_tokens_load_file(struct mf_tokens *t, const char *path, unsigned *bad, char *errbuf);

@@ -6,7 +6,8 @@
  * lib/safeishJSON.js.  Order of the steps:
  *
  *   plaintext --strip trailing NULs--> --cut at last NUL--> split top-level
- *   objects (brace depth, strings respected) --> per part: parse as is,
+ *   objects (brace depth, strings respected; bytes after the last complete
+ *   one that are not JSON are dropped as junk) --> per part: parse as is,
  *   else each known repair in turn, else control characters removed.
  */
 #include "mf_jsonfix.h"
@@ -18,6 +19,7 @@
 #include <strings.h>
 
 #include "mf_buf.h"
+#include "mf_codec.h"
 #include "mf_err.h"
 #include "mf_json.h"
 
@@ -139,13 +141,16 @@ done:
 }
 
 /* Top-level value boundaries by brace/bracket depth, strings respected.
- * Returns the number of parts found (0 when the text is not a sequence of
- * complete values). */
-static size_t split(const uint8_t *s, size_t n, size_t off[], size_t len[], size_t max)
+ * Returns the number of complete values found before the first byte that
+ * is neither whitespace nor inside one of them; *junk is that byte's
+ * offset, or n when the text is only values and whitespace. */
+static size_t split(const uint8_t *s, size_t n, size_t off[], size_t len[], size_t max,
+                    size_t *junk)
 {
 	size_t i, k = 0, start = 0;
 	int depth = 0, in_str = 0, esc = 0;
 
+	*junk = n;
 	for (i = 0; i < n; i++) {
 		uint8_t c = s[i];
 
@@ -158,32 +163,34 @@ static size_t split(const uint8_t *s, size_t n, size_t off[], size_t len[], size
 				in_str = 0;
 			continue;
 		}
-		if (c == '"') {
+		if (c == '"' && depth > 0) {
 			in_str = 1;
 		} else if (c == '{' || c == '[') {
 			if (depth == 0)
 				start = i;
 			depth++;
-		} else if (c == '}' || c == ']') {
-			if (--depth < 0)
-				return 0;
-			if (depth == 0) {
+		} else if ((c == '}' || c == ']') && depth > 0) {
+			if (--depth == 0) {
 				if (k == max)
-					return 0;
+					break;
 				off[k] = start;
 				len[k] = i + 1 - start;
 				k++;
 			}
 		} else if (depth == 0 && !isspace(c)) {
-			return 0;
+			break;
 		}
 	}
-	return depth == 0 ? k : 0;
+	if (i < n || depth != 0) {
+		/* the first byte of the unfinished value, or of the junk */
+		*junk = depth ? start : i;
+	}
+	return k;
 }
 
 int mf_jsonfix_parse(const uint8_t *buf, size_t len, size_t max_len, struct mf_jsonfix *j)
 {
-	size_t n = len, off[MF_JSONFIX_MAX_PARTS], plen[MF_JSONFIX_MAX_PARTS], k, i;
+	size_t n = len, off[MF_JSONFIX_MAX_PARTS], plen[MF_JSONFIX_MAX_PARTS], k, i, junk;
 	const uint8_t *s = buf;
 	cJSON *v;
 	int rc;
@@ -207,6 +214,8 @@ int mf_jsonfix_parse(const uint8_t *buf, size_t len, size_t max_len, struct mf_j
 	}
 	j->text_off = 0;
 	j->text_len = n;
+	if (!mf_utf8_valid(s, n))
+		quirk(j, "non_utf8");   /* kept as is; written escaped (mf_event) */
 	rc = parse_part(s, n, max_len, j, &v);
 	if (rc == MF_ERR_NOMEM)
 		return rc;
@@ -214,10 +223,17 @@ int mf_jsonfix_parse(const uint8_t *buf, size_t len, size_t max_len, struct mf_j
 		j->parts[j->nparts++] = v;
 		return 0;
 	}
-	k = split(s, n, off, plen, MF_JSONFIX_MAX_PARTS);
-	if (k < 2)
+	k = split(s, n, off, plen, MF_JSONFIX_MAX_PARTS, &junk);
+	if (k == 0 || (k == 1 && junk == n))
 		return MF_ERR_FORMAT;
-	quirk(j, "concatenated");
+	if (k > 1)
+		quirk(j, "concatenated");
+	if (junk < n) {
+		/* bytes after the last complete value that are not JSON (a
+		 * firmware's stale buffer, no NUL before it): the values stand */
+		quirk(j, "junk_after_json");
+		j->text_len = junk;
+	}
 	for (i = 0; i < k; i++) {
 		rc = parse_part(s + off[i], plen[i], max_len, j, &v);
 		if (rc == MF_ERR_NOMEM) {

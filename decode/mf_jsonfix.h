@@ -1,6 +1,7 @@
 /*
  * mf_jsonfix.h - tolerant JSON reading for device plaintext
- * (../shared/reference/miio.md section 7): NUL trimming, junk after a NUL,
+ * (../shared/reference/miio.md section 7): NUL trimming, junk after a NUL
+ * or after the last complete value,
  * known broken-JSON repairs, control-character removal, several objects
  * back to back.  Every fix applied is recorded by name.
  */

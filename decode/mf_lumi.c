@@ -58,53 +58,61 @@ struct lumi_state {
 	struct mf_buf scratch;
 };
 
-/* key : value -> event name; "*" = event.<value>; NULL value = any value
- * (the value is then a duration). Data, not code: a new sensor value is one
- * line. */
+/* Report key : value -> event name (lumi-lan.md section 5).  A key ending
+ * in '*' matches that prefix followed by a channel number (button_0,
+ * channel_1); values NULL = any value; event "*" = event.<value>.  arg says
+ * what the event's value list holds: nothing, the value as a number
+ * (seconds without motion, alarm level, angle; "-90,5" is -90.5), or the
+ * value as sent.  Data, not code: a new sensor value is one line. */
+enum arg { ARG_NONE, ARG_NUM, ARG_RAW };
+
 struct evmap {
-	const char *key, *value, *event;
+	const char *key;
+	const char *const *values;
+	const char *event;
+	enum arg arg;
 };
 
+/* button actions: switches, wall remotes per channel, aq3 shake */
+static const char *const v_click[] = { "click", "double_click", "triple_click",
+	"quadruple_click", "long_click_press", "long_click_release", "long_click", "both_click",
+	"double_both_click", "long_both_click", "shake", NULL };
+static const char *const v_cube[] = { "flip90", "flip180", "move", "tap_twice", "shake_air",
+	"swing", "alert", "free_fall", "rotate", NULL };
+static const char *const v_vibration[] = { "vibrate", "tilt", "free_fall", NULL };
+static const char *const v_motion[] = { "motion", NULL };
+static const char *const v_open[] = { "open", NULL };
+static const char *const v_close[] = { "close", NULL };
+static const char *const v_leak[] = { "leak", NULL };
+static const char *const v_no_leak[] = { "no_leak", "normal", NULL };
+
 static const struct evmap evmap[] = {
-	{ "status", "motion", "event.motion" },
-	{ "motion_status", "motion", "event.motion" },
-	{ "no_motion", NULL, "event.no_motion" },
-	{ "status", "open", "event.open" },
-	{ "status", "close", "event.close" },
-	{ "window_status", "open", "event.open" },
-	{ "window_status", "close", "event.close" },
-	{ "no_close", NULL, "event.no_close" },
-	{ "status", "leak", "event.leak" },
-	{ "status", "no_leak", "event.no_leak" },
-	{ "wleak_status", "leak", "event.leak" },
-	{ "wleak_status", "no_leak", "event.no_leak" },
-	{ "wleak_status", "normal", "event.no_leak" },
-	{ "status", "click", "*" },
-	{ "status", "double_click", "*" },
-	{ "status", "long_click_press", "*" },
-	{ "status", "long_click_release", "*" },
-	{ "status", "long_click", "*" },
-	{ "status", "shake", "*" },
-	{ "status", "vibrate", "*" },
-	{ "status", "tilt", "*" },
-	{ "status", "free_fall", "*" },
-	{ "button_0", "click", "*" },
-	{ "button_0", "double_click", "*" },
-	{ "button_0", "long_click_press", "*" },
-	{ "button_0", "long_click_release", "*" },
-	{ "button_1", "click", "*" },
-	{ "button_1", "double_click", "*" },
-	{ "channel_0", "click", "*" },
-	{ "channel_0", "double_click", "*" },
-	{ "channel_0", "long_click_press", "*" },
-	{ "channel_0", "long_click_release", "*" },
-	{ "channel_1", "click", "*" },
-	{ "channel_1", "double_click", "*" },
-	{ "channel_1", "long_click_press", "*" },
-	{ "channel_1", "long_click_release", "*" },
-	{ "dual_channel", "both_click", "*" },
-	{ "dual_channel", "long_both_click", "*" },
-	{ "cube_status", NULL, "*" },
+	{ "status", v_motion, "event.motion", ARG_NONE },
+	{ "motion_status", v_motion, "event.motion", ARG_NONE },
+	{ "no_motion", NULL, "event.no_motion", ARG_NUM },
+	{ "status", v_open, "event.open", ARG_NONE },
+	{ "status", v_close, "event.close", ARG_NONE },
+	{ "window_status", v_open, "event.open", ARG_NONE },
+	{ "window_status", v_close, "event.close", ARG_NONE },
+	{ "no_close", NULL, "event.no_close", ARG_NUM },
+	{ "status", v_leak, "event.leak", ARG_NONE },
+	{ "status", v_no_leak, "event.no_leak", ARG_NONE },
+	{ "wleak_status", v_leak, "event.leak", ARG_NONE },
+	{ "wleak_status", v_no_leak, "event.no_leak", ARG_NONE },
+	{ "status", v_click, "*", ARG_NONE },
+	{ "button_*", v_click, "*", ARG_NONE },
+	{ "channel_*", v_click, "*", ARG_NONE },
+	{ "dual_channel", v_click, "*", ARG_NONE },
+	{ "status", v_cube, "*", ARG_NONE },
+	{ "cube_status", NULL, "*", ARG_NONE },
+	{ "rotate", NULL, "event.rotate", ARG_NUM },
+	{ "rotate_degree", NULL, "event.rotate", ARG_NUM },
+	{ "status", v_vibration, "*", ARG_NONE },
+	{ "vibration_status", v_vibration, "*", ARG_NONE },
+	{ "final_tilt_angle", NULL, "event.final_tilt_angle", ARG_NUM },
+	{ "coordination", NULL, "event.coordination", ARG_RAW },
+	{ "bed_activity", NULL, "event.bed_activity", ARG_NUM },
+	{ "alarm", NULL, "event.alarm", ARG_NUM },   /* smoke, natgas: 0 = no alarm */
 };
 
 static int probe(const struct mf_pkt *p)
@@ -186,24 +194,125 @@ static cJSON *pairs_of(const cJSON *msg, int *version, int *bad_data)
 	return out;
 }
 
-static const char *event_of(const char *key, const cJSON *v, char *buf, size_t n)
+/* A key matches "button_*" when it is "button_" and digits; *chan is then
+ * the channel number (-1 for keys without one). */
+static int key_match(const char *pat, const char *key, int *chan)
+{
+	size_t n = strlen(pat);
+	const char *d;
+
+	*chan = -1;
+	if (n && pat[n - 1] == '*') {
+		if (strncmp(pat, key, n - 1) != 0 || !key[n - 1])
+			return 0;
+		for (d = key + n - 1; *d; d++)
+			if (*d < '0' || *d > '9')
+				return 0;
+		*chan = atoi(key + n - 1);
+		return 1;
+	}
+	return strcmp(pat, key) == 0;
+}
+
+static int in_list(const char *const *l, const char *v)
+{
+	for (; *l; l++)
+		if (strcmp(*l, v) == 0)
+			return 1;
+	return 0;
+}
+
+/* The event a report pair stands for, or NULL; *m = its map line. */
+static const char *event_of(const char *key, const cJSON *v, char *buf, size_t n,
+                            const struct evmap **m, int *chan)
 {
 	size_t i;
 	const char *sv = cJSON_IsString(v) ? v->valuestring : NULL;
 
+	if (!key)
+		return NULL;
 	for (i = 0; i < sizeof(evmap) / sizeof(evmap[0]); i++) {
-		if (strcmp(evmap[i].key, key) != 0)
+		if (!key_match(evmap[i].key, key, chan))
 			continue;
-		if (evmap[i].value && (!sv || strcmp(evmap[i].value, sv) != 0))
+		if (evmap[i].values && (!sv || !in_list(evmap[i].values, sv)))
 			continue;
+		if (!evmap[i].values && !sv && !cJSON_IsNumber(v))
+			continue;       /* a duration or level is a string or a number */
+		*m = &evmap[i];
 		if (strcmp(evmap[i].event, "*") != 0)
 			return evmap[i].event;
-		if (!sv)
+		if (!sv || !*sv || strlen(sv) > 48)
 			return NULL;
 		snprintf(buf, n, "event.%s", sv);
 		return buf;
 	}
 	return NULL;
+}
+
+/* A value sent as a number or as text ("120", "-90,5" with a decimal comma,
+ * "3.20") as a JSON number; anything else as it was sent. */
+static cJSON *num_of(const cJSON *v)
+{
+	char tmp[64], *end;
+	double d;
+	size_t i;
+
+	if (cJSON_IsNumber(v))
+		return cJSON_CreateNumber(v->valuedouble);
+	if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) >= sizeof(tmp))
+		return cJSON_Duplicate(v, 1);
+	snprintf(tmp, sizeof(tmp), "%s", v->valuestring);
+	for (i = 0; tmp[i]; i++)
+		if (tmp[i] == ',')
+			tmp[i] = '.';
+	d = strtod(tmp, &end);
+	if (*end || end == tmp || d != d)
+		return cJSON_Duplicate(v, 1);
+	return cJSON_CreateNumber(d);
+}
+
+/* Readings in their units (section 5): temperature and humidity are sent
+ * in hundredths ("2333" = 23.33 C, "6678" = 66.78 %), pressure in Pa,
+ * battery voltage in mV.  NULL when the pairs hold none. */
+static cJSON *scaled_of(const cJSON *pairs)
+{
+	static const struct {
+		const char *key, *out;
+		double div;
+	} sc[] = {
+		{ "temperature", "temperature_c", 100 },
+		{ "humidity", "humidity_pct", 100 },
+		{ "pressure", "pressure_pa", 1 },
+		{ "voltage", "voltage_mv", 1 },
+		{ "battery_voltage", "voltage_mv", 1 },
+	};
+	cJSON *o = NULL;
+	size_t i;
+
+	if (!cJSON_IsObject(pairs))
+		return NULL;
+	for (i = 0; i < sizeof(sc) / sizeof(sc[0]); i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(pairs, sc[i].key);
+		cJSON *nv;
+		double d;
+
+		if (!v || (o && cJSON_GetObjectItemCaseSensitive(o, sc[i].out)))
+			continue;
+		nv = num_of(v);
+		if (!cJSON_IsNumber(nv)) {
+			cJSON_Delete(nv);
+			continue;
+		}
+		d = nv->valuedouble;
+		/* a value already written with a decimal point is in units */
+		if (sc[i].div != 1 && !(cJSON_IsString(v) && strchr(v->valuestring, '.')))
+			d /= sc[i].div;
+		cJSON_Delete(nv);
+		if (!o && !(o = cJSON_CreateObject()))
+			return NULL;
+		cJSON_AddItemToObject(o, sc[i].out, cJSON_CreateNumber(d));
+	}
+	return o;
 }
 
 static struct gw *gw_find(struct lumi_state *s, const char *sid, int create)
@@ -337,11 +446,32 @@ static const char *kind_of_cmd(const char *cmd)
 	return "command";
 }
 
-static int decode_msg(struct lumi_state *s, const struct mf_pkt *p, const cJSON *msg)
+/* A message without data or params (iam, discovery_rsp): its own members
+ * but the envelope ones are its value (ip, port, proto_version, dev_list);
+ * NULL when there are none. */
+static cJSON *extras_of(const cJSON *msg)
+{
+	static const char *const envelope[] = { "cmd", "model", "sid", "short_id", "token", "key",
+		NULL };
+	const cJSON *it;
+	cJSON *o = NULL;
+
+	for (it = msg->child; it; it = it->next) {
+		if (!it->string || in_list(envelope, it->string))
+			continue;
+		if (!o && !(o = cJSON_CreateObject()))
+			return NULL;
+		cJSON_AddItemToObject(o, it->string, cJSON_Duplicate(it, 1));
+	}
+	return o;
+}
+
+static int decode_msg(struct lumi_state *s, const struct mf_pkt *p, const cJSON *msg,
+                      const struct mf_jsonfix *jf)
 {
 	const char *cmd = sget(msg, "cmd"), *sid = sget(msg, "sid"), *kind;
 	const char *token = sget(msg, "token");
-	cJSON *pairs, *lo;
+	cJSON *pairs, *lo, *scaled;
 	struct mf_event *ev;
 	int version, bad_data, rc = 0, emitted = 0;
 	char evbuf[64];
@@ -360,6 +490,14 @@ static int decode_msg(struct lumi_state *s, const struct mf_pkt *p, const cJSON 
 		mf_json_str(lo, "sid", sid);
 	if (version)
 		mf_json_num(lo, "proto", version);
+	if (jf->nquirks) {
+		cJSON *qa = cJSON_CreateArray();
+		size_t i;
+
+		for (i = 0; i < jf->nquirks; i++)
+			cJSON_AddItemToArray(qa, cJSON_CreateString(jf->quirks[i]));
+		cJSON_AddItemToObject(lo, "quirks", qa);
+	}
 	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(msg, "short_id")))
 		mf_json_num(lo, "short_id",
 		    cJSON_GetObjectItemCaseSensitive(msg, "short_id")->valuedouble);
@@ -380,7 +518,7 @@ static int decode_msg(struct lumi_state *s, const struct mf_pkt *p, const cJSON 
 	if (strcmp(cmd, "write") == 0) {
 		const char *key = sget(msg, "key");
 
-		if (!key && pairs)
+		if (!key && cJSON_IsObject(pairs))
 			key = sget(pairs, "key");
 		if (key) {
 			struct gw *g = NULL;
@@ -412,7 +550,7 @@ static int decode_msg(struct lumi_state *s, const struct mf_pkt *p, const cJSON 
 						    strcasecmp(want, key) == 0 ? "valid" : "mismatch");
 				}
 			}
-			if (pairs && cJSON_GetObjectItemCaseSensitive(pairs, "key"))
+			if (cJSON_IsObject(pairs) && cJSON_GetObjectItemCaseSensitive(pairs, "key"))
 				cJSON_ReplaceItemInObjectCaseSensitive(pairs, "key",
 				    cJSON_CreateString("[redacted]"));
 		}
@@ -422,10 +560,15 @@ static int decode_msg(struct lumi_state *s, const struct mf_pkt *p, const cJSON 
 		mf_escape_bytes(p->payload, p->len, 256, &s->scratch);
 		rc = anomaly(s, p, "lumi_bad_data", mf_buf_cstr(&s->scratch));
 	}
-	/* a sensor report: one device_event per event pair */
-	if (rc == 0 && strcmp(cmd, "report") == 0 && pairs) {
+	scaled = scaled_of(pairs);
+	/* a sensor report: one device_event per event pair (a data string
+	 * holding a list or a scalar has no pairs) */
+	if (rc == 0 && strcmp(cmd, "report") == 0 && cJSON_IsObject(pairs)) {
 		for (kv = pairs->child; kv && rc == 0; kv = kv->next) {
-			const char *name = event_of(kv->string, kv, evbuf, sizeof(evbuf));
+			const struct evmap *m = NULL;
+			int chan = -1;
+			const char *name = event_of(kv->string, kv, evbuf, sizeof(evbuf), &m, &chan);
+			cJSON *elo, *arr;
 
 			if (!name)
 				continue;
@@ -435,25 +578,30 @@ static int decode_msg(struct lumi_state *s, const struct mf_pkt *p, const cJSON 
 				break;
 			}
 			mf_event_str(ev, "event", name);
-			/* no_motion / no_close carry the seconds as the value */
-			if (!strcmp(kv->string, "no_motion") || !strcmp(kv->string, "no_close")) {
-				cJSON *arr = cJSON_CreateArray();
-				const char *sv = cJSON_IsString(kv) ? kv->valuestring : NULL;
-
-				if (sv)
-					cJSON_AddItemToArray(arr, cJSON_CreateNumber(strtod(sv, NULL)));
-				else if (cJSON_IsNumber(kv))
-					cJSON_AddItemToArray(arr, cJSON_CreateNumber(kv->valuedouble));
-				mf_event_add(ev, "value", arr);
-			} else {
-				mf_event_add(ev, "value", cJSON_CreateArray());
-			}
-			rc = finish(s, ev, p, cJSON_Duplicate(lo, 1), msg);
+			/* the value list: seconds, level, angle as numbers */
+			arr = cJSON_CreateArray();
+			if (m->arg == ARG_NUM)
+				cJSON_AddItemToArray(arr, num_of(kv));
+			else if (m->arg == ARG_RAW)
+				cJSON_AddItemToArray(arr, cJSON_Duplicate(kv, 1));
+			mf_event_add(ev, "value", arr);
+			if (scaled)
+				mf_event_add(ev, "scaled", cJSON_Duplicate(scaled, 1));
+			elo = cJSON_Duplicate(lo, 1);
+			/* which pair made the event, the button's channel, and every
+			 * pair of the datagram (lux, battery... ride along) */
+			mf_json_str(elo, "key", kv->string);
+			if (chan >= 0)
+				mf_json_num(elo, "channel", chan);
+			else if (strcmp(kv->string, "dual_channel") == 0)
+				mf_json_str(elo, "channel", "both");
+			cJSON_AddItemToObject(elo, "values", cJSON_Duplicate(pairs, 1));
+			rc = finish(s, ev, p, elo, msg);
 			emitted++;
 		}
-		if (!emitted)
-			kind = "property";   /* a report of values only (temperature...) */
 	}
+	if (strcmp(cmd, "report") == 0 && !emitted)
+		kind = "property";   /* a report of values only (temperature...) */
 	if (rc == 0 && !emitted) {
 		ev = base_event(p, kind, msg, cmd);
 		if (!ev) {
@@ -462,10 +610,15 @@ static int decode_msg(struct lumi_state *s, const struct mf_pkt *p, const cJSON 
 			mf_event_str(ev, "event", cmd);
 			if (pairs)
 				mf_event_add(ev, "value", cJSON_Duplicate(pairs, 1));
+			else
+				mf_event_add(ev, "value", extras_of(msg));
+			if (scaled)
+				mf_event_add(ev, "scaled", cJSON_Duplicate(scaled, 1));
 			rc = finish(s, ev, p, lo, msg);
 			lo = NULL;
 		}
 	}
+	cJSON_Delete(scaled);
 	cJSON_Delete(lo);
 	cJSON_Delete(pairs);
 	return rc;
@@ -492,7 +645,7 @@ static int decode(void *st, struct mf_ctx *ctx, const struct mf_pkt *p)
 	}
 	for (i = 0, rc = 0; i < jf.nparts && rc == 0; i++)
 		if (cJSON_IsObject(jf.parts[i]))
-			rc = decode_msg(s, p, jf.parts[i]);
+			rc = decode_msg(s, p, jf.parts[i], &jf);
 	mf_jsonfix_free(&jf);
 	return rc;
 }

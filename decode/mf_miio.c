@@ -45,8 +45,10 @@
 #include "mf_err.h"
 #include "mf_event.h"
 #include "mf_frame.h"
+#include "mf_http.h"
 #include "mf_json.h"
 #include "mf_jsonfix.h"
+#include "mf_stream.h"
 #include "mf_time.h"
 #include "mf_tokens.h"
 
@@ -66,7 +68,7 @@ struct miio_hdr {
 
 struct pend {
 	uint32_t did;
-	uint8_t peer[16];       /* the client side of the exchange */
+	uint8_t peer[16];       /* the requester: the answer goes back to it */
 	uint8_t peer_len;
 	uint16_t peer_port;
 	int64_t id;
@@ -313,7 +315,9 @@ static int find_token(struct miio_state *s, const struct mf_pkt *p, const struct
 	for (i = 0; i < n && idx < 0; i++) {
 		const struct mf_token *tk = mf_tokens_get(t, i);
 
-		if (tk->has_did && tk->did == h->did) {
+		/* a 64-bit id's upper half is in bytes 4..7 (0 from older code) */
+		if (tk->has_did && tk->did == h->did &&
+		    (!tk->did_hi || !h->unk || tk->did_hi == h->unk)) {
 			*bound = 1;
 			if (checksum_ok(s, p->payload, p->len, tk->token))
 				idx = (int)i;
@@ -487,6 +491,8 @@ static int learn_token(struct miio_state *s, const struct mf_pkt *p, uint32_t di
 
 /* ---- 32-byte frames (section 3) ---- */
 
+/* Also the longer hellos of the cloud link (section 11): the first 12
+ * bytes of a hello and a tail, which the server mirrors back. */
 static int decode_short(struct miio_state *s, const struct mf_pkt *p, const struct miio_hdr *h)
 {
 	const uint8_t *f = p->payload;
@@ -494,7 +500,13 @@ static int decode_short(struct miio_state *s, const struct mf_pkt *p, const stru
 	struct mf_event *ev;
 	cJSON *mo;
 	char ds[16];
-	int rc, from_dev = p->sport == MIIO_PORT && p->dport != MIIO_PORT;
+	int rc;
+	/* the cloud link: the side on 8053 is Xiaomi's server */
+	int ot = p->dev || (p->sport == MIIO_OT_PORT) != (p->dport == MIIO_OT_PORT);
+	int from_dev = p->dev ? p->dev == MF_DEV_IS_SRC : ot ? p->dport == MIIO_OT_PORT :
+	    p->sport == MIIO_PORT && p->dport != MIIO_PORT;
+	int to_dev = p->dev ? p->dev == MF_DEV_IS_DST : ot ? p->sport == MIIO_OT_PORT :
+	    p->dport == MIIO_PORT && p->sport != MIIO_PORT;
 
 	if (is_all(f + 4, 28, 0xff))
 		type = "hello";
@@ -508,6 +520,10 @@ static int decode_short(struct miio_state *s, const struct mf_pkt *p, const stru
 		type = "cloud_server_hello";
 	else if (is_all(f + 4, 12, 0xff))
 		type = "invalid_hello";
+	else if (ot && from_dev && h->stamp == 0)
+		type = "time_sync";     /* a device asking the server for the time */
+	else if (ot)
+		type = "keepalive";     /* device -> server, and the server's echo */
 	else if (from_dev || p->sport == MIIO_PORT)
 		type = "hello_reply";
 	else
@@ -523,9 +539,17 @@ static int decode_short(struct miio_state *s, const struct mf_pkt *p, const stru
 	}
 	if (strcmp(type, "invalid_hello") == 0)
 		mf_event_str(ev, "reason", "invalid_hello");
-	mo = miio_obj(h, p, from_dev ? "from_device" : (p->dport == MIIO_PORT ? "to_device" : NULL),
+	mo = miio_obj(h, p, from_dev ? "from_device" : (to_dev ? "to_device" : NULL),
 	    p->frame->ts_ns);
 	mf_json_str(mo, "type", type);
+	if (p->len > MIIO_HDR) {
+		char hex[2 * 64 + 1];
+		size_t n = p->len - MIIO_HDR < 64 ? p->len - MIIO_HDR : 64;
+
+		mf_hex_encode(f + MIIO_HDR, n, hex);
+		mf_json_u64(mo, "tail_bytes", p->len - MIIO_HDR);
+		mf_json_str(mo, "tail", hex);
+	}
 	if (strcmp(type, "hello_reply") == 0) {
 		int hidden = is_all(f + 16, 16, 0xff) || is_all(f + 16, 16, 0);
 
@@ -648,7 +672,7 @@ static int expire(struct miio_state *s, int64_t now_ns, int all)
 }
 
 static void pend_add(struct miio_state *s, const struct mf_pkt *p, uint32_t did,
-                     const uint8_t *client, uint16_t cport, int64_t id, const char *method)
+                     const uint8_t *requester, uint16_t rport, int64_t id, const char *method)
 {
 	struct pend *q;
 
@@ -665,9 +689,9 @@ static void pend_add(struct miio_state *s, const struct mf_pkt *p, uint32_t did,
 	}
 	q->used = 1;
 	q->did = did;
-	memcpy(q->peer, client, p->addr_len);
+	memcpy(q->peer, requester, p->addr_len);
 	q->peer_len = p->addr_len;
-	q->peer_port = cport;
+	q->peer_port = rport;
 	q->id = id;
 	q->frame = p->frame->number;
 	q->ts_ns = p->frame->ts_ns;
@@ -689,13 +713,15 @@ static int emit_message(struct miio_state *s, const struct mf_pkt *p, const stru
 	const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
 	/* LAN: the side on 54321 is the device.  Cloud link (8053): that side
 	 * is Xiaomi's server and the device is the client. */
-	int dport_dev = p->dport == MIIO_PORT || p->sport == MIIO_OT_PORT;
-	int sport_dev = p->sport == MIIO_PORT || p->dport == MIIO_OT_PORT;
+	int dport_dev = p->dev ? p->dev == MF_DEV_IS_DST :
+	    p->dport == MIIO_PORT || p->sport == MIIO_OT_PORT;
+	int sport_dev = p->dev ? p->dev == MF_DEV_IS_SRC :
+	    p->sport == MIIO_PORT || p->dport == MIIO_OT_PORT;
 	/* a reply whose broken "result" had to be removed still answers its id */
 	int is_req = cJSON_IsString(method);
 	int is_resp = !is_req && (result || error || cJSON_IsNumber(idj));
-	const uint8_t *client;
-	uint16_t cport;
+	const uint8_t *requester;
+	uint16_t rport;
 	const char *direction, *kind;
 	struct mf_event *ev;
 	struct pend *q = NULL;
@@ -718,8 +744,11 @@ static int emit_message(struct miio_state *s, const struct mf_pkt *p, const stru
 	else
 		from_dev = !is_req;
 	direction = from_dev ? "from_device" : "to_device";
-	client = from_dev ? p->dst : p->src;
-	cport = from_dev ? p->dport : p->sport;
+	/* A request is answered to where it came from, whichever side that is:
+	 * a client's command, or a device's push or cloud uplink (_otc.info,
+	 * props, event.*), which the subscriber or the server acknowledges. */
+	requester = p->src;
+	rport = p->sport;
 
 	if (is_req) {
 		kind = kind_of_request(method->valuestring, from_dev);
@@ -825,7 +854,7 @@ static int emit_message(struct miio_state *s, const struct mf_pkt *p, const stru
 	}
 	if (is_req && id >= 0) {
 		/* clients retry from a new socket: the port may change, the id not */
-		struct pend *prev = pend_find(s, h->did, client, p->addr_len, 0, id);
+		struct pend *prev = pend_find(s, h->did, requester, p->addr_len, 0, id);
 
 		if (prev && !prev->answered && strcmp(prev->method, method->valuestring) == 0) {
 			mf_json_u64(mo, "retransmit_of", prev->frame);
@@ -849,7 +878,7 @@ static int emit_message(struct miio_state *s, const struct mf_pkt *p, const stru
 	if (is_req && id >= 0) {
 		struct pend *np;
 
-		pend_add(s, p, h->did, client, cport, id, method->valuestring);
+		pend_add(s, p, h->did, requester, rport, id, method->valuestring);
 		np = &s->pend[(s->pend_head + s->npend - 1) % s->pend_cap];
 		np->push = (unsigned)from_dev;
 		np->qseq = seq;
@@ -931,7 +960,9 @@ static int decode(void *st, struct mf_ctx *ctx, const struct mf_pkt *p)
 	if (!mf_cur_ok(&c))
 		return anomaly(s, p, NULL, NULL, "truncated",
 		    "datagram shorter than the 32-byte miIO header");
-	if ((p->sport == MIIO_PORT && p->dport != MIIO_PORT) || p->dport == MIIO_OT_PORT)
+	if (p->dev)
+		direction = p->dev == MF_DEV_IS_SRC ? "from_device" : "to_device";
+	else if ((p->sport == MIIO_PORT && p->dport != MIIO_PORT) || p->dport == MIIO_OT_PORT)
 		direction = "from_device";
 	else if ((p->dport == MIIO_PORT && p->sport != MIIO_PORT) || p->sport == MIIO_OT_PORT)
 		direction = "to_device";
@@ -947,8 +978,8 @@ static int decode(void *st, struct mf_ctx *ctx, const struct mf_pkt *p)
 		snprintf(det, sizeof(det), "header says %u bytes, datagram has %zu", h.len, p->len);
 		return anomaly(s, p, &h, direction, "length_mismatch", det);
 	}
-	if (h.len == MIIO_HDR)
-		return decode_short(s, p, &h);
+	if (h.len == MIIO_HDR || (h.unk == 0xffffffffu && h.did == 0xffffffffu))
+		return decode_short(s, p, &h);   /* all-FF DID: a hello, even a long one */
 	plen = h.len - MIIO_HDR;
 	if (direction && strcmp(direction, "from_device") == 0)
 		dev_ip = p->src;
@@ -1027,4 +1058,322 @@ const struct mf_udp_proto mf_proto_miio = {
 	.state_free = state_free,
 	.decode = decode,
 	.tick = tick,
+};
+
+/* ---- the "ott" cloud link: miIO frames back to back on TCP (section 11) ----
+ *
+ * A device whose miIO.info says "ot":"ott" talks to ott.io.mi.com on TCP
+ * port 80 instead of UDP 8053: the same frames, each read as 32 header bytes
+ * then length - 32 more.  Roborock vacuums send map uploads on such a
+ * connection as a record "ROCKROBO_MAP__\n" + 16 ASCII digits (payload
+ * size) + "\n" + payload.  Port 80 is shared with HTTP: the first bytes
+ * decide, and a stream that is not miIO goes to the HTTP/1.x consumer
+ * unchanged.  Each connection has its own miIO state (request pairing); the
+ * token store is the capture's.  The client of the connection is the
+ * device. */
+
+#define OTT_PORT 80
+#define OTT_ACC_MAX (1u << 17)          /* a frame is at most 64 KiB */
+#define ROCKROBO "ROCKROBO_MAP__"
+#define ROCKROBO_HDR 32
+
+enum { OTT_UNDECIDED, OTT_MIIO, OTT_HTTP };
+
+struct ott_dir {
+	struct mf_buf acc;
+	uint64_t skip;                  /* map payload bytes still to pass over */
+	uint64_t dropped;               /* bytes passed over while out of step */
+	unsigned desync : 1;            /* look for the next plausible frame */
+};
+
+struct ott {
+	struct mf_ctx *ctx;
+	struct mf_flow fl;
+	int mode;
+	void *inner;                    /* miIO state, or the HTTP/1.x consumer's */
+	struct ott_dir d[2];
+};
+
+static int ott_is_miio(const uint8_t *p, size_t n)
+{
+	if (n >= 1 && p[0] == 0x21 && (n < 2 || p[1] == 0x31))
+		return n < 4 || mf_be16(p + 2) >= MIIO_HDR;
+	return n >= 8 && memcmp(p, ROCKROBO, n < sizeof(ROCKROBO) - 1 ? n : sizeof(ROCKROBO) - 1) == 0;
+}
+
+/* On ports other than 80: a stream whose client starts with a miIO header. */
+static int ott_probe(const uint8_t *p, size_t n)
+{
+	return n >= 4 && p[0] == 0x21 && p[1] == 0x31 && mf_be16(p + 2) >= MIIO_HDR;
+}
+
+static void *ott_open(struct mf_ctx *ctx, const struct mf_flow *fl)
+{
+	struct ott *o = calloc(1, sizeof(*o));
+	int i;
+
+	if (!o)
+		return NULL;
+	o->ctx = ctx;
+	o->fl = *fl;
+	for (i = 0; i < 2; i++)
+		mf_buf_init(&o->d[i].acc, OTT_ACC_MAX);
+	return o;
+}
+
+static void ott_pkt(const struct ott *o, int dir, const uint8_t *b, size_t n,
+                    const struct mf_frame *f, struct mf_pkt *p)
+{
+	int s2c = dir == MF_DIR_S2C;
+
+	memset(p, 0, sizeof(*p));
+	p->frame = f;
+	p->addr_len = o->fl.addr_len;
+	p->ipver = o->fl.addr_len == 16 ? 6 : 4;
+	memcpy(p->src, s2c ? o->fl.srv : o->fl.cli, o->fl.addr_len);
+	memcpy(p->dst, s2c ? o->fl.cli : o->fl.srv, o->fl.addr_len);
+	p->sport = s2c ? o->fl.sport : o->fl.cport;
+	p->dport = s2c ? o->fl.cport : o->fl.sport;
+	p->ipproto = 6;
+	p->payload = b;
+	p->len = p->claimed_len = n;
+	p->flow = &o->fl;
+	p->flow_dir = dir;
+	p->dev = s2c ? MF_DEV_IS_DST : MF_DEV_IS_SRC;
+}
+
+/* A finding about the byte stream itself (not one frame). */
+static int ott_anomaly(struct ott *o, int dir, const struct mf_frame *f, const char *reason,
+                       const uint8_t *b, size_t n, const char *what)
+{
+	struct miio_state *s = o->inner;
+	struct mf_pkt p;
+	char det[PREVIEW_MAX + 160];
+
+	ott_pkt(o, dir, b, n, f, &p);
+	mf_buf_reset(&s->scratch);
+	mf_escape_bytes(b, n, 64, &s->scratch);
+	snprintf(det, sizeof(det), "%s: %s", what, mf_buf_cstr(&s->scratch));
+	return anomaly(s, &p, NULL, dir == MF_DIR_S2C ? "to_device" : "from_device", reason, det);
+}
+
+/* A map upload record: one data event, its payload passed over. */
+static int ott_map(struct ott *o, int dir, const struct mf_frame *f, uint64_t size)
+{
+	struct miio_state *s = o->inner;
+	struct mf_event *ev;
+	struct mf_pkt p;
+	cJSON *mo;
+
+	ott_pkt(o, dir, o->d[dir].acc.data, ROCKROBO_HDR, f, &p);
+	ev = new_event(&p, "miio", "data");
+	if (!ev)
+		return MF_ERR_NOMEM;
+	mf_event_str(ev, "event", "rockrobo_map");
+	mo = mf_json_obj();
+	mf_json_str(mo, "direction", dir == MF_DIR_S2C ? "to_device" : "from_device");
+	mf_json_str(mo, "record", "ROCKROBO_MAP");
+	mf_json_u64(mo, "bytes", size);
+	return finish(s, ev, &p, mo);
+}
+
+/* Frames complete in acc: decoded; out-of-step bytes: skipped to the next
+ * plausible header (one anomaly per stretch). */
+static int ott_frames(struct ott *o, int dir, const struct mf_frame *f)
+{
+	struct ott_dir *d = &o->d[dir];
+	struct mf_buf *a = &d->acc;
+	size_t off = 0, len;
+	int rc = 0;
+
+	while (rc == 0) {
+		const uint8_t *b = a->data + off;
+		size_t n = a->len - off;
+
+		if (d->skip) {
+			size_t k = n < d->skip ? n : (size_t)d->skip;
+
+			d->skip -= k;
+			off += k;
+			if (d->skip)
+				break;
+			continue;
+		}
+		if (d->desync) {
+			size_t i;
+
+			for (i = 0; i + 4 <= n; i++)
+				if (b[i] == 0x21 && b[i + 1] == 0x31 && mf_be16(b + i + 2) >= MIIO_HDR)
+					break;
+			if (i + 4 > n) {
+				/* none yet: keep the last bytes, a header may start there */
+				size_t keep = n < 3 ? n : 3;
+
+				d->dropped += n - keep;
+				off += n - keep;
+				break;
+			}
+			d->dropped += i;
+			off += i;
+			d->desync = 0;
+			continue;
+		}
+		if (n < 4)
+			break;
+		if (memcmp(b, ROCKROBO, n < 14 ? n : 14) == 0) {
+			char digits[17];
+			char *end;
+			unsigned long long size;
+
+			if (n < ROCKROBO_HDR)
+				break;
+			memcpy(digits, b + 15, 16);
+			digits[16] = '\0';
+			size = strtoull(digits, &end, 10);
+			if (*end || b[14] != '\n' || b[31] != '\n') {
+				rc = ott_anomaly(o, dir, f, "ott_desync", b, n,
+				    "a ROCKROBO_MAP record header that does not parse");
+				d->desync = 1;
+				off += 1;
+				continue;
+			}
+			rc = ott_map(o, dir, f, size);
+			off += ROCKROBO_HDR;
+			d->skip = size;
+			continue;
+		}
+		len = mf_be16(b + 2);
+		if (b[0] != 0x21 || b[1] != 0x31 || len < MIIO_HDR) {
+			rc = ott_anomaly(o, dir, f, "ott_desync", b, n,
+			    "bytes that are not a miIO frame header on the TCP link; skipped to the next header");
+			d->desync = 1;
+			continue;
+		}
+		if (n < len)
+			break;
+		{
+			struct mf_pkt p;
+
+			ott_pkt(o, dir, b, len, f, &p);
+			rc = mf_proto_miio.decode(o->inner, o->ctx, &p);
+		}
+		off += len;
+	}
+	if (off) {
+		memmove(a->data, a->data + off, a->len - off);
+		a->len -= off;
+	}
+	if (rc == 0 && f)
+		tick(o->inner, o->ctx, f->ts_ns, 0);
+	return rc;
+}
+
+static int ott_data(void *st, struct mf_ctx *ctx, int dir, const uint8_t *p, size_t n,
+                    const struct mf_frame *f)
+{
+	struct ott *o = st;
+	struct ott_dir *d = &o->d[dir];
+
+	if (o->mode == OTT_UNDECIDED) {
+		if (o->fl.sport == OTT_PORT && !ott_is_miio(p, n)) {
+			o->mode = OTT_HTTP;
+			if (!(o->inner = mf_proto_http1.open(ctx, &o->fl)))
+				return MF_ERR_NOMEM;
+		} else {
+			o->mode = OTT_MIIO;
+			if (!(o->inner = state_new(ctx)))
+				return MF_ERR_NOMEM;
+		}
+	}
+	if (o->mode == OTT_HTTP)
+		return mf_proto_http1.data(o->inner, ctx, dir, p, n, f);
+	if (d->skip) {
+		size_t k = n < d->skip ? n : (size_t)d->skip;
+
+		d->skip -= k;
+		p += k;
+		n -= k;
+	}
+	if (d->acc.len + n > OTT_ACC_MAX) {
+		/* cannot be a frame: more than 64 KiB without a complete one */
+		int rc = ott_anomaly(o, dir, f, "ott_desync", d->acc.data, d->acc.len,
+		    "no complete miIO frame within 128 KiB");
+
+		mf_buf_reset(&d->acc);
+		d->desync = 1;
+		if (rc)
+			return rc;
+		if (n > OTT_ACC_MAX) {
+			p += n - OTT_ACC_MAX;
+			n = OTT_ACC_MAX;
+		}
+	}
+	if (n && mf_buf_add(&d->acc, p, n) != 0)
+		return MF_ERR_NOMEM;
+	return ott_frames(o, dir, f);
+}
+
+static void ott_gap(void *st, struct mf_ctx *ctx, int dir, uint64_t missing,
+                    const struct mf_frame *f)
+{
+	struct ott *o = st;
+	struct ott_dir *d = &o->d[dir];
+
+	if (o->mode == OTT_UNDECIDED) {
+		/* nothing seen before the gap: HTTP's rules on port 80 */
+		o->mode = o->fl.sport == OTT_PORT ? OTT_HTTP : OTT_MIIO;
+		o->inner = o->mode == OTT_HTTP ? mf_proto_http1.open(ctx, &o->fl) : state_new(ctx);
+		if (!o->inner)
+			return;
+	}
+	if (o->mode == OTT_HTTP) {
+		mf_proto_http1.gap(o->inner, ctx, dir, missing, f);
+		return;
+	}
+	/* the TCP layer reported the gap; the frame it cut is lost */
+	if (d->skip > missing) {
+		d->skip -= missing;
+		return;
+	}
+	d->skip = 0;
+	mf_buf_reset(&d->acc);
+	d->desync = 1;
+}
+
+static int ott_close(void *st, struct mf_ctx *ctx, int how, const struct mf_frame *f)
+{
+	struct ott *o = st;
+	int i;
+
+	(void)how;
+	if (o->mode == OTT_HTTP && o->inner)
+		(void)mf_proto_http1.close(o->inner, ctx, how, f);
+	if (o->mode == OTT_MIIO && o->inner) {
+		for (i = 0; i < 2; i++) {
+			struct ott_dir *d = &o->d[i];
+			char what[96];
+
+			if (d->acc.len && !d->desync && !d->skip && f) {
+				snprintf(what, sizeof(what), "the connection ended inside a frame "
+				    "(%zu bytes held)", d->acc.len);
+				(void)ott_anomaly(o, i, f, "truncated", d->acc.data, d->acc.len, what);
+			}
+		}
+		tick(o->inner, ctx, INT64_MAX / 2, 1);
+		state_free(o->inner);
+	}
+	for (i = 0; i < 2; i++)
+		mf_buf_free(&o->d[i].acc);
+	free(o);
+	return 0;
+}
+
+const struct mf_stream_proto mf_proto_miio_tcp = {
+	.name = "miio",
+	.ports = { OTT_PORT, 0 },
+	.probe = ott_probe,
+	.open = ott_open,
+	.data = ott_data,
+	.gap = ott_gap,
+	.close = ott_close,
 };

@@ -24,6 +24,7 @@
 #include "mf_cur.h"
 #include "mf_err.h"
 #include "mf_event.h"
+#include "mf_stream.h"
 
 #define CID_SEED 0
 
@@ -114,11 +115,13 @@ void mf_community_id(const struct mf_pkt *p, char out[40])
 
 int mf_pkt_add_net(struct mf_event *ev, const struct mf_pkt *p)
 {
-	cJSON *o = cJSON_CreateObject(), *v;
+	cJSON *o, *v;
 	char s[46], d[46], cid[40];
 	uint8_t i;
 
-	if (!o)
+	if (p->flow)
+		return mf_flow_add_net(ev, p->flow, p->flow_dir);   /* + tcp_stream */
+	if (!(o = cJSON_CreateObject()))
 		return MF_ERR_NOMEM;
 	mf_addr_str(p->src, p->addr_len, s);
 	mf_addr_str(p->dst, p->addr_len, d);

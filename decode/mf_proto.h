@@ -12,6 +12,9 @@
 struct mf_ctx;
 struct mf_frame;
 struct mf_event;
+struct mf_flow;
+
+enum mf_dev_side { MF_DEV_UNKNOWN = 0, MF_DEV_IS_SRC, MF_DEV_IS_DST };
 
 /* A UDP datagram, after link/IP/UDP decoding (and IP reassembly). */
 struct mf_pkt {
@@ -27,6 +30,12 @@ struct mf_pkt {
 	unsigned reassembled : 1;     /* built from IP fragments */
 	uint16_t vlan[2];             /* 802.1Q / QinQ ids, outer first */
 	uint8_t nvlan;
+	/* A message read from a TCP stream (miIO's "ott" cloud link): its flow
+	 * and direction give "net"; dev says which side is the device when the
+	 * transport knows (the client of the ott link).  NULL / 0 for UDP. */
+	const struct mf_flow *flow;
+	int flow_dir;
+	enum mf_dev_side dev;
 };
 
 struct mf_udp_proto {

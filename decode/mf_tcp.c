@@ -88,6 +88,7 @@
 #include "mf_frame.h"
 #include "mf_http.h"
 #include "mf_ip.h"
+#include "mf_miio.h"
 #include "mf_proto.h"
 #include "mf_time.h"
 #include "mf_tls.h"
@@ -100,6 +101,7 @@
  */
 const struct mf_stream_proto *const mf_tcp_protos[] = {
 	&mf_proto_tls,                  /* ports 443, 8443; a ClientHello anywhere */
+	&mf_proto_miio_tcp,             /* port 80 starting "21 31" (the ott link), else HTTP/1.x */
 	&mf_proto_http1,                /* ports 80, 8080 */
 	&mf_proto_http2,                /* cleartext HTTP/2: the client preface */
 	NULL

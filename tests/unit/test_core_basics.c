@@ -6,6 +6,7 @@
 #include "mf_codec.h"
 #include "mf_cur.h"
 #include "mf_err.h"
+#include "mf_event.h"
 #include "mf_time.h"
 #include "mf_test.h"
 
@@ -90,6 +91,15 @@ static void codecs(void)
 	mf_buf_reset(&b);
 	mf_escape_bytes((const uint8_t *)"abcdef", 6, 3, &b);
 	CHECK_EQ_STR(mf_buf_cstr(&b), "abc...");
+	mf_buf_reset(&b);
+	/* UTF-8: valid sequences kept, stray bytes escaped */
+	CHECK(mf_utf8_valid((const uint8_t *)"K\xc3\xbc" "che \xe6\x97\xa5", 10));
+	CHECK(!mf_utf8_valid((const uint8_t *)"K\xfc" "che", 5));
+	CHECK(!mf_utf8_valid((const uint8_t *)"\xc0\xaf", 2));          /* overlong */
+	CHECK(!mf_utf8_valid((const uint8_t *)"\xed\xa0\x80", 3));      /* surrogate */
+	CHECK(!mf_utf8_valid((const uint8_t *)"\xe6\x97", 2));          /* cut short */
+	mf_utf8_escape((const uint8_t *)"K\xfc" "che\\ \xe6\x97\xa5\xe6", 11, &b);
+	CHECK_EQ_STR(mf_buf_cstr(&b), "K\\xfcche\\\\ \xe6\x97\xa5\\xe6");
 	mf_buf_free(&b);
 
 	/* MD5("") and SHA-256("abc") known answers */
@@ -135,8 +145,30 @@ static void times(void)
 	CHECK_EQ_INT(mf_time_parse_iso("2021-03-29", &ns), MF_ERR_FORMAT);
 }
 
+/* Every line written is valid JSON in UTF-8, whatever bytes the wire held. */
+static void event_utf8(void)
+{
+	struct mf_event *ev = mf_event_new(0, "pcap", "miio", "response");
+	struct mf_buf b;
+	cJSON *v = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(v, "name", "K\xfc" "che");
+	cJSON_AddStringToObject(v, "ok", "\xe6\x97\xa5");
+	cJSON_AddStringToObject(v, "caf\xe9", "x");
+	mf_event_add(ev, "value", v);
+	mf_buf_init(&b, 1 << 16);
+	CHECK_EQ_INT(mf_event_to_json(ev, &b), 0);
+	CHECK(mf_utf8_valid(b.data, b.len));
+	CHECK(strstr(mf_buf_cstr(&b),
+	    "\"value\":{\"name\":\"K\\\\xfcche\",\"ok\":\"\xe6\x97\xa5\",\"caf\\\\xe9\":\"x\"}") != NULL ||
+	    !fprintf(stderr, "  got %s\n", mf_buf_cstr(&b)));
+	mf_buf_free(&b);
+	mf_event_free(ev);
+}
+
 int main(void)
 {
+	event_utf8();
 	cursor();
 	buffer();
 	codecs();

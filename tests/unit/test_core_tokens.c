@@ -117,6 +117,94 @@ static void files(void)
 	CHECK_EQ_INT(mf_tokens_count(ts), 3);   /* did 123, its IP, the BLE one unbound */
 	mf_tokens_free(ts);
 
+	/* JSON token lists as they come: a cloud reply, Home Assistant config
+	 * entries (host + token one level down), {"<did>": "<token>"} and
+	 * {"<did>": {"token": ...}} maps, a device id above 2^32 */
+	{
+		static const char cloud[] =
+		    "{\"code\":0,\"message\":\"ok\",\"result\":{\"list\":["
+		    "{\"did\":\"42688810\",\"token\":\"509cd46147f2c367da006fda76a48f5f\",\"localip\":\"192.0.2.61\"},"
+		    "{\"did\":\"lumi.158d0001\",\"token\":\"\",\"parent_id\":\"57204186\"},"
+		    "{\"did\":\"5366837442\",\"token\":\"00112233445566778899aabbccddeeff\"}]}}";
+		static const char ha[] =
+		    "{\"version\":1,\"data\":{\"entries\":[{\"domain\":\"xiaomi_miio\",\"data\":"
+		    "{\"host\":\"192.0.2.83\",\"token\":\"9e67861590481ca0cdf82d46bb04d8c4\","
+		    "\"model\":\"roborock.vacuum.s5\",\"mac\":\"50:ec:50:9d:4b:07\"}}]}}";
+		static const char map[] =
+		    "{\"116314746\":\"9e67861590481ca0cdf82d46bb04d8c4\",\"192.0.2.7\":\"JDzAFpXIgFPUAYp3\","
+		    "\"26189361\":{\"token\":\"f8f02eb62e9e1722b311a18e5afdf6a5\",\"name\":\"purifier\"}}";
+		uint8_t ip[4] = { 192, 0, 2, 83 }, ip7[4] = { 192, 0, 2, 7 };
+		int i;
+
+		ts = mf_tokens_new();
+		bad = 0;
+		CHECK_EQ_INT(mf_tokens_load_mem(ts, cloud, sizeof(cloud) - 1, "cloud.json", &bad, eb), 0);
+		CHECK_EQ_INT(bad, 0);
+		CHECK_EQ_INT(mf_tokens_find_did(ts, 42688810), 0);
+		CHECK_EQ_STR(mf_tokens_get(ts, 0)->origin, "cloud.json#0");
+		i = mf_tokens_find_did(ts, (uint32_t)5366837442ULL);
+		CHECK(i >= 0);
+		if (i >= 0)
+			CHECK_EQ_INT(mf_tokens_get(ts, (size_t)i)->did_hi, 1);
+		mf_tokens_free(ts);
+
+		ts = mf_tokens_new();
+		CHECK_EQ_INT(mf_tokens_load_mem(ts, ha, sizeof(ha) - 1, "core.config_entries", &bad, eb), 0);
+		CHECK_EQ_INT(mf_tokens_count(ts), 1);
+		CHECK_EQ_INT(mf_tokens_find_ip(ts, ip, 4), 0);
+		mf_tokens_free(ts);
+
+		ts = mf_tokens_new();
+		CHECK_EQ_INT(mf_tokens_load_mem(ts, map, sizeof(map) - 1, "map.json", &bad, eb), 0);
+		CHECK_EQ_INT(mf_tokens_count(ts), 3);
+		CHECK_EQ_INT(mf_tokens_find_did(ts, 116314746), 0);
+		CHECK_EQ_STR(mf_tokens_get(ts, 0)->origin, "map.json:116314746");
+		CHECK_EQ_INT(mf_tokens_find_ip(ts, ip7, 4), 1);
+		CHECK_EQ_INT(mf_tokens_find_did(ts, 26189361), 2);
+		mf_tokens_free(ts);
+	}
+	/* the printout of Xiaomi-cloud-tokens-extractor, pasted as it is */
+	{
+		static const char xt[] =
+		    "Logging in...\nLogged in.\n\nDevices found for server \"de\":\n"
+		    "   ---------\n"
+		    "   NAME:  Plug\n"
+		    "   ID:    42688810\n"
+		    "   IP:    192.0.2.61\n"
+		    "   TOKEN: 509cd46147f2c367da006fda76a48f5f\n"
+		    "   MODEL: chuangmi.plug.m1\n"
+		    "   ---------\n"
+		    "   NAME:  Motion\n"
+		    "   ID:    lumi.158d00036ce62c\n"
+		    "   TOKEN: \n"
+		    "   MODEL: lumi.sensor_motion.v2\n"
+		    "   ---------\n"
+		    "   NAME:  Vacuum\n"
+		    "   ID:    116314746\n"
+		    "   MAC:   50:EC:50:9D:4B:07\n"
+		    "   IP:    192.0.2.83\n"
+		    "   TOKEN: 9e67861590481ca0cdf82d46bb04d8c4\r\n"
+		    "   ---------\n\nPress ENTER to finish\n";
+		uint8_t ip[4] = { 192, 0, 2, 83 };
+
+		ts = mf_tokens_new();
+		bad = 0;
+		CHECK_EQ_INT(mf_tokens_load_mem(ts, xt, sizeof(xt) - 1, "tokens.txt", &bad, eb), 0);
+		CHECK_EQ_INT(bad, 0);
+		CHECK_EQ_INT(mf_tokens_find_did(ts, 42688810), 0);
+		CHECK_EQ_STR(mf_tokens_get(ts, 0)->origin, "tokens.txt:9");
+		CHECK(mf_tokens_find_did(ts, 116314746) >= 0);
+		CHECK(mf_tokens_find_ip(ts, ip, 4) >= 0);
+		CHECK_EQ_INT(mf_tokens_count(ts), 4);   /* two devices, by id and by IP */
+		mf_tokens_free(ts);
+	}
+	/* a text line with a 64-bit device id */
+	ts = mf_tokens_new();
+	CHECK_EQ_INT(mf_tokens_load_mem(ts, "5366837442 00112233445566778899aabbccddeeff\n", 44,
+	    "t.txt", NULL, eb), 0);
+	CHECK_EQ_INT(mf_tokens_count(ts), 1);
+	mf_tokens_free(ts);
+
 	ts = mf_tokens_new();
 	CHECK_EQ_INT(mf_tokens_load_mem(ts, "# nothing\n", 10, "empty", NULL, eb), MF_ERR_FORMAT);
 	CHECK_EQ_INT(mf_tokens_load_file(ts, "/nonexistent/tokens", NULL, eb), MF_ERR_IO);

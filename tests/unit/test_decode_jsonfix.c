@@ -75,6 +75,23 @@ int main(void)
 	CHECK_EQ_STR(printed(j.parts[1]), "{\"id\":2}");
 	mf_jsonfix_free(&j);
 
+	/* bytes after the JSON without a NUL before them (a stale buffer) */
+	one("{\"result\":[\"on\"],\"id\":8}\n\x01\x02junk", 31, "{\"result\":[\"on\"],\"id\":8}",
+	    "junk_after_json");
+	one("{\"id\":3,\"result\":0}\xff\xfe{\"i", 25, "{\"id\":3,\"result\":0}", "junk_after_json");
+	one("{\"id\":2,\"result\":,\"exe_time\":0}garbage", 38, "{\"id\":2,\"exe_time\":0}",
+	    "junk_after_json");
+	CHECK_EQ_INT(mf_jsonfix_parse((const uint8_t *)"{\"a\":1}{\"b\":2}}x", 17, 65536, &j), 0);
+	CHECK_EQ_INT(j.nparts, 2);
+	CHECK(has_quirk(&j, "concatenated") && has_quirk(&j, "junk_after_json"));
+	mf_jsonfix_free(&j);
+	/* bytes that are not UTF-8 are kept (and noted); valid UTF-8 is no quirk */
+	one("{\"name\":\"K\xfc" "che\"}", 16, "{\"name\":\"K\xfc" "che\"}", "non_utf8");
+	/* a value cut short is not "junk after JSON": nothing complete */
+	CHECK_EQ_INT(mf_jsonfix_parse((const uint8_t *)"{\"id\":1,\"result\":[", 19, 65536, &j),
+	    MF_ERR_FORMAT);
+	mf_jsonfix_free(&j);
+
 	/* nothing parses */
 	CHECK_EQ_INT(mf_jsonfix_parse((const uint8_t *)"\x8f\x01garbage", 9, 65536, &j),
 	    MF_ERR_FORMAT);

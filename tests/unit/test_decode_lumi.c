@@ -208,6 +208,130 @@ int main(void)
 	CHECK_EQ_STR(gs(evs[0], "reason", NULL), "lumi_bad_data");
 	clear();
 
+	/* every model row of lumi-lan.md section 5, v1 and v2 */
+	{
+		static const struct {
+			const char *json, *event, *value, *key, *channel;
+		} rows[] = {
+			/* wall remotes: clicks per channel, both channels */
+			{ "{\"cmd\":\"report\",\"model\":\"86sw2\",\"sid\":\"158d0000000001\",\"data\":\"{\\\"channel_1\\\":\\\"long_click_press\\\"}\"}",
+			  "event.long_click_press", "[]", "channel_1", "1" },
+			{ "{\"cmd\":\"report\",\"model\":\"86sw2\",\"sid\":\"158d0000000001\",\"data\":\"{\\\"dual_channel\\\":\\\"double_both_click\\\"}\"}",
+			  "event.double_both_click", "[]", "dual_channel", "\"both\"" },
+			{ "{\"cmd\":\"report\",\"model\":\"sensor_86sw2.aq1\",\"sid\":\"158d0000000001\",\"params\":[{\"button_1\":\"long_click_press\"}]}",
+			  "event.long_click_press", "[]", "button_1", "1" },
+			{ "{\"cmd\":\"report\",\"model\":\"remote.b286acn01\",\"sid\":\"158d0000000001\",\"params\":[{\"dual_channel\":\"long_both_click\"}]}",
+			  "event.long_both_click", "[]", "dual_channel", "\"both\"" },
+			/* buttons */
+			{ "{\"cmd\":\"report\",\"model\":\"sensor_switch.aq3\",\"sid\":\"158d0000000002\",\"params\":[{\"button_0\":\"shake\"}]}",
+			  "event.shake", "[]", "button_0", "0" },
+			{ "{\"cmd\":\"report\",\"model\":\"sensor_switch.aq2\",\"sid\":\"158d0000000002\",\"data\":\"{\\\"status\\\":\\\"long_click\\\"}\"}",
+			  "event.long_click", "[]", "status", NULL },
+			/* cube: v1 status and rotate with a decimal comma, v2 */
+			{ "{\"cmd\":\"report\",\"model\":\"cube\",\"sid\":\"158d0000000003\",\"data\":\"{\\\"status\\\":\\\"flip90\\\"}\"}",
+			  "event.flip90", "[]", "status", NULL },
+			{ "{\"cmd\":\"report\",\"model\":\"cube\",\"sid\":\"158d0000000003\",\"data\":\"{\\\"rotate\\\":\\\"-90,5\\\"}\"}",
+			  "event.rotate", "[-90.5]", "rotate", NULL },
+			{ "{\"cmd\":\"report\",\"model\":\"sensor_cube.aqgl01\",\"sid\":\"158d0000000003\",\"params\":[{\"rotate_degree\":-90},{\"detect_time\":500}]}",
+			  "event.rotate", "[-90]", "rotate_degree", NULL },
+			{ "{\"cmd\":\"report\",\"model\":\"sensor_cube.aqgl01\",\"sid\":\"158d0000000003\",\"params\":[{\"cube_status\":\"shake_air\"}]}",
+			  "event.shake_air", "[]", "cube_status", NULL },
+			/* leak, smoke, gas */
+			{ "{\"cmd\":\"report\",\"model\":\"sensor_wleak.aq1\",\"sid\":\"158d0000000004\",\"params\":[{\"wleak_status\":\"normal\"}]}",
+			  "event.no_leak", "[]", "wleak_status", NULL },
+			{ "{\"cmd\":\"report\",\"model\":\"smoke\",\"sid\":\"158d0000000005\",\"data\":\"{\\\"alarm\\\":\\\"1\\\"}\"}",
+			  "event.alarm", "[1]", "alarm", NULL },
+			{ "{\"cmd\":\"report\",\"model\":\"natgas\",\"sid\":\"158d0000000006\",\"params\":[{\"alarm\":0},{\"density\":0}]}",
+			  "event.alarm", "[0]", "alarm", NULL },
+			/* vibration */
+			{ "{\"cmd\":\"report\",\"model\":\"vibration\",\"sid\":\"158d000000000a\",\"data\":\"{\\\"final_tilt_angle\\\":\\\"30\\\"}\"}",
+			  "event.final_tilt_angle", "[30]", "final_tilt_angle", NULL },
+			{ "{\"cmd\":\"report\",\"model\":\"vibration\",\"sid\":\"158d000000000a\",\"data\":\"{\\\"coordination\\\":\\\"1,2,3\\\"}\"}",
+			  "event.coordination", "[\"1,2,3\"]", "coordination", NULL },
+			/* motion v1 with a long no_motion and lux */
+			{ "{\"cmd\":\"report\",\"model\":\"sensor_motion.aq2\",\"sid\":\"158d000000000b\",\"data\":\"{\\\"no_motion\\\":\\\"1800\\\",\\\"lux\\\":\\\"10\\\"}\"}",
+			  "event.no_motion", "[1800]", "no_motion", NULL },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+			feed(&ctx, st, rows[i].json, 9898, 9898, 1);
+			CHECK_EQ_INT(nev, 1);
+			if (nev != 1) {
+				clear();
+				continue;
+			}
+			CHECK_EQ_STR(evs[0]->kind, "device_event");
+			CHECK_EQ_STR(gs(evs[0], "event", NULL), rows[i].event);
+			CHECK_EQ_STR(js(get(evs[0], "value", NULL)), rows[i].value);
+			CHECK_EQ_STR(gs(evs[0], "lumi", "key"), rows[i].key);
+			CHECK_EQ_STR(js(get(evs[0], "lumi", "channel")),
+			    rows[i].channel ? rows[i].channel : "(null)");
+			clear();
+		}
+	}
+	/* the other pairs of an event's datagram ride along */
+	feed(&ctx, st, "{\"cmd\":\"report\",\"model\":\"sensor_motion.aq2\",\"sid\":\"158d000000000b\","
+	    "\"params\":[{\"motion_status\":\"motion\"},{\"lux\":12}]}", 9898, 9898, 1);
+	CHECK_EQ_STR(js(get(evs[0], "lumi", "values")), "{\"motion_status\":\"motion\",\"lux\":12}");
+	clear();
+	/* readings in their units: hundredths for temperature and humidity */
+	feed(&ctx, st, "{\"cmd\":\"report\",\"model\":\"sensor_ht\",\"sid\":\"158d0000000007\","
+	    "\"data\":\"{\\\"temperature\\\":\\\"-150\\\",\\\"humidity\\\":\\\"6678\\\"}\"}", 9898, 9898, 1);
+	CHECK_EQ_STR(evs[0]->kind, "property");
+	CHECK_EQ_STR(js(get(evs[0], "scaled", NULL)), "{\"temperature_c\":-1.5,\"humidity_pct\":66.78}");
+	clear();
+	feed(&ctx, st, "{\"cmd\":\"report\",\"model\":\"weather.v1\",\"sid\":\"158d0000000007\","
+	    "\"params\":[{\"temperature\":2333},{\"pressure\":100310},{\"battery_voltage\":3005}]}", 9898, 9898, 1);
+	CHECK_EQ_STR(js(get(evs[0], "scaled", NULL)),
+	    "{\"temperature_c\":23.33,\"pressure_pa\":100310,\"voltage_mv\":3005}");
+	clear();
+	/* plug and wall switch states are properties, not clicks */
+	feed(&ctx, st, "{\"cmd\":\"report\",\"model\":\"ctrl_neutral2\",\"sid\":\"158d0000000009\","
+	    "\"data\":\"{\\\"channel_0\\\":\\\"on\\\",\\\"channel_1\\\":\\\"off\\\"}\"}", 9898, 9898, 1);
+	CHECK_EQ_STR(evs[0]->kind, "property");
+	clear();
+	feed(&ctx, st, "{\"cmd\":\"report\",\"model\":\"plug\",\"sid\":\"158d0000000008\","
+	    "\"params\":[{\"status\":\"on\"},{\"load_power\":3.2}]}", 9898, 9898, 1);
+	CHECK_EQ_STR(evs[0]->kind, "property");
+	clear();
+	/* iam (v1 proto_version, v2 "protocal") and discovery_rsp: the
+	 * message's own members are its value */
+	feed(&ctx, st, "{\"cmd\":\"iam\",\"port\":\"9898\",\"sid\":\"34ce0088db36\",\"model\":\"gateway\","
+	    "\"proto_version\":\"1.1.2\",\"ip\":\"192.0.2.30\"}", 4321, 50001, 0);
+	CHECK_EQ_STR(js(get(evs[0], "value", NULL)),
+	    "{\"port\":\"9898\",\"proto_version\":\"1.1.2\",\"ip\":\"192.0.2.30\"}");
+	clear();
+	feed(&ctx, st, "{\"cmd\":\"discovery_rsp\",\"sid\":\"34ce0088db36\",\"token\":\"abcdefabcdefabcd\","
+	    "\"dev_list\":[{\"sid\":\"158d0000f1a750\",\"model\":\"plug\"}]}", 9898, 50000, 0);
+	CHECK_EQ_STR(js(get(evs[0], "value", "dev_list")), "[{\"sid\":\"158d0000f1a750\",\"model\":\"plug\"}]");
+	clear();
+
+	/* a data string that holds a list (get_id_list_ack shape) on a report:
+	 * no pairs to name events from, a property, no crash */
+	feed(&ctx, st, "{\"cmd\":\"report\",\"sid\":\"34ce0088db36\","
+	    "\"data\":\"[\\\"158d0000000001\\\"]\"}", 9898, 9898, 1);
+	CHECK_EQ_INT(nev, 1);
+	CHECK_EQ_STR(evs[0]->kind, "property");
+	CHECK_EQ_STR(js(get(evs[0], "value", NULL)), "[\"158d0000000001\"]");
+	clear();
+	feed(&ctx, st, "{\"cmd\":\"write\",\"sid\":\"34ce0088db36\",\"data\":\"[1,2]\"}",
+	    50000, 9898, 0);
+	CHECK_EQ_STR(evs[0]->kind, "command");
+	clear();
+
+	/* a datagram with a trailing NUL and a byte that is not UTF-8 */
+	{
+		static const char nul_latin1[] = "{\"cmd\":\"report\",\"model\":\"magnet\","
+		    "\"sid\":\"158d0000000c\",\"data\":\"{\\\"status\\\":\\\"open\\\","
+		    "\\\"name\\\":\\\"caf\xe9\\\"}\"}";
+
+		feed(&ctx, st, nul_latin1, 9898, 9898, 1);
+		CHECK_EQ_STR(gs(evs[0], "event", NULL), "event.open");
+		CHECK_EQ_STR(js(get(evs[0], "lumi", "quirks")), "[\"non_utf8\"]");
+		clear();
+	}
+
 	mf_proto_lumi.state_free(st);
 	return TEST_DONE();
 }

@@ -118,14 +118,16 @@ static void flush(struct rig *r)
 	mf_proto_miio.tick(r->st, &r->ctx, INT64_MAX / 2, 1);
 }
 
-/* Feeds one hex frame; to_device selects the direction. */
-static void feed(struct rig *r, const char *hex, int to_device, int64_t ts)
+static const uint8_t dev[4] = { 192, 0, 2, 10 }, cli[4] = { 192, 0, 2, 1 };
+
+/* Feeds one hex frame from src:sport to dst:dport. */
+static void feed_at(struct rig *r, const char *hex, const uint8_t src[4], uint16_t sport,
+                    const uint8_t dst[4], uint16_t dport, int64_t ts)
 {
 	static uint8_t buf[2048];
 	size_t n = strlen(hex) / 2;
 	struct mf_frame f;
 	struct mf_pkt p;
-	static const uint8_t dev[4] = { 192, 0, 2, 10 }, cli[4] = { 192, 0, 2, 1 };
 
 	CHECK_EQ_INT(mf_hex_decode(hex, n * 2, buf, n), 0);
 	memset(&f, 0, sizeof(f));
@@ -138,15 +140,24 @@ static void feed(struct rig *r, const char *hex, int to_device, int64_t ts)
 	p.frame = &f;
 	p.ipver = 4;
 	p.addr_len = 4;
-	memcpy(p.src, to_device ? cli : dev, 4);
-	memcpy(p.dst, to_device ? dev : cli, 4);
-	p.sport = to_device ? 50000 : 54321;
-	p.dport = to_device ? 54321 : 50000;
+	memcpy(p.src, src, 4);
+	memcpy(p.dst, dst, 4);
+	p.sport = sport;
+	p.dport = dport;
 	p.ipproto = 17;
 	p.payload = buf;
 	p.len = n;
 	p.claimed_len = n;
 	CHECK_EQ_INT(mf_proto_miio.decode(r->st, &r->ctx, &p), 0);
+}
+
+/* Feeds one hex frame; to_device selects the direction. */
+static void feed(struct rig *r, const char *hex, int to_device, int64_t ts)
+{
+	if (to_device)
+		feed_at(r, hex, cli, 50000, dev, 54321, ts);
+	else
+		feed_at(r, hex, dev, 54321, cli, 50000, ts);
 }
 
 #define T0 1600000000000000000LL
@@ -348,6 +359,8 @@ static void hellos(void)
 }
 
 
+static uint32_t build_hi;   /* bytes 4..7: the upper half of a 64-bit device id */
+
 /* Builds a valid frame for token index ti of r's store around plaintext
  * (PKCS#7 added unless raw_pad), returns its hex in a static buffer. */
 static const char *build(struct rig *r, size_t ti, uint32_t did, uint32_t stamp,
@@ -363,6 +376,8 @@ static const char *build(struct rig *r, size_t ti, uint32_t did, uint32_t stamp,
 	fr[1] = 0x31;
 	fr[2] = (uint8_t)((32 + padded) >> 8);
 	fr[3] = (uint8_t)(32 + padded);
+	fr[4] = (uint8_t)(build_hi >> 24); fr[5] = (uint8_t)(build_hi >> 16);
+	fr[6] = (uint8_t)(build_hi >> 8); fr[7] = (uint8_t)build_hi;
 	fr[8] = (uint8_t)(did >> 24); fr[9] = (uint8_t)(did >> 16);
 	fr[10] = (uint8_t)(did >> 8); fr[11] = (uint8_t)did;
 	fr[12] = (uint8_t)(stamp >> 24); fr[13] = (uint8_t)(stamp >> 16);
@@ -488,8 +503,132 @@ static void pairing_and_findings(void)
 	rig_free(&r);
 }
 
+/* Requests a device sends (cloud uplinks on 8053, LAN pushes to a
+ * subscriber) are answered by the other side: the answer names the request. */
+static void device_requests_answered(void)
+{
+	struct rig r;
+	uint8_t tok[16];
+	const uint32_t did = 0x0001e240;
+	static const uint8_t ot[4] = { 192, 0, 2, 200 };
+
+	rig_init(&r);
+	memcpy(tok, "AbCdEfGh12345678", 16);         /* a cloud key: 16 ASCII bytes */
+	mf_tokens_add(r.ctx.tokens, tok, "123456", "tokens.txt:1", MF_TOK_ASCII16, NULL);
+	feed_at(&r, build(&r, 0, did, 400, "{\"id\":100,\"method\":\"_otc.info\",\"params\":{\"model\":\"chuangmi.plug.m1\"}}", 0),
+	    dev, 40000, ot, 8053, T0);
+	feed_at(&r, build(&r, 0, did, 1600000000, "{\"id\":100,\"result\":{\"otc_list\":[]}}", 0),
+	    ot, 8053, dev, 40000, T0 + S / 10);
+	feed_at(&r, build(&r, 0, did, 401, "{\"id\":101,\"method\":\"event.motion\",\"sid\":\"lumi.158d00036ce62c\",\"params\":[]}", 0),
+	    dev, 40000, ot, 8053, T0 + S);
+	feed_at(&r, build(&r, 0, did, 1600000001, "{\"id\":101,\"result\":\"ok\"}", 0),
+	    ot, 8053, dev, 40000, T0 + S + S / 10);
+	/* LAN: a push to a subscriber, acknowledged */
+	feed_at(&r, build(&r, 0, did, 402, "{\"id\":102,\"method\":\"properties_changed\",\"params\":[{\"siid\":2,\"piid\":1,\"value\":true}]}", 0),
+	    dev, 54321, cli, 54322, T0 + 2 * S);
+	feed_at(&r, build(&r, 0, did, 402, "{\"id\":102,\"result\":0}", 0),
+	    cli, 54322, dev, 54321, T0 + 2 * S + S / 10);
+	flush(&r);
+	CHECK_EQ_INT(nev, 6);
+	if (nev == 6) {
+		CHECK_EQ_STR(evs[0]->kind, "device_event");
+		CHECK_EQ_STR(str(evs[0], "miio.direction"), "from_device");
+		CHECK_EQ_INT(num(evs[0], "miio.response_frame"), 2);
+		CHECK_EQ_STR(evs[1]->kind, "response");
+		CHECK_EQ_STR(str(evs[1], "event"), "_otc.info");
+		CHECK_EQ_STR(str(evs[1], "miio.direction"), "to_device");
+		CHECK_EQ_INT(num(evs[1], "miio.request_frame"), 1);
+		CHECK_EQ_STR(str(evs[2], "did"), "lumi.158d00036ce62c");
+		CHECK_EQ_INT(num(evs[2], "miio.response_frame"), 4);
+		CHECK_EQ_STR(str(evs[3], "event"), "event.motion");
+		CHECK_EQ_STR(str(evs[3], "did"), "123456");
+		CHECK_EQ_STR(evs[4]->kind, "property");
+		CHECK_EQ_INT(num(evs[4], "miio.response_frame"), 6);
+		CHECK_EQ_STR(str(evs[5], "event"), "properties_changed");
+		CHECK_EQ_INT(num(evs[5], "miio.request_frame"), 5);
+	}
+	CHECK_EQ_INT(find_reason("duplicate_response"), 0);
+	rig_free(&r);
+}
+
+/* 32-byte frames of the cloud link (sections 3, 8, 11): hellos, a long
+ * client hello with a tail, keep-alives and a stamp-0 time-sync request. */
+static void cloud_link_hellos(void)
+{
+	struct rig r;
+	static const uint8_t ot[4] = { 192, 0, 2, 200 };
+
+	rig_init(&r);
+	feed_at(&r, "21310020ffffffffffffffff0000000000000000000000000000000000000000",
+	    dev, 40000, ot, 8053, T0);
+	feed_at(&r, "21310020ffffffffffffffff5f5e100000000000000000000000000000000000",
+	    ot, 8053, dev, 40000, T0);
+	feed_at(&r, "21310030ffffffffffffffff00000000000000000000000000000000000000000102030405060708090a0b0c0d0e0f10",
+	    dev, 40000, ot, 8053, T0);
+	feed_at(&r, "2131002000000000000123450000000000000000000000000000000000000000",
+	    dev, 40000, ot, 8053, T0);
+	feed_at(&r, "2131002000000000000123450000019000000000000000000000000000000000",
+	    dev, 40000, ot, 8053, T0);
+	feed_at(&r, "2131002000000000000123450000019000000000000000000000000000000000",
+	    ot, 8053, dev, 40000, T0);
+	CHECK_EQ_INT(nev, 6);
+	if (nev == 6) {
+		CHECK_EQ_STR(str(evs[0], "miio.type"), "cloud_client_hello");
+		CHECK_EQ_STR(str(evs[0], "miio.direction"), "from_device");
+		CHECK_EQ_STR(str(evs[1], "miio.type"), "cloud_server_hello");
+		CHECK_EQ_STR(str(evs[1], "miio.direction"), "to_device");
+		CHECK_EQ_STR(evs[2]->kind, "handshake");
+		CHECK_EQ_STR(str(evs[2], "miio.type"), "cloud_client_hello");
+		CHECK_EQ_INT(num(evs[2], "miio.tail_bytes"), 16);
+		CHECK_EQ_STR(str(evs[2], "miio.tail"), "0102030405060708090a0b0c0d0e0f10");
+		CHECK_EQ_STR(str(evs[3], "miio.type"), "time_sync");
+		CHECK_EQ_STR(str(evs[3], "did"), "74565");
+		CHECK_EQ_STR(str(evs[4], "miio.type"), "keepalive");
+		CHECK_EQ_STR(str(evs[4], "miio.direction"), "from_device");
+		CHECK_EQ_STR(str(evs[5], "miio.type"), "keepalive");
+		CHECK_EQ_STR(str(evs[5], "miio.direction"), "to_device");
+	}
+	CHECK_EQ_INT(find_reason("no_token"), 0);
+	rig_free(&r);
+}
+
+/* A device id above 2^32 bound in the tokens file: the token is found by
+ * that binding (not by trial), whether bytes 4..7 carry the upper half. */
+static void did64_binding(void)
+{
+	struct rig r;
+	uint8_t tok[16], other[16];
+	const uint64_t did = 5366837442ULL;
+
+	rig_init(&r);
+	memset(other, 0x5a, 16);
+	mf_tokens_add(r.ctx.tokens, other, NULL, "--token", MF_TOK_HEX32, NULL);
+	mf_hex_decode("00112233445566778899aabbccddeeff", 32, tok, 16);
+	CHECK_EQ_INT(mf_tokens_add(r.ctx.tokens, tok, "5366837442", "tokens.txt:1", MF_TOK_HEX32,
+	    NULL), 1);
+	build_hi = (uint32_t)(did >> 32);
+	feed(&r, build(&r, 1, (uint32_t)did, 100, "{\"id\":1,\"method\":\"get_prop\",\"params\":[]}", 0),
+	    1, T0);
+	build_hi = 0;
+	feed(&r, build(&r, 1, (uint32_t)did, 101, "{\"id\":2,\"method\":\"get_prop\",\"params\":[]}", 0),
+	    1, T0);
+	flush(&r);
+	CHECK_EQ_INT(nev, 4);   /* two requests, never answered */
+	if (nev == 4) {
+		CHECK_EQ_STR(str(evs[0], "miio.token_origin"), "tokens.txt:1");
+		CHECK(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(evs[0]->body,
+		    "miio"), "token_by_trial") == NULL);
+		CHECK_EQ_INT(num(evs[0], "miio.did64"), (double)did);
+		CHECK_EQ_STR(str(evs[1], "miio.token_origin"), "tokens.txt:1");
+	}
+	rig_free(&r);
+}
+
 int main(void)
 {
+	did64_binding();
+	cloud_link_hellos();
+	device_requests_answered();
 	pairing_and_findings();
 	eip_vectors();
 	encoder_roundtrip();
