@@ -1554,9 +1554,9 @@ static int do_api(struct xch *x)
 				goto out;
 			}
 			if (x->flags & MF_MICLOUD_X_FULL)
-				note(x, "held_calls_full", "warning", "%llu calls (%llu bytes) already wait "
-				    "for a key (caps %zu calls, %zu bytes): this one is not kept for a key "
-				    "that may come later", (unsigned long long)ctx->st.cloud_held,
+				note(x, "held_calls_full", "warning", "%llu call(s) (%llu bytes) already "
+				    "wait for a key (caps %zu calls, %zu bytes): this one is not kept for a "
+				    "key that may come later", (unsigned long long)ctx->st.cloud_held,
 				    (unsigned long long)ctx->st.cloud_held_bytes, ctx->lim.cloud_held_max,
 				    ctx->lim.cloud_held_mem_max);
 		}

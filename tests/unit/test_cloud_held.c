@@ -470,7 +470,7 @@ static void test_caps(void)
 	if (i >= 0) {
 		CHECK_EQ_STR(jstr(evs[i], "severity"), "warning");
 		CHECK(jnum(evs[i], "evidence.frame") == 6);
-		CHECK(strstr(jstr(evs[i], "detail"), "1 calls") != NULL);
+		CHECK(strstr(jstr(evs[i], "detail"), "1 call(s)") != NULL);
 	}
 	i = find("data", NULL, 0);
 	CHECK(i >= 0 && jget(evs[i], "micloud.key_wait") == NULL);
