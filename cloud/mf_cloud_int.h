@@ -15,6 +15,8 @@
 
 struct mf_ctx;
 struct mf_event;
+struct mf_micloud_req;
+struct mf_micloud_resp;
 
 /* A new event with the origin's source/protocol (mapped to static strings).
  * NULL on allocation failure. */
@@ -56,5 +58,34 @@ int64_t mf_cloud_epoch_ns(double v, int force_ms);
 void mf_cloud_model_note(struct mf_ctx *ctx, const char *did, const char *model);
 /* The model remembered for did, or NULL. */
 const char *mf_cloud_model_of(const struct mf_ctx *ctx, const char *did);
+
+/* ---- calls held for a key that may come later (mf_micloud_held.c) ---- */
+
+#define MF_MICLOUD_X_MAY_HOLD 0x1u  /* an RC4 call no known key opens is not reported:
+                                       the call returns MF_MICLOUD_HELD instead */
+#define MF_MICLOUD_X_REPLAY 0x2u    /* a held call: micloud.key_wait says how it ended,
+                                       its key is not made the latest */
+#define MF_MICLOUD_X_FULL 0x4u      /* the queue is full: an unopened call says so
+                                       (held_calls_full) */
+#define MF_MICLOUD_HELD 1           /* > 0: not an error */
+
+/* mf_micloud_exchange's work with those flags; key_evidence (may be NULL):
+ * the exchange that revealed the key a replay is tried for.  Returns what
+ * mf_micloud_exchange returns, or MF_MICLOUD_HELD (nothing emitted, no
+ * state changed). */
+int mf_micloud_exchange_x(struct mf_ctx *ctx, const struct mf_micloud_req *rq,
+                          const struct mf_micloud_resp *rs, int64_t ts_ns, const cJSON *evidence,
+                          unsigned flags, const cJSON *key_evidence);
+/* Would a copy of this exchange fit the queue (lim.cloud_held_max,
+ * lim.cloud_held_mem_max)?  0 also when there is no queue. */
+int mf_micloud_held_fits(const struct mf_ctx *ctx, const struct mf_micloud_req *rq,
+                         const struct mf_micloud_resp *rs, const cJSON *evidence);
+/* Keeps a deep copy of the exchange at the queue's end.  0 or MF_ERR_NOMEM. */
+int mf_micloud_held_add(struct mf_ctx *ctx, const struct mf_micloud_req *rq,
+                        const struct mf_micloud_resp *rs, int64_t ts_ns, const cJSON *evidence);
+/* A new key is known: every held call is tried again, in capture order;
+ * those it opens are emitted (micloud.key_wait "opened_later") and leave
+ * the queue.  0 or MF_ERR_NOMEM. */
+int mf_micloud_held_retry(struct mf_ctx *ctx, const cJSON *key_evidence);
 
 #endif

@@ -988,6 +988,8 @@ struct xch {
 	size_t nnotes;
 	struct secret sec[MAX_SECRETS];
 	size_t nsec;
+	unsigned flags;          /* MF_MICLOUD_X_* (calls held for a later key) */
+	const cJSON *key_evidence; /* a replay: the exchange that revealed the new key */
 };
 
 static void note(struct xch *x, const char *reason, const char *severity, const char *fmt, ...)
@@ -1314,6 +1316,8 @@ static void key_use(struct mf_ctx *ctx, const char *ss)
 	if (!ss || !ss[0] || strlen(ss) >= sizeof(ctx->ssecurity) ||
 	    strcmp(ctx->ssecurity, ss) == 0)
 		return;
+	if (!key_known(ctx, ss))
+		ctx->ssecurity_gen++;   /* a new key: calls held for one are retried */
 	snprintf(prev, sizeof(prev), "%s", ctx->ssecurity);
 	for (i = j = 0; i < MF_SSECURITY_OLD; i++) {
 		if (!ctx->ssecurity_old[i][0] || strcmp(ctx->ssecurity_old[i], ss) == 0)
@@ -1543,18 +1547,33 @@ static int do_api(struct xch *x)
 		}
 		if (best < 0 && fallback >= 0)
 			best = fallback;
+		if (best < 0 && !(tried && failed == tried)) {
+			/* no key known so far opens it: one may come later in the input */
+			if (x->flags & MF_MICLOUD_X_MAY_HOLD) {
+				rc = MF_MICLOUD_HELD;
+				goto out;
+			}
+			if (x->flags & MF_MICLOUD_X_FULL)
+				note(x, "held_calls_full", "warning", "%llu call(s) (%llu bytes) already "
+				    "wait for a key (caps %zu calls, %zu bytes): this one is not kept for a "
+				    "key that may come later", (unsigned long long)ctx->st.cloud_held,
+				    (unsigned long long)ctx->st.cloud_held_bytes, ctx->lim.cloud_held_max,
+				    ctx->lim.cloud_held_mem_max);
+		}
 		if (best < 0) {
 			if (ncand == 0)
 				note(x, "no_ssecurity", "error", "RC4 request without an ssecurity field and "
-				    "none known (--ssecurity, or a login in the capture)");
+				    "none known (--ssecurity, or a login in the capture)%s",
+				    (x->flags & MF_MICLOUD_X_REPLAY) ? ", up to the end of the input" : "");
 			else if (tried && failed == tried)
 				note(x, strstr(err, "base64") ? "bad_base64" :
 				    strstr(err, "larger") ? "body_too_large" : "bad_request", "error",
 				    "%s", err);
 			else
 				note(x, "wrong_ssecurity", "error", "no known ssecurity (%s%zu from the "
-				    "context) verifies the signature or decrypts the request to text",
-				    ssreq[0] ? "the request's, " : "", ncand - (ssreq[0] ? 1 : 0));
+				    "context%s) verifies the signature or decrypts the request to text",
+				    ssreq[0] ? "the request's, " : "", ncand - (ssreq[0] ? 1 : 0),
+				    (x->flags & MF_MICLOUD_X_REPLAY) ? ", up to the end of the input" : "");
 			sig_state = mf_micloud_form_get(&x->F, "signature") ? "unchecked" : "absent";
 		} else {
 			snprintf(ssbuf, sizeof(ssbuf), "%s", cands[best]);
@@ -1726,6 +1745,16 @@ static int do_api(struct xch *x)
 			mf_json_bool(m, "acts", 1);
 	}
 	mf_json_str(m, "mode", mode_names[mode]);
+	if (mode == MODE_RC4 && (x->flags & MF_MICLOUD_X_REPLAY)) {
+		/* a call held for a key: opened by one that came later, or by none */
+		mf_json_str(m, "key_wait", best >= 0 ? "opened_later" : "never_opened");
+		if (best >= 0 && x->key_evidence)
+			cJSON_AddItemToObject(m, "key_evidence", cJSON_Duplicate(x->key_evidence, 1));
+		if (best >= 0)
+			ctx->st.cloud_opened_late++;
+		else
+			ctx->st.cloud_never_opened++;
+	}
 	if (mode == MODE_RC4 && best >= 0)
 		mf_json_str(m, "variant", mf_micloud_variant_name(r[best].variant));
 	if (mode == MODE_RC4 && best >= 0 && r[best].variant != MF_MICLOUD_RC4_UNKNOWN)
@@ -1794,8 +1823,9 @@ static int do_api(struct xch *x)
 		rc = emit_notes(x);
 	if (rc == 0)
 		rc = session_events(x, uid[0] ? uid : NULL, cuid[0] ? cuid : NULL);
-	if (rc == 0 && key_proven)
-		key_use(ctx, ss);       /* the key in use: tried first from now on */
+	if (rc == 0 && key_proven && !(x->flags & MF_MICLOUD_X_REPLAY))
+		key_use(ctx, ss);       /* the key in use: tried first from now on (a held
+		                           call's key is not: it was used back then) */
 	if (rc == 0 && ep && (reply_ok(reply) || req_data)) {
 		struct mf_cloud_origin ro = x->o;
 
@@ -2095,8 +2125,9 @@ static int cloud_form_marks(const uint8_t *b, size_t n)
 	return 0;
 }
 
-int mf_micloud_exchange(struct mf_ctx *ctx, const struct mf_micloud_req *rq,
-                        const struct mf_micloud_resp *rs, int64_t ts_ns, const cJSON *evidence)
+int mf_micloud_exchange_x(struct mf_ctx *ctx, const struct mf_micloud_req *rq,
+                          const struct mf_micloud_resp *rs, int64_t ts_ns, const cJSON *evidence,
+                          unsigned flags, const cJSON *key_evidence)
 {
 	struct xch x;
 	const char *src, *q, *ct;
@@ -2115,6 +2146,8 @@ int mf_micloud_exchange(struct mf_ctx *ctx, const struct mf_micloud_req *rq,
 	x.cap = ctx->lim.http_body_max ? ctx->lim.http_body_max : (size_t)16 << 20;
 	x.depth = ctx->lim.json_depth_max ? ctx->lim.json_depth_max : 64;
 	x.method = rq->method && rq->method[0] ? rq->method : "POST";
+	x.flags = flags;
+	x.key_evidence = key_evidence;
 	mf_micloud_form_init(&x.F);
 
 	src = rq->path && rq->path[0] ? rq->path : "/";
@@ -2254,5 +2287,27 @@ out:
 	cJSON_Delete(x.req_json);
 	free(x.path);
 	free(x.query);
+	return rc;
+}
+
+int mf_micloud_exchange(struct mf_ctx *ctx, const struct mf_micloud_req *rq,
+                        const struct mf_micloud_resp *rs, int64_t ts_ns, const cJSON *evidence)
+{
+	unsigned flags = 0;
+	uint64_t gen;
+	int rc;
+
+	if (!ctx || !rq)
+		return MF_ERR_ARG;
+	gen = ctx->ssecurity_gen;
+	if (ctx->micloud_held)
+		flags = mf_micloud_held_fits(ctx, rq, rs, evidence) ? MF_MICLOUD_X_MAY_HOLD :
+		    MF_MICLOUD_X_FULL;
+	rc = mf_micloud_exchange_x(ctx, rq, rs, ts_ns, evidence, flags, NULL);
+	if (rc == MF_MICLOUD_HELD)
+		rc = mf_micloud_held_add(ctx, rq, rs, ts_ns, evidence);
+	/* this exchange revealed a key: the calls held so far are tried with it */
+	if (rc == 0 && ctx->micloud_held && ctx->ssecurity_gen != gen)
+		rc = mf_micloud_held_retry(ctx, evidence);
 	return rc;
 }

@@ -248,6 +248,11 @@ struct mf_micloud_resp {
  * Undecodable input becomes anomaly events (no_ssecurity, wrong_ssecurity,
  * bad_signature, bad_rc4_hash, bad_base64, rc4_not_json, gzip_error,
  * json_unparsable, body_truncated, body_too_large, ...), never silence.
+ * While ctx->micloud_held is open (mf_micloud_held.h: the decoder opens it
+ * for one input), an RC4 call no known key opens is kept instead and comes
+ * out when a later exchange reveals its key, or at the end with its
+ * anomaly; an exchange that reveals a new key is followed by the held
+ * calls it opens.
  *   rs        the paired response, or NULL (request without response);
  *   ts_ns     capture time of the request (its last frame), or MF_TIME_NONE;
  *   evidence  caller-built object ({"file","frame","tcp_stream","http_request"

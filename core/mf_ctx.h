@@ -13,6 +13,7 @@ struct mf_event;
 struct mf_frame;
 struct mf_tokens;
 struct mf_keylog;
+struct mf_micloud_held;
 
 /* The sink takes ownership of ev (it must free it or keep it). */
 typedef int (*mf_emit_fn)(void *arg, struct mf_event *ev);
@@ -34,6 +35,8 @@ struct mf_limits {
 	size_t http_body_max;     /* one HTTP body after de-chunking/inflating */
 	size_t tls_held_max;      /* TLS records kept for late keys, all sessions */
 	size_t http_mem_max;      /* unfinished HTTP bodies, all connections */
+	size_t cloud_held_max;    /* Mi cloud calls held for a key that may come later */
+	size_t cloud_held_mem_max; /* ... and the bytes they keep (requests, replies) */
 };
 
 struct mf_stats {
@@ -51,6 +54,9 @@ struct mf_stats {
 	uint64_t events, anomalies;
 	uint64_t tls_held_bytes;        /* records kept now for keys that may come */
 	uint64_t http_body_bytes;       /* HTTP body bytes held now */
+	/* Mi cloud calls no known ssecurity opened, held for a later key
+	 * (cloud/mf_micloud_held.c): now, opened later, never opened */
+	uint64_t cloud_held, cloud_held_bytes, cloud_opened_late, cloud_never_opened;
 };
 
 #define MF_SSECURITY_OLD 8   /* earlier ssecurity values kept in mf_ctx */
@@ -73,6 +79,13 @@ struct mf_ctx {
 	 * miotstore, another account), and --ssecurity must survive a login
 	 * seen in the capture; cloud/ tries them all (mf_micloud.c) */
 	char ssecurity_old[MF_SSECURITY_OLD][128];
+	/* bumped by cloud/ whenever a session secret joins the ones above
+	 * (not when a known one is used again): held calls are retried then */
+	uint64_t ssecurity_gen;
+	/* Mi cloud calls waiting for an ssecurity that may come later in the
+	 * input (cloud/mf_micloud_held.h); NULL when nobody will flush them
+	 * (then such a call is reported at once as undecodable) */
+	struct mf_micloud_held *micloud_held;
 	/* did -> model from the Mi cloud device lists seen so far (cloud/), so
 	 * that later records naming only a did (device histories, properties,
 	 * commands) carry the model too; a ring, the oldest pair replaced */

@@ -41,6 +41,7 @@
 #include "mf_ipfrag.h"
 #include "mf_keylog.h"
 #include "mf_link.h"
+#include "mf_micloud_held.h"
 #include "mf_tcp.h"
 #include "mf_time.h"
 
@@ -65,6 +66,8 @@ struct mf_decoder {
 	int64_t last_tick;
 	int ticking;                    /* last_tick is set */
 	size_t keys_seen;               /* key store size the consumers last saw */
+	unsigned cloud_held : 1;        /* joined ctx's queue of Mi cloud calls waiting
+	                                   for a key (left at finish) */
 	struct note notes[NOTES_MAX];
 	unsigned nnotes, note_next;
 };
@@ -185,6 +188,11 @@ struct mf_decoder *mf_decoder_new_table(struct mf_ctx *ctx,
 	d->keys_seen = mf_keylog_count(ctx->keylog);
 	if (!d->state || !d->frag || !d->tcp)
 		goto fail;
+	/* Mi cloud calls seen before the ssecurity that opens them wait for it
+	 * until mf_decoder_finish */
+	if (mf_micloud_held_begin(ctx) != 0)
+		goto fail;
+	d->cloud_held = 1;
 	for (i = 0; i < d->nprotos; i++) {
 		if (!table[i]->state_new)
 			continue;
@@ -210,6 +218,8 @@ void mf_decoder_free(struct mf_decoder *d)
 	free(d->state);
 	mf_ipfrag_free(d->frag);
 	mf_tcp_free(d->tcp);
+	if (d->cloud_held)
+		mf_micloud_held_drop(d->ctx);   /* no finish: like the other pending state */
 	free(d);
 }
 
@@ -263,6 +273,12 @@ void mf_decoder_finish(struct mf_decoder *d, int64_t now_ns)
 {
 	mf_ipfrag_finish(d->frag);
 	mf_tcp_finish(d->tcp);
+	/* after the last exchanges (which may still reveal a key): the Mi cloud
+	 * calls no key opened are tried once more and reported */
+	if (d->cloud_held) {
+		(void)mf_micloud_held_end(d->ctx);
+		d->cloud_held = 0;
+	}
 	tick_all(d, now_ns, 1);
 }
 

@@ -3,6 +3,10 @@
  * mf_micloud_exchange, the same response bytes through the endpoint record
  * walkers, and the lower-level decoders.
  *
+ * The exchange goes through a queue of calls held for a later key
+ * (mf_micloud_held.h): a login reply revealing the fixed key follows it, so
+ * a held call is replayed, and the end of input replays what is left.
+ *
  * Input: byte 0 = flags, then up to five parts separated by the 4 bytes
  * "\x00MF|":  request body | response body | path[?query] | Set-Cookie |
  * extension-pragma.
@@ -19,6 +23,7 @@
 #include "mf_endpoints.h"
 #include "mf_event.h"
 #include "mf_micloud.h"
+#include "mf_micloud_held.h"
 #include "mf_tokens.h"
 
 #define NPARTS 5
@@ -112,7 +117,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rs.set_cookie_joined = cookie;
 	rs.extension_pragma = pragma;
 	rs.miot_content_encoding = (flags & 0x40) ? "GZIP" : NULL;
+	mf_micloud_held_begin(&ctx);
 	mf_micloud_exchange(&ctx, &rq, (flags & 8) ? NULL : &rs, 1700000000LL * 1000000000LL, evd);
+	{
+		/* a later login reveals the key: held calls are tried with it */
+		static const char login[] = "&&&START&&&{\"code\":0,\"ssecurity\":"
+		    "\"AQEBAQEBAQEBAQEBAQEBAQ==\",\"userId\":1}";
+		struct mf_micloud_req lq;
+		struct mf_micloud_resp ls;
+
+		memset(&lq, 0, sizeof(lq));
+		memset(&ls, 0, sizeof(ls));
+		lq.host = "account.xiaomi.com";
+		lq.path = "/pass/serviceLogin?sid=xiaomiio&_json=true";
+		lq.method = "GET";
+		ls.status = 200;
+		ls.body = (const uint8_t *)login;
+		ls.body_len = sizeof(login) - 1;
+		mf_micloud_exchange(&ctx, &lq, &ls, 1700000060LL * 1000000000LL, evd);
+	}
+	mf_micloud_held_end(&ctx);
 
 	/* the response bytes as a reply of one endpoint (no crypto in the way) */
 	if (part[1]) {
