@@ -15,7 +15,8 @@ const uint8_t *mf_cur_bytes(struct mf_cur *c, size_t n)
 		return NULL;
 	}
 	p = c->pos;
-	c->pos += n;
+	if (n)
+		c->pos += n;    /* pos may be NULL for an empty buffer: no NULL + 0 */
 	return p;
 }
 

@@ -23,7 +23,7 @@ struct mf_cur {
 static inline void mf_cur_init(struct mf_cur *c, const void *buf, size_t len)
 {
 	c->pos = (const uint8_t *)buf;
-	c->end = c->pos + (buf ? len : 0);
+	c->end = buf ? c->pos + len : c->pos;   /* no arithmetic on NULL (UB) */
 	c->flags = 0;
 }
 
