@@ -18,6 +18,26 @@
  *   .ab file:  "ANDROID BACKUP\n" <version>\n <compressed 0|1>\n <encryption>\n
  *              then a tar, zlib-deflated when compressed is 1.  Only
  *              "none" encryption can be read.
+ *
+ * Archives inside the input (docs/EVENTS.md "Archives inside the input"):
+ * a member (or a folder's file) that is not an app file, or is an unknown
+ * file of an app folder, is recognised by its first PEEK bytes
+ * (mf_extract_sniff):
+ *
+ *   zip   "PK\3\4" (or "PK\7\10PK\3\4", split)   tar   "ustar" at offset 257
+ *   cpio  "070701" / "070702" / "070707"          gzip  1f 8b 08
+ *   .ab / MIUI .bak (as above)                    7z, RAR, bzip2, xz, zstd (named only)
+ *
+ * and opened as a nested archive: libarchive reads it through rd_read,
+ * which takes the bytes from the member being read in the archive holding
+ * it (archive_read_data), so nothing is unpacked.  Inside an archive the
+ * stream may be gzip-compressed only (zip members carry their own
+ * compression): every byte decoded at every level, gzip filter output
+ * included (archive_filter_bytes, looked at in the read callback, since a
+ * skip can expand a callback's bytes ~1000-fold), counts against a byte
+ * cap; depth and count are capped too.  Pass 1 lists every level, pass 2
+ * streams again only the nested archives that hold app files.  Names
+ * chain with '!': "<member>!<member in it>!...".
  */
 #include "mf_extract.h"
 
