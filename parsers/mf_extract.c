@@ -492,6 +492,10 @@ static int make_roots(struct mf_extract *x, const char *input_name)
 			k = x->nroots++;
 		}
 		f->root = k;
+		/* an adb backup's root: whichever file says so (its _manifest
+		 * comes first and is not under sp/, db/ or f/) */
+		if (f->read_state)
+			r->adb = 1;
 		f->read_state = 0;
 		if (f->role == MF_XR_DEVLIST_LOG)
 			r->shared = 1;
