@@ -1087,7 +1087,7 @@ static const char *sniff_name(int sig)
 {
 	switch (sig) {
 	case MF_XS_7Z: return "7-Zip archive (needs random access)";
-	case MF_XS_RAR: return "RAR archive (not read)";
+	case MF_XS_RAR: return "RAR archive: not read";
 	case MF_XS_BZIP2: return "bzip2-compressed";
 	case MF_XS_XZ: return "xz-compressed";
 	case MF_XS_ZSTD: return "zstd-compressed";
@@ -1253,8 +1253,13 @@ static void nest_open(struct nwalk *w, long k, const char *disk, struct archive 
 
 #define NSTATE(s, ...) do { if (pass1) { x->nests[k].state = (s); \
 	snprintf(x->nests[k].detail, sizeof(x->nests[k].detail), __VA_ARGS__); } } while (0)
-	if (sig == MF_XS_RAR || (parent && (sig == MF_XS_7Z || sig == MF_XS_BZIP2 ||
-	    sig == MF_XS_XZ || sig == MF_XS_ZSTD))) {
+	if (sig == MF_XS_RAR) {
+		NSTATE(MF_XN_UNSUPPORTED, "%s; extract it and give its files as an input",
+		    sniff_name(sig));
+		goto out;
+	}
+	if (parent && (sig == MF_XS_7Z || sig == MF_XS_BZIP2 || sig == MF_XS_XZ ||
+	    sig == MF_XS_ZSTD)) {
 		NSTATE(MF_XN_UNSUPPORTED, "%s: not opened inside another archive; extract it "
 		    "and give it as an input", sniff_name(sig));
 		goto out;
