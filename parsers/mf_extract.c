@@ -700,6 +700,8 @@ static int sink_begin(struct sink *s, struct mf_extract *x, const struct mf_extr
 
 static int sink_add(struct sink *s, const void *p, size_t n)
 {
+	if (n == 0)     /* a streamed zip member may hand an empty block, p NULL */
+		return 0;
 	mf_sha256_update(s->h, p, n);
 	s->total += n;
 	if (s->over)

@@ -318,7 +318,8 @@ struct memb {
 };
 
 /* Writes a zip (or a tar, gzip-compressed when gz) of the members into
- * buf; returns its length (0 on failure). */
+ * buf; returns its length (0 on failure).  zip 2: members stored, their
+ * sizes after the data (a data descriptor, as streaming writers do). */
 static size_t make_archive(int zip, int gz, const struct memb *m, size_t n, uint8_t *buf,
                            size_t cap)
 {
@@ -327,13 +328,15 @@ static size_t make_archive(int zip, int gz, const struct memb *m, size_t n, uint
 	int ok;
 
 	ok = (zip ? archive_write_set_format_zip(a) : archive_write_set_format_pax_restricted(a)) ==
-	    ARCHIVE_OK && (!gz || archive_write_add_filter_gzip(a) == ARCHIVE_OK) &&
+	    ARCHIVE_OK && (zip != 2 || archive_write_zip_set_compression_store(a) == ARCHIVE_OK) &&
+	    (!gz || archive_write_add_filter_gzip(a) == ARCHIVE_OK) &&
 	    archive_write_open_memory(a, buf, cap, &used) == ARCHIVE_OK;
 	for (i = 0; ok && i < n; i++) {
 		struct archive_entry *e = archive_entry_new();
 
 		archive_entry_set_pathname(e, m[i].name);
-		archive_entry_set_size(e, (la_int64_t)m[i].len);
+		if (zip != 2)
+			archive_entry_set_size(e, (la_int64_t)m[i].len);
 		archive_entry_set_filetype(e, AE_IFREG);
 		archive_entry_set_perm(e, 0644);
 		archive_entry_set_mtime(e, 1714550400, 0);
@@ -479,6 +482,29 @@ static void test_nested_caps(void)
 	out = scan_opts(p1, &o, &probs);
 	CHECK(out && strstr(out, "\"reason\":\"no_app_data\"") && !strstr(out, "nested_"));
 	free(out);
+	/* a zip written by a streaming tool (stored, sizes after the data),
+	 * inside a tar: streamed too */
+	{
+		struct memb in[] = { { home, prefs, sizeof(prefs) - 1 } };
+		uint8_t *z = malloc(64u << 10);
+		size_t zl = z ? make_archive(2, 0, in, 1, z, 64u << 10) : 0;
+		struct memb out_m[] = { { "sdcard/app.zip", z, zl } };
+
+		CHECK(zl > 30 && (z[6] & 8));      /* general purpose flag: data descriptor */
+		ol = make_archive(0, 0, out_m, 1, outer, cap);
+		CHECK(ol > 0);
+		snprintf(p2, sizeof(p2), "%s/streamed.tar", dir);
+		CHECK(write_file(p2, outer, ol));
+		mf_phone_opts_default(&o);
+		out = scan_opts(p2, &o, &probs);
+		CHECK(out && strstr(out, "\"app_root\":\"sdcard/app.zip!data/data/"
+		    "com.xiaomi.smarthome/\""));
+		CHECK(out && strstr(out, "\"kind\":\"home\""));
+		CHECK_EQ_INT(probs, 0);
+		free(out);
+		free(z);
+		unlink(p2);
+	}
 	/* the depth bomb: found at depth 5 once the cap allows it */
 	mf_phone_opts_default(&o);
 	o.nest_depth_max = 5;
