@@ -39,8 +39,9 @@ static void help(FILE *f)
 	fprintf(f,
 	    "usage: miforensics analyze [options] INPUT...\n\n"
 	    "Decodes every input - captures (pcap/pcapng, also .gz) and Mi Home phone\n"
-	    "extractions (folder, .tar, .tar.gz, .zip, adb backup), and folders written by\n"
-	    "`cloud acquire` (read first: their device tokens decrypt the captures) - merges\n"
+	    "extractions (folder, .tar, .tar.gz, .zip, adb backup, also nested in one\n"
+	    "another), and folders written by `cloud acquire` (read first: their device\n"
+	    "tokens decrypt the captures) - merges\n"
 	    "the events into one timeline, cross-validates the phone's device logs against\n"
 	    "the traffic and\n"
 	    "writes the report folder (events.jsonl, timeline.csv, report.html, case.json).\n"

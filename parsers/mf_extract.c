@@ -18,6 +18,26 @@
  *   .ab file:  "ANDROID BACKUP\n" <version>\n <compressed 0|1>\n <encryption>\n
  *              then a tar, zlib-deflated when compressed is 1.  Only
  *              "none" encryption can be read.
+ *
+ * Archives inside the input (docs/EVENTS.md "Archives inside the input"):
+ * a member (or a folder's file) that is not an app file, or is an unknown
+ * file of an app folder, is recognised by its first PEEK bytes
+ * (mf_extract_sniff):
+ *
+ *   zip   "PK\3\4" (or "PK\7\10PK\3\4", split)   tar   "ustar" at offset 257
+ *   cpio  "070701" / "070702" / "070707"          gzip  1f 8b 08
+ *   .ab / MIUI .bak (as above)                    7z, RAR, bzip2, xz, zstd (named only)
+ *
+ * and opened as a nested archive: libarchive reads it through rd_read,
+ * which takes the bytes from the member being read in the archive holding
+ * it (archive_read_data), so nothing is unpacked.  Inside an archive the
+ * stream may be gzip-compressed only (zip members carry their own
+ * compression): every byte decoded at every level, gzip filter output
+ * included (archive_filter_bytes, looked at in the read callback, since a
+ * skip can expand a callback's bytes ~1000-fold), counts against a byte
+ * cap; depth and count are capped too.  Pass 1 lists every level, pass 2
+ * streams again only the nested archives that hold app files.  Names
+ * chain with '!': "<member>!<member in it>!...".
  */
 #include "mf_extract.h"
 
@@ -282,15 +302,36 @@ int mf_extract_classify(const char *path, size_t *prefix_len, char **rel, int *r
 
 /* ---- the file list ---- */
 
-static int add_file(struct mf_extract *x, const char *path, uint64_t size, int64_t mtime,
-                    size_t entries_max)
+/* inner as named from the input: "<chain of nest>!<inner>" inside a nested
+ * archive, inner itself otherwise (malloc'd). */
+static char *chain_path(const struct mf_extract *x, long nest, const char *inner)
+{
+	const char *c = nest >= 0 ? x->nests[nest].path : "";
+	size_t a = strlen(c), b = strlen(inner);
+	char *p = malloc(a + b + 2);
+
+	if (!p)
+		return NULL;
+	if (nest >= 0) {
+		memcpy(p, c, a);
+		p[a++] = '!';
+	}
+	memcpy(p + a, inner, b + 1);
+	return p;
+}
+
+/* Adds inner (a path in the input, or in nested archive nest) when it is an
+ * app file.  Returns 1 when added, 0 when not an app file, or MF_ERR_NOMEM /
+ * MF_ERR_LIMIT. */
+static int add_file(struct mf_extract *x, long nest, const char *inner, uint64_t size,
+                    int64_t mtime, size_t entries_max)
 {
 	size_t plen;
 	char *rel;
 	int role, adb;
 	struct mf_xfile *f;
 
-	if (!mf_extract_classify(path, &plen, &rel, &role, &adb))
+	if (!mf_extract_classify(inner, &plen, &rel, &role, &adb))
 		return 0;
 	if (x->nfiles >= entries_max) {
 		free(rel);
@@ -309,11 +350,14 @@ static int add_file(struct mf_extract *x, const char *path, uint64_t size, int64
 	}
 	f = &x->files[x->nfiles];
 	memset(f, 0, sizeof(*f));
-	f->path = strdup(path);
+	f->path = chain_path(x, nest, inner);
 	f->rel = rel;
 	f->role = role;
 	f->size = size;
 	f->mtime_ns = mtime;
+	f->nest = nest;
+	if (nest >= 0)
+		plen += strlen(x->nests[nest].path) + 1;
 	/* the root index is set once every file is known; park the prefix
 	 * length and layout in the fields the read pass fills later */
 	f->root = plen;
@@ -323,7 +367,7 @@ static int add_file(struct mf_extract *x, const char *path, uint64_t size, int64
 		return MF_ERR_NOMEM;
 	}
 	x->nfiles++;
-	return 0;
+	return 1;
 }
 
 static int cmp_file(const void *a, const void *b)
@@ -413,13 +457,27 @@ static int make_roots(struct mf_extract *x, const char *input_name)
 			r->prefix[plen] = '\0';
 			r->adb = f->read_state;
 			r->newest_ns = MF_TIME_NONE;
-			/* the root's own name: last component of the prefix */
-			e = r->prefix + plen;
-			if (e > r->prefix && e[-1] == '/')
-				e--;
-			nm = e;
-			while (nm > r->prefix && nm[-1] != '/')
-				nm--;
+			r->nest = f->nest;
+			/* the root's own name: last component of the prefix (inside
+			 * a nested archive: of the part after its chain, else the
+			 * archive's own name) */
+			{
+				const char *lo = r->prefix;
+
+				if (f->nest >= 0)
+					lo += strlen(x->nests[f->nest].path) + 1;
+				e = r->prefix + plen;
+				if (e > lo && e[-1] == '/')
+					e--;
+				if (e == lo && f->nest >= 0) {
+					lo = r->prefix;
+					e = lo + strlen(x->nests[f->nest].path);
+				}
+				nm = e;
+				while (nm > lo && nm[-1] != '/' && !(f->nest >= 0 &&
+				    lo == r->prefix && nm[-1] == '!'))
+					nm--;
+			}
 			if (e > nm) {
 				r->name = malloc((size_t)(e - nm) + 1);
 				if (r->name) {
@@ -434,6 +492,10 @@ static int make_roots(struct mf_extract *x, const char *input_name)
 			k = x->nroots++;
 		}
 		f->root = k;
+		/* an adb backup's root: whichever file says so (its _manifest
+		 * comes first and is not under sp/, db/ or f/) */
+		if (f->read_state)
+			r->adb = 1;
 		f->read_state = 0;
 		if (f->role == MF_XR_DEVLIST_LOG)
 			r->shared = 1;
@@ -513,6 +575,13 @@ static int make_roots(struct mf_extract *x, const char *input_name)
 		x->files[keep++] = x->files[i];
 	}
 	x->nfiles = keep;
+	/* which nested archives hold app files (pass 2 opens only those) */
+	for (i = 0; i < x->nfiles; i++) {
+		long n;
+
+		for (n = x->files[i].nest; n >= 0; n = x->nests[n].parent)
+			x->nests[n].app_files++;
+	}
 	return 0;
 }
 
@@ -631,6 +700,8 @@ static int sink_begin(struct sink *s, struct mf_extract *x, const struct mf_extr
 
 static int sink_add(struct sink *s, const void *p, size_t n)
 {
+	if (n == 0)     /* a streamed zip member may hand an empty block, p NULL */
+		return 0;
 	mf_sha256_update(s->h, p, n);
 	s->total += n;
 	if (s->over)
@@ -728,11 +799,810 @@ static void sink_end(struct sink *s, int rc)
 	}
 }
 
+/* ---- archives: the input and the archives inside it ---- */
+
+#define PEEK 4096           /* first bytes of a member looked at (a MIUI header fits) */
+#define WALK_STOPPED 2      /* arch_walk: stopped on purpose (entries_max), not damaged */
+
+/* One pass over the input.  Pass 1 lists the app files and opens every
+ * archive found inside; pass 2 reads the wanted members, opening again
+ * only the nested archives that hold some. */
+struct nref;
+
+struct nwalk {
+	struct mf_extract *x;
+	const struct mf_extract_limits *lim;
+	int pass;
+	size_t mem_used;        /* XML held in memory (pass 2) */
+	uint64_t budget, used;  /* bytes decoded out of nested archives, per outermost file */
+	int over;               /* the byte cap was reached: no more nested archives opened */
+	int stop;               /* entries_max reached: listing stopped */
+	int rc;                 /* MF_ERR_NOMEM: stop everything */
+	struct nref *order;     /* pass 2: x->nests sorted by path */
+};
+
+/* The bytes of an archive: a file (fd), or the member of another archive
+ * being read (parent; its first bytes already taken into peek), with an
+ * .ab / MIUI header skipped (ppos starts after it) and its zlib stream
+ * inflated. */
+struct rd {
+	struct nwalk *w;
+	int fd;
+	struct archive *parent;
+	uint8_t *peek;
+	size_t plen, ppos;
+	int inflate, zinit, zend;
+	z_stream z;
+	int counted;            /* a nested archive: its bytes count against the cap */
+	uint64_t given, accounted;
+	int over;
+	char err[160];
+	uint8_t in[CHUNK], out[CHUNK];
+};
+
+static ssize_t raw_read(struct rd *r, uint8_t *buf, size_t n)
+{
+	ssize_t k;
+
+	if (r->ppos < r->plen) {
+		k = (ssize_t)(r->plen - r->ppos < n ? r->plen - r->ppos : n);
+		memcpy(buf, r->peek + r->ppos, (size_t)k);
+		r->ppos += (size_t)k;
+		return k;
+	}
+	if (r->fd >= 0) {
+		do
+			k = read(r->fd, buf, n);
+		while (k < 0 && errno == EINTR);
+		if (k < 0)
+			snprintf(r->err, sizeof(r->err), "read: %s", strerror(errno));
+		return k;
+	}
+	k = archive_read_data(r->parent, buf, n);
+	if (k < 0) {
+		snprintf(r->err, sizeof(r->err), "%s", archive_error_string(r->parent) ?
+		    archive_error_string(r->parent) : "read error");
+		return -1;
+	}
+	return k;
+}
+
+/* Counts what a nested archive decoded: the larger of the bytes handed to
+ * libarchive and the bytes its decompression filter produced (a gzip
+ * filter can expand a callback's bytes about 1000-fold while skipping). */
+static int account(struct rd *r, struct archive *a, size_t k)
+{
+	struct nwalk *w = r->w;
+	la_int64_t dec = archive_filter_bytes(a, 0);
+	uint64_t cur;
+
+	r->given += k;
+	cur = r->given;
+	if (dec > 0 && (uint64_t)dec > cur)
+		cur = (uint64_t)dec;
+	if (cur > r->accounted) {
+		w->used += cur - r->accounted;
+		r->accounted = cur;
+	}
+	if (w->used <= w->budget)
+		return 0;
+	r->over = 1;
+	w->over = 1;
+	snprintf(r->err, sizeof(r->err), "the cap of %" PRIu64 " bytes decoded out of nested "
+	    "archives was reached", w->budget);
+	return -1;
+}
+
+static la_ssize_t rd_read(struct archive *a, void *cd, const void **buf)
+{
+	struct rd *r = cd;
+	ssize_t k = 0;
+
+	*buf = r->out;
+	if (r->over) {
+		k = -1;
+	} else if (!r->inflate) {
+		k = raw_read(r, r->out, sizeof(r->out));
+	} else if (!r->zend) {
+		r->z.next_out = r->out;
+		r->z.avail_out = sizeof(r->out);
+		while (r->z.avail_out == sizeof(r->out)) {
+			int zr;
+
+			if (r->z.avail_in == 0) {
+				ssize_t n = raw_read(r, r->in, sizeof(r->in));
+
+				if (n == 0)   /* the deflate stream ended early */
+					snprintf(r->err, sizeof(r->err),
+					    "compressed backup ends early");
+				if (n <= 0) {
+					k = -1;
+					break;
+				}
+				r->z.next_in = r->in;
+				r->z.avail_in = (uInt)n;
+			}
+			zr = inflate(&r->z, Z_NO_FLUSH);
+			if (zr == Z_STREAM_END) {
+				r->zend = 1;
+				break;
+			}
+			if (zr != Z_OK && zr != Z_BUF_ERROR) {
+				snprintf(r->err, sizeof(r->err), "zlib: %s", r->z.msg ? r->z.msg :
+				    "error");
+				k = -1;
+				break;
+			}
+		}
+		if (k == 0)
+			k = (ssize_t)(sizeof(r->out) - r->z.avail_out);
+	}
+	if (k >= 0 && r->counted && account(r, a, (size_t)k) != 0)
+		k = -1;
+	if (k < 0) {
+		archive_set_error(a, EIO, "%s", r->err[0] ? r->err : "read error");
+		return -1;
+	}
+	return k;
+}
+
+static int rd_close(struct archive *a, void *cd)
+{
+	(void)a;
+	(void)cd;
+	return ARCHIVE_OK;
+}
+
+static void rd_free(struct rd *r)
+{
+	if (!r)
+		return;
+	if (r->zinit)
+		inflateEnd(&r->z);
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->peek);
+	free(r);
+}
+
+/* Parses an .ab header from its first n bytes.  Returns 1 for an .ab
+ * (sets *data_off, *compressed, *encrypted, hdr), 0 when not.
+ *
+ * A MIUI backup (the .bak files of MIUI's own backup app, one per app) is
+ * an .ab behind a header of its own, "MIUI BACKUP\n<version>\n<package>\n
+ * <label>\n..." (the layout community extractors strip; not in the
+ * reference): the .ab header is looked for in its first 4 KiB. */
+static int ab_parse(const uint8_t *in, size_t n, size_t *data_off, int *compressed,
+                    int *encrypted, char *hdr, size_t hdrlen)
+{
+	char b[PEEK + 1], miui[160] = "";
+	char *line[4], *p;
+	int i;
+
+	if (n > PEEK)
+		n = PEEK;
+	if (n < 15)
+		return 0;
+	memcpy(b, in, n);
+	b[n] = '\0';
+	p = b;
+	if (memcmp(b, "MIUI BACKUP\n", 12) == 0) {
+		char *pkg = strchr(b + 12, '\n'), *e;
+
+		p = memmem(b, n, "\nANDROID BACKUP\n", 16);
+		if (!p)
+			return 0;
+		p++;
+		/* the package line names the app the backup is of */
+		if (pkg && pkg < p && (e = memchr(pkg + 1, '\n', (size_t)(p - pkg - 1))) != NULL)
+			snprintf(miui, sizeof(miui), "MIUI backup of %.*s, ", (int)(e - pkg - 1),
+			    pkg + 1);
+		else
+			snprintf(miui, sizeof(miui), "MIUI backup, ");
+	}
+	if ((size_t)(b + n - p) < 15 || memcmp(p, "ANDROID BACKUP\n", 15) != 0)
+		return 0;
+	for (i = 0; i < 4; i++) {
+		char *e = strchr(p, '\n');
+
+		if (!e)
+			return 0;
+		*e = '\0';
+		line[i] = p;
+		p = e + 1;
+	}
+	*compressed = strcmp(line[2], "1") == 0;
+	*encrypted = strcmp(line[3], "none") != 0;
+	*data_off = (size_t)(p - b);
+	snprintf(hdr, hdrlen, "%sversion %.16s, compressed %.8s, encryption %.32s", miui, line[1],
+	    line[2], line[3]);
+	return 1;
+}
+
+/* The same for the file at fd. */
+static int ab_header(int fd, off_t *data_off, int *compressed, int *encrypted, char *hdr,
+                     size_t hdrlen)
+{
+	uint8_t b[PEEK];
+	ssize_t n = pread(fd, b, sizeof(b), 0);
+	size_t off;
+
+	if (n <= 0 || !ab_parse(b, (size_t)n, &off, compressed, encrypted, hdr, hdrlen))
+		return 0;
+	*data_off = (off_t)off;
+	return 1;
+}
+
+int mf_extract_sniff(const uint8_t *b, size_t n)
+{
+	size_t off;
+	int c, e;
+	char h[128];
+
+	if (n >= 4 && memcmp(b, "PK\3\4", 4) == 0)
+		return MF_XS_ZIP;
+	if (n >= 8 && memcmp(b, "PK\7\10PK\3\4", 8) == 0)   /* split-archive marker */
+		return MF_XS_ZIP;
+	if (n >= 262 && memcmp(b + 257, "ustar", 5) == 0)
+		return MF_XS_TAR;
+	if (n >= 6 && (memcmp(b, "070701", 6) == 0 || memcmp(b, "070702", 6) == 0 ||
+	    memcmp(b, "070707", 6) == 0))
+		return MF_XS_CPIO;
+	if (n >= 3 && b[0] == 0x1f && b[1] == 0x8b && b[2] == 8)
+		return MF_XS_GZIP;
+	if (n >= 12 && (memcmp(b, "ANDROID BACKUP\n", n < 15 ? n : 15) == 0 ||
+	    memcmp(b, "MIUI BACKUP\n", 12) == 0))
+		return ab_parse(b, n, &off, &c, &e, h, sizeof(h)) ? MF_XS_AB : MF_XS_NONE;
+	if (n >= 6 && memcmp(b, "7z\xBC\xAF\x27\x1C", 6) == 0)
+		return MF_XS_7Z;
+	if (n >= 6 && memcmp(b, "Rar!\x1A\x07", 6) == 0)
+		return MF_XS_RAR;
+	if (n >= 10 && memcmp(b, "BZh", 3) == 0 && b[3] >= '1' && b[3] <= '9' &&
+	    memcmp(b + 4, "1AY&SY", 6) == 0)
+		return MF_XS_BZIP2;
+	if (n >= 6 && memcmp(b, "\xFD" "7zXZ", 6) == 0)
+		return MF_XS_XZ;
+	if (n >= 4 && memcmp(b, "\x28\xB5\x2F\xFD", 4) == 0)
+		return MF_XS_ZSTD;
+	return MF_XS_NONE;
+}
+
+int mf_extract_is_package(const char *name)
+{
+	/* zip containers of a program or a document: Android and Java packages,
+	 * OpenDocument / Office Open XML, e-books, map layers */
+	static const char *sfx[] = { ".apk", ".apks", ".apkm", ".xapk", ".apex", ".capex", ".dm",
+	    ".jar", ".aar", ".war", ".obb", ".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp",
+	    ".epub", ".kmz", ".ipa" };
+	size_t i, l = strlen(name);
+
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		size_t k = strlen(sfx[i]);
+
+		if (l > k && strcasecmp(name + l - k, sfx[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static const char *sniff_name(int sig)
+{
+	switch (sig) {
+	case MF_XS_7Z: return "7-Zip archive (needs random access)";
+	case MF_XS_RAR: return "RAR archive: not read";
+	case MF_XS_BZIP2: return "bzip2-compressed";
+	case MF_XS_XZ: return "xz-compressed";
+	case MF_XS_ZSTD: return "zstd-compressed";
+	default: return "archive";
+	}
+}
+
+/* A reader for the input or a file of a folder input (every filter, 7-Zip
+ * too: the file can be read at random), or for an archive inside another
+ * one (streamed: uncompressed or gzip only, so that what a skip decodes
+ * stays bounded by the byte cap; zip members carry their own compression). */
+static struct archive *new_reader(int nested)
+{
+	struct archive *a = archive_read_new();
+
+	if (!a)
+		return NULL;
+	if (nested) {
+		archive_read_support_filter_gzip(a);
+	} else {
+		archive_read_support_filter_all(a);
+		archive_read_support_format_7zip(a);
+	}
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	archive_read_support_format_zip(a);
+	archive_read_support_format_cpio(a);
+	return a;
+}
+
+static const char *entry_name(struct archive_entry *e)
+{
+	const char *p = archive_entry_pathname(e);
+
+	return p ? p : archive_entry_pathname_utf8(e);
+}
+
+/* x->format or a nest's format, from the first header read */
+static void set_format(struct archive *a, char *out, size_t outlen, const char *ab)
+{
+	const char *fn = archive_format_name(a);
+	int fc = archive_filter_count(a);
+	size_t l;
+
+	snprintf(out, outlen, "%s%s", ab, fn ? fn : "archive");
+	if (fc > 1 && archive_filter_name(a, 0) && strcmp(archive_filter_name(a, 0), "none") != 0) {
+		l = strlen(out);
+		snprintf(out + l, outlen - l, " + %s", archive_filter_name(a, 0));
+	}
+}
+
+static void limit_hit(struct nwalk *w)
+{
+	if (!w->stop)
+		problem(w->x, "%s: more than %zu app files; the rest is ignored", w->x->path,
+		    w->lim->entries_max);
+	w->stop = 1;
+}
+
+static long nest_add(struct nwalk *w, long parent, const char *name, uint64_t size)
+{
+	struct mf_extract *x = w->x;
+	struct mf_xnest *n;
+
+	if (x->nnests >= w->lim->nest_max) {
+		x->nest_dropped++;
+		return -1;
+	}
+	if (x->nnests == x->anests) {
+		size_t na = x->anests ? x->anests * 2 : 16;
+		struct mf_xnest *nv = realloc(x->nests, na * sizeof(*nv));
+
+		if (!nv) {
+			w->rc = MF_ERR_NOMEM;
+			return -1;
+		}
+		x->nests = nv;
+		x->anests = na;
+	}
+	n = &x->nests[x->nnests];
+	memset(n, 0, sizeof(*n));
+	n->path = parent >= 0 ? chain_path(x, parent, name) : strdup(name);
+	if (!n->path) {
+		w->rc = MF_ERR_NOMEM;
+		return -1;
+	}
+	n->parent = parent;
+	n->depth = parent >= 0 ? x->nests[parent].depth + 1 : 1;
+	n->size = size;
+	return (long)x->nnests++;
+}
+
+struct nref {
+	const char *path;
+	size_t i;
+};
+
+static int cmp_nref(const void *a, const void *b)
+{
+	const struct nref *p = a, *q = b;
+	int c = strcmp(p->path, q->path);
+
+	return c ? c : (p->i < q->i ? -1 : p->i > q->i);
+}
+
+/* Pass 2: the nested archive at chain path (parent, name) that holds app
+ * files, or -1. */
+static long nest_lookup(struct nwalk *w, long parent, const char *name)
+{
+	struct mf_extract *x = w->x;
+	char *p = chain_path(x, parent, name);
+	size_t lo = 0, hi = x->nnests, m;
+	long found = -1;
+
+	if (!p) {
+		w->rc = MF_ERR_NOMEM;
+		return -1;
+	}
+	while (lo < hi) {
+		m = lo + (hi - lo) / 2;
+		if (strcmp(w->order[m].path, p) < 0)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	for (; lo < x->nnests && strcmp(w->order[lo].path, p) == 0; lo++)
+		if (x->nests[w->order[lo].i].app_files > 0) {
+			found = (long)w->order[lo].i;
+			break;
+		}
+	free(p);
+	return found;
+}
+
+static int arch_walk(struct nwalk *w, struct archive *a, long nest);
+
+static void set_budget(struct nwalk *w, uint64_t size)
+{
+	const struct mf_extract_limits *lim = w->lim;
+	uint64_t b = lim->nest_bytes_ratio && size > UINT64_MAX / lim->nest_bytes_ratio ?
+	    UINT64_MAX : size * lim->nest_bytes_ratio;
+
+	b = b > UINT64_MAX - lim->nest_bytes_min ? UINT64_MAX : b + lim->nest_bytes_min;
+	w->budget = b;
+	w->used = 0;
+	w->over = 0;
+	w->x->nest_budget = b;
+}
+
+/* Opens nested archive k whose first bytes are pk (owned), from the file
+ * disk (a file of a folder input) or from the current member of parent,
+ * and walks it.  Pass 1 records what became of it in x->nests[k]. */
+static void nest_open(struct nwalk *w, long k, const char *disk, struct archive *parent,
+                      uint8_t *pk, size_t pn, int sig)
+{
+	struct mf_extract *x = w->x;
+	int depth = x->nests[k].depth, st, comp = 0, enc = 0, pass1 = w->pass == 1;
+	struct rd *r = NULL;
+	struct archive *a = NULL;
+	size_t off = 0;
+	char hdr[128] = "", ab[24] = "";
+	const char *why = NULL;
+
+#define NSTATE(s, ...) do { if (pass1) { x->nests[k].state = (s); \
+	snprintf(x->nests[k].detail, sizeof(x->nests[k].detail), __VA_ARGS__); } } while (0)
+	if (sig == MF_XS_RAR) {
+		NSTATE(MF_XN_UNSUPPORTED, "%s; extract it and give its files as an input",
+		    sniff_name(sig));
+		goto out;
+	}
+	if (parent && (sig == MF_XS_7Z || sig == MF_XS_BZIP2 || sig == MF_XS_XZ ||
+	    sig == MF_XS_ZSTD)) {
+		NSTATE(MF_XN_UNSUPPORTED, "%s: not opened inside another archive; extract it "
+		    "and give it as an input", sniff_name(sig));
+		goto out;
+	}
+	if (depth > w->lim->nest_depth_max) {
+		NSTATE(MF_XN_DEPTH, "nested %d deep, over the cap of %d: not opened", depth,
+		    w->lim->nest_depth_max);
+		goto out;
+	}
+	if (disk)
+		set_budget(w, x->nests[k].size);
+	else if (w->over) {
+		NSTATE(MF_XN_BYTES, "not opened: the cap of %" PRIu64 " bytes decoded out of "
+		    "nested archives was reached before it", w->budget);
+		goto out;
+	}
+	if (sig == MF_XS_AB) {
+		ab_parse(pk, pn, &off, &comp, &enc, hdr, sizeof(hdr));
+		snprintf(ab, sizeof(ab), strncmp(hdr, "MIUI", 4) == 0 ? "miui-backup " :
+		    "adb-backup ");
+		if (enc) {
+			NSTATE(MF_XN_ENCRYPTED, "adb backup is encrypted (%s); only unencrypted "
+			    "backups can be read", hdr);
+			goto out;
+		}
+	}
+	a = new_reader(parent != NULL);
+	if (!a) {
+		w->rc = MF_ERR_NOMEM;
+		goto out;
+	}
+	if (disk && sig != MF_XS_AB) {
+		st = archive_read_open_filename(a, disk, CHUNK);
+	} else {
+		r = calloc(1, sizeof(*r));
+		if (!r) {
+			w->rc = MF_ERR_NOMEM;
+			goto out;
+		}
+		r->w = w;
+		r->fd = -1;
+		r->parent = parent;
+		r->peek = pk;
+		pk = NULL;
+		r->plen = pn;
+		r->ppos = off;
+		r->counted = parent != NULL;
+		if (disk) {
+			r->fd = open(disk, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			if (r->fd < 0 || lseek(r->fd, (off_t)pn, SEEK_SET) < 0) {
+				NSTATE(MF_XN_DAMAGED, "cannot open: %s", strerror(errno));
+				goto out;
+			}
+		}
+		if (comp) {
+			if (inflateInit(&r->z) != Z_OK) {
+				w->rc = MF_ERR_NOMEM;
+				goto out;
+			}
+			r->zinit = 1;
+			r->inflate = 1;
+		}
+		st = archive_read_open(a, r, NULL, rd_read, rd_close);
+	}
+	if (pass1)
+		snprintf(x->nests[k].format, sizeof(x->nests[k].format), "%s", ab);
+	st = st == ARCHIVE_OK ? arch_walk(w, a, k) : st;
+	if (w->rc || !pass1)
+		goto out;
+	x->nests[k].opened = x->nests[k].entries > 0;
+	if (st == ARCHIVE_EOF || st == WALK_STOPPED) {
+		x->nests[k].state = MF_XN_OPENED;
+	} else if (r && r->over) {
+		NSTATE(MF_XN_BYTES, "cut after %" PRIu64 " members: %s", x->nests[k].entries,
+		    r->err);
+	} else if (x->nests[k].entries == 0 && (sig == MF_XS_GZIP || sig == MF_XS_BZIP2 ||
+	    sig == MF_XS_XZ || sig == MF_XS_ZSTD) && (size_t)k + 1 == x->nnests) {
+		/* compressed, but no archive inside (a .gz log): a file like any other */
+		free(x->nests[k].path);
+		x->nnests--;
+	} else {
+		why = archive_error_string(a);
+		if (x->nests[k].entries == 0)
+			NSTATE(MF_XN_DAMAGED, "not readable as an archive: %s", why ? why : "?");
+		else
+			NSTATE(MF_XN_DAMAGED, "damaged or truncated after %" PRIu64 " members: %s",
+			    x->nests[k].entries, why ? why : "?");
+	}
+out:
+#undef NSTATE
+	if (a)
+		archive_read_free(a);
+	rd_free(r);
+	free(pk);
+}
+
+/* Reads up to PEEK bytes of the current member of a (malloc'd into *out). */
+static size_t peek_member(struct archive *a, uint8_t **out)
+{
+	uint8_t *b = malloc(PEEK);
+	size_t got = 0;
+
+	*out = b;
+	while (b && got < PEEK) {
+		la_ssize_t k = archive_read_data(a, b + got, PEEK - got);
+
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	return got;
+}
+
+/* A member of archive a that is not an app file, or one of an app folder's
+ * unknown files (a folder named after the package may hold the archive of
+ * it): opened when it is an archive (pass 1), or when it is one that holds
+ * app files (pass 2).  Plugin files (bundles) are not looked into. */
+static void nest_member(struct nwalk *w, struct archive *a, long nest, const char *np,
+                        struct archive_entry *e)
+{
+	struct mf_extract *x = w->x;
+	const char *base = strrchr(np, '/') ? strrchr(np, '/') + 1 : np;
+	uint8_t *pk;
+	size_t pn;
+	int sig;
+	long k = -1;
+
+	if (w->lim->nest_depth_max <= 0 || (w->pass == 2 && x->nnests == 0))
+		return;
+	if (w->pass == 2) {
+		k = nest_lookup(w, nest, np);
+		if (k < 0)
+			return;
+	} else if (mf_extract_is_package(base)) {
+		x->nest_packages++;
+		return;
+	} else if (archive_entry_size_is_set(e) && archive_entry_size(e) < 4) {
+		return;
+	}
+	pn = peek_member(a, &pk);
+	if (!pk) {
+		w->rc = MF_ERR_NOMEM;
+		return;
+	}
+	sig = mf_extract_sniff(pk, pn);
+	if (sig == MF_XS_NONE) {
+		free(pk);
+		return;
+	}
+	if (w->pass == 1)
+		k = nest_add(w, nest, np, archive_entry_size_is_set(e) ?
+		    (uint64_t)archive_entry_size(e) : 0);
+	if (k < 0) {
+		free(pk);
+		return;
+	}
+	nest_open(w, k, NULL, a, pk, pn, sig);
+}
+
+/* A file of a folder input that is not an app file, or an unknown file of
+ * an app folder (pass 1). */
+static void nest_file(struct nwalk *w, const char *disk, const char *rel, uint64_t size)
+{
+	const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+	uint8_t *pk;
+	ssize_t pn;
+	int fd, sig;
+	long k;
+
+	if (w->lim->nest_depth_max <= 0 || size < 4)
+		return;
+	if (mf_extract_is_package(base)) {
+		w->x->nest_packages++;
+		return;
+	}
+	pk = malloc(PEEK);
+	if (!pk) {
+		w->rc = MF_ERR_NOMEM;
+		return;
+	}
+	fd = open(disk, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	pn = fd >= 0 ? pread(fd, pk, PEEK, 0) : -1;
+	if (fd >= 0)
+		close(fd);
+	sig = pn > 0 ? mf_extract_sniff(pk, (size_t)pn) : MF_XS_NONE;
+	if (sig == MF_XS_NONE || (k = nest_add(w, -1, rel, size)) < 0) {
+		free(pk);
+		return;
+	}
+	nest_open(w, k, disk, NULL, pk, (size_t)pn, sig);
+}
+
+/* Reads the current member of a into file f (pass 2). */
+static void read_member(struct nwalk *w, struct archive *a, struct mf_xfile *f)
+{
+	struct mf_extract *x = w->x;
+	struct sink s;
+	int rc;
+
+	f->read_error[0] = '\0';
+	rc = sink_begin(&s, x, w->lim, f, &w->mem_used);
+	if (rc == 0) {
+		for (;;) {
+			const void *buf;
+			size_t len;
+			la_int64_t off;
+			int dr = archive_read_data_block(a, &buf, &len, &off);
+
+			if (dr == ARCHIVE_EOF)
+				break;
+			if (dr != ARCHIVE_OK && dr != ARCHIVE_WARN) {
+				snprintf(f->read_error, sizeof(f->read_error), "%s",
+				    archive_error_string(a) ? archive_error_string(a) :
+				    "read error");
+				rc = MF_ERR_IO;
+				break;
+			}
+			/* sparse members: the holes are zeros */
+			if ((uint64_t)off > s.total) {
+				static const uint8_t z[4096];
+				uint64_t gap = (uint64_t)off - s.total;
+
+				while (gap && rc == 0) {
+					size_t k = gap > sizeof(z) ? sizeof(z) : (size_t)gap;
+
+					rc = sink_add(&s, z, k);
+					gap -= k;
+				}
+			}
+			if (rc == 0)
+				rc = sink_add(&s, buf, len);
+			if (rc)
+				break;
+		}
+	}
+	sink_end(&s, rc);
+	if (rc == MF_ERR_NOMEM)
+		w->rc = rc;
+	else if (rc)
+		problem(x, "%s: %s", f->path, f->read_error);
+}
+
+/* Streams the open archive a (the input when nest is -1, else
+ * x->nests[nest]) to its end.  Returns ARCHIVE_EOF when it was read to its
+ * end, WALK_STOPPED, or the libarchive status it stopped with. */
+static int arch_walk(struct nwalk *w, struct archive *a, long nest)
+{
+	struct mf_extract *x = w->x;
+	struct archive_entry *e;
+	uint64_t seen = 0;
+	int r;
+
+	for (;;) {
+		const char *name;
+		char *np;
+
+		if (w->rc)
+			return ARCHIVE_FATAL;
+		if (w->stop && w->pass == 1)
+			return WALK_STOPPED;
+		r = archive_read_next_header(a, &e);
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+			return r;
+		if (w->pass == 1) {
+			if (seen == 0 && nest < 0)
+				set_format(a, x->format, sizeof(x->format), "");
+			else if (seen == 0) {
+				char ab[sizeof(x->nests[nest].format)];
+
+				snprintf(ab, sizeof(ab), "%s", x->nests[nest].format);
+				set_format(a, x->nests[nest].format,
+				    sizeof(x->nests[nest].format), ab);
+			}
+			if (nest < 0)
+				x->entries++;
+			else
+				x->nests[nest].entries++;
+		}
+		seen++;
+		name = entry_name(e);
+		if (!name || archive_entry_filetype(e) != AE_IFREG)
+			continue;
+		np = norm_path(name);
+		if (!np) {
+			w->rc = MF_ERR_NOMEM;
+			continue;
+		}
+		if (w->pass == 1) {
+			int64_t mt = MF_TIME_NONE;
+			int rc;
+
+			if (archive_entry_mtime_is_set(e))
+				mt = (int64_t)archive_entry_mtime(e) * MF_NS_PER_S +
+				    archive_entry_mtime_nsec(e);
+			rc = add_file(x, nest, np, archive_entry_size_is_set(e) ?
+			    (uint64_t)archive_entry_size(e) : 0, mt, w->lim->entries_max);
+			if (rc == MF_ERR_LIMIT)
+				limit_hit(w);
+			else if (rc < 0)
+				w->rc = rc;
+			else if (rc == 0 || x->files[x->nfiles - 1].role == MF_XR_OTHER)
+				nest_member(w, a, nest, np, e);
+		} else {
+			char *full = chain_path(x, nest, np);
+			struct mf_xfile *f = full ? find_path(x, full) : NULL;
+
+			if (!full)
+				w->rc = MF_ERR_NOMEM;
+			else if (!f || f->role == MF_XR_OTHER)
+				nest_member(w, a, nest, np, e);
+			else if (f->role != MF_XR_PLUGIN_OTHER)
+				read_member(w, a, f);
+			free(full);
+		}
+		free(np);
+	}
+}
+
+static int nest_order(struct nwalk *w)
+{
+	struct mf_extract *x = w->x;
+	size_t i;
+
+	free(w->order);
+	w->order = malloc((x->nnests ? x->nnests : 1) * sizeof(*w->order));
+	if (!w->order)
+		return MF_ERR_NOMEM;
+	for (i = 0; i < x->nnests; i++) {
+		w->order[i].path = x->nests[i].path;
+		w->order[i].i = i;
+	}
+	if (x->nnests)
+		qsort(w->order, x->nnests, sizeof(*w->order), cmp_nref);
+	return 0;
+}
+
 /* ---- folders ---- */
 
 struct walk {
 	struct mf_extract *x;
-	size_t entries_max;
+	struct nwalk *nw;
 	int err;
 };
 
@@ -748,7 +1618,7 @@ static void walk_dir(struct walk *w, const char *dir, const char *rel, int depth
 	char **names = NULL;
 	size_t n = 0, i;
 
-	if (depth > DEPTH_MAX || w->err)
+	if (depth > DEPTH_MAX || w->err || w->nw->stop || w->nw->rc)
 		return;
 	d = opendir(dir);
 	if (!d) {
@@ -778,18 +1648,23 @@ static void walk_dir(struct walk *w, const char *dir, const char *rel, int depth
 
 		snprintf(full, sizeof(full), "%s/%s", dir, names[i]);
 		snprintf(r, sizeof(r), "%s%s%s", rel, *rel ? "/" : "", names[i]);
-		if (!w->err && lstat(full, &st) == 0) {
+		if (!w->err && !w->nw->stop && !w->nw->rc && lstat(full, &st) == 0) {
 			if (S_ISDIR(st.st_mode)) {
 				walk_dir(w, full, r, depth + 1);
 			} else if (S_ISREG(st.st_mode)) {
 				int rc;
 
 				w->x->entries++;
-				rc = add_file(w->x, r, (uint64_t)st.st_size,
+				rc = add_file(w->x, -1, r, (uint64_t)st.st_size,
 				    (int64_t)st.st_mtim.tv_sec * MF_NS_PER_S + st.st_mtim.tv_nsec,
-				    w->entries_max);
-				if (rc)
+				    w->nw->lim->entries_max);
+				if (rc == MF_ERR_LIMIT)
+					limit_hit(w->nw);
+				else if (rc < 0)
 					w->err = rc;
+				else if (rc == 0 || w->x->files[w->x->nfiles - 1].role ==
+				    MF_XR_OTHER)
+					nest_file(w->nw, full, r, (uint64_t)st.st_size);
 			}
 		}
 		free(names[i]);
@@ -820,10 +1695,11 @@ static int read_fd_into(struct sink *s, int fd)
 }
 
 /* path of a member of a folder input: base folder's parent + member */
-static int folder_read(struct mf_extract *x, const struct mf_extract_limits *lim,
-                       const char *parent)
+static int folder_read(struct nwalk *w, const char *parent)
 {
-	size_t i, mem_used = 0;
+	struct mf_extract *x = w->x;
+	const char *sep = parent[strlen(parent) - 1] == '/' ? "" : "/";
+	size_t i;
 
 	for (i = 0; i < x->nfiles; i++) {
 		struct mf_xfile *f = &x->files[i];
@@ -831,11 +1707,10 @@ static int folder_read(struct mf_extract *x, const struct mf_extract_limits *lim
 		char full[8192];
 		int fd, rc;
 
-		if (f->role == MF_XR_PLUGIN_OTHER || f->role == MF_XR_OTHER)
+		if (f->role == MF_XR_PLUGIN_OTHER || f->role == MF_XR_OTHER || f->nest >= 0)
 			continue;
-		snprintf(full, sizeof(full), "%s%s%s", parent,
-		    parent[strlen(parent) - 1] == '/' ? "" : "/", f->path);
-		rc = sink_begin(&s, x, lim, f, &mem_used);
+		snprintf(full, sizeof(full), "%s%s%s", parent, sep, f->path);
+		rc = sink_begin(&s, x, w->lim, f, &w->mem_used);
 		if (rc == MF_ERR_NOMEM) {
 			sink_end(&s, rc);
 			return rc;
@@ -857,263 +1732,110 @@ static int folder_read(struct mf_extract *x, const struct mf_extract_limits *lim
 		if (rc)
 			problem(x, "%s: %s", f->path, f->read_error);
 	}
-	return 0;
-}
+	/* the folder's archives that hold app files, read again */
+	for (i = 0; i < x->nnests && w->rc == 0; i++) {
+		struct mf_xnest *n = &x->nests[i];
+		char full[8192];
+		uint8_t *pk;
+		ssize_t pn;
+		int fd, sig;
 
-/* ---- archives and .ab ---- */
-
-struct abstream {
-	int fd;
-	int inflate;      /* compressed .ab */
-	z_stream z;
-	int zinit, zend;
-	uint8_t in[CHUNK], out[CHUNK];
-	off_t data_off;
-	char err[128];
-};
-
-static la_ssize_t ab_read(struct archive *a, void *cd, const void **buf)
-{
-	struct abstream *s = cd;
-	ssize_t r;
-
-	(void)a;
-	if (!s->inflate) {
-		do
-			r = read(s->fd, s->out, sizeof(s->out));
-		while (r < 0 && errno == EINTR);
-		*buf = s->out;
-		return r < 0 ? -1 : r;
-	}
-	if (s->zend)
-		return 0;
-	s->z.next_out = s->out;
-	s->z.avail_out = sizeof(s->out);
-	while (s->z.avail_out == sizeof(s->out)) {
-		int zr;
-
-		if (s->z.avail_in == 0) {
-			do
-				r = read(s->fd, s->in, sizeof(s->in));
-			while (r < 0 && errno == EINTR);
-			if (r < 0)
-				return -1;
-			if (r == 0) {
-				/* the deflate stream ended early */
-				snprintf(s->err, sizeof(s->err), "compressed backup ends early");
-				archive_set_error(a, EIO, "%s", s->err);
-				return -1;
-			}
-			s->z.next_in = s->in;
-			s->z.avail_in = (uInt)r;
+		if (n->parent >= 0 || n->app_files == 0)
+			continue;
+		snprintf(full, sizeof(full), "%s%s%s", parent, sep, n->path);
+		pk = malloc(PEEK);
+		if (!pk)
+			return MF_ERR_NOMEM;
+		fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		pn = fd >= 0 ? pread(fd, pk, PEEK, 0) : -1;
+		if (fd >= 0)
+			close(fd);
+		sig = pn > 0 ? mf_extract_sniff(pk, (size_t)pn) : MF_XS_NONE;
+		if (sig == MF_XS_NONE) {
+			free(pk);
+			problem(x, "%s: cannot be read again", n->path);
+			continue;
 		}
-		zr = inflate(&s->z, Z_NO_FLUSH);
-		if (zr == Z_STREAM_END) {
-			s->zend = 1;
-			break;
-		}
-		if (zr != Z_OK && zr != Z_BUF_ERROR) {
-			snprintf(s->err, sizeof(s->err), "zlib: %s", s->z.msg ? s->z.msg : "error");
-			archive_set_error(a, EIO, "%s", s->err);
-			return -1;
-		}
+		nest_open(w, (long)i, full, NULL, pk, (size_t)pn, sig);
 	}
-	*buf = s->out;
-	return (la_ssize_t)(sizeof(s->out) - s->z.avail_out);
+	return w->rc;
 }
 
-static int ab_close(struct archive *a, void *cd)
+/* After the read pass: an app file that was listed but not met again (an
+ * archive read differently the second time) is said, not dropped. */
+static void not_reached(struct mf_extract *x)
 {
-	struct abstream *s = cd;
+	size_t i;
 
-	(void)a;
-	if (s->zinit)
-		inflateEnd(&s->z);
-	if (s->fd >= 0)
-		close(s->fd);
-	free(s);
-	return ARCHIVE_OK;
+	for (i = 0; i < x->nfiles; i++) {
+		struct mf_xfile *f = &x->files[i];
+
+		if (f->role == MF_XR_PLUGIN_OTHER || f->role == MF_XR_OTHER || f->read_state != 0)
+			continue;
+		f->read_state = -1;
+		snprintf(f->read_error, sizeof(f->read_error), "listed, but not reached when the "
+		    "archive was read again");
+	}
 }
 
-/* Parses the .ab header of the file at fd.  Returns 1 for an .ab (sets
- * *data_off, *compressed, *encrypted), 0 when not.
- *
- * A MIUI backup (the .bak files of MIUI's own backup app, one per app) is
- * an .ab behind a header of its own, "MIUI BACKUP\n<version>\n<package>\n
- * <label>\n..." (the layout community extractors strip; not in the
- * reference): the .ab header is looked for in its first 4 KiB. */
-static int ab_header(int fd, off_t *data_off, int *compressed, int *encrypted, char *hdr,
-                     size_t hdrlen)
+/* The input archive (or adb backup) at x->path, one pass. */
+static int input_walk(struct nwalk *w, int is_ab, char *errbuf)
 {
-	char b[4096], miui[160] = "";
-	ssize_t n = pread(fd, b, sizeof(b) - 1, 0);
-	char *line[4], *p;
-	int i;
+	struct mf_extract *x = w->x;
+	struct archive *a = new_reader(0);
+	struct rd *r = NULL;
+	int st;
 
-	if (n < 15)
-		return 0;
-	b[n] = '\0';
-	p = b;
-	if (memcmp(b, "MIUI BACKUP\n", 12) == 0) {
-		char *pkg = strchr(b + 12, '\n'), *e;
-
-		p = memmem(b, (size_t)n, "\nANDROID BACKUP\n", 16);
-		if (!p)
-			return 0;
-		p++;
-		/* the package line names the app the backup is of */
-		if (pkg && pkg < p && (e = memchr(pkg + 1, '\n', (size_t)(p - pkg - 1))) != NULL)
-			snprintf(miui, sizeof(miui), "MIUI backup of %.*s, ", (int)(e - pkg - 1),
-			    pkg + 1);
-		else
-			snprintf(miui, sizeof(miui), "MIUI backup, ");
-	}
-	if ((size_t)(b + n - p) < 15 || memcmp(p, "ANDROID BACKUP\n", 15) != 0)
-		return 0;
-	for (i = 0; i < 4; i++) {
-		char *e = strchr(p, '\n');
-
-		if (!e)
-			return 0;
-		*e = '\0';
-		line[i] = p;
-		p = e + 1;
-	}
-	*compressed = strcmp(line[2], "1") == 0;
-	*encrypted = strcmp(line[3], "none") != 0;
-	*data_off = (off_t)(p - b);
-	snprintf(hdr, hdrlen, "%sversion %.16s, compressed %.8s, encryption %.32s", miui, line[1],
-	    line[2], line[3]);
-	return 1;
-}
-
-static struct archive *arch_open(struct mf_extract *x, int is_ab, char *errbuf)
-{
-	struct archive *a = archive_read_new();
-
-	if (!a) {
-		mf_seterr(errbuf, MF_ERR_NOMEM, "out of memory");
-		return NULL;
-	}
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_gnutar(a);
-	archive_read_support_format_zip(a);
-	archive_read_support_format_7zip(a);
-	archive_read_support_format_cpio(a);
+	if (!a)
+		return mf_seterr(errbuf, MF_ERR_NOMEM, "out of memory");
+	set_budget(w, x->size);
 	if (is_ab) {
-		struct abstream *s = calloc(1, sizeof(*s));
 		off_t off;
 		int comp, enc;
 		char hdr[128];
 
-		if (!s) {
+		r = calloc(1, sizeof(*r));
+		if (!r) {
 			archive_read_free(a);
-			mf_seterr(errbuf, MF_ERR_NOMEM, "out of memory");
-			return NULL;
+			return mf_seterr(errbuf, MF_ERR_NOMEM, "out of memory");
 		}
-		s->fd = open(x->path, O_RDONLY | O_CLOEXEC);
-		if (s->fd < 0 || !ab_header(s->fd, &off, &comp, &enc, hdr, sizeof(hdr)) ||
-		    lseek(s->fd, off, SEEK_SET) < 0) {
-			if (s->fd >= 0)
-				close(s->fd);
-			free(s);
+		r->w = w;
+		r->fd = open(x->path, O_RDONLY | O_CLOEXEC);
+		if (r->fd < 0 || !ab_header(r->fd, &off, &comp, &enc, hdr, sizeof(hdr)) ||
+		    lseek(r->fd, off, SEEK_SET) < 0) {
+			rd_free(r);
 			archive_read_free(a);
-			mf_seterr(errbuf, MF_ERR_IO, "%s: cannot reopen", x->path);
-			return NULL;
+			return mf_seterr(errbuf, MF_ERR_IO, "%s: cannot reopen", x->path);
 		}
-		s->inflate = comp;
 		if (comp) {
-			if (inflateInit(&s->z) != Z_OK) {
-				close(s->fd);
-				free(s);
+			if (inflateInit(&r->z) != Z_OK) {
+				rd_free(r);
 				archive_read_free(a);
-				mf_seterr(errbuf, MF_ERR_NOMEM, "zlib init failed");
-				return NULL;
+				return mf_seterr(errbuf, MF_ERR_NOMEM, "zlib init failed");
 			}
-			s->zinit = 1;
+			r->zinit = 1;
+			r->inflate = 1;
 		}
-		if (archive_read_open(a, s, NULL, ab_read, ab_close) != ARCHIVE_OK) {
+		if (archive_read_open(a, r, NULL, rd_read, rd_close) != ARCHIVE_OK) {
 			mf_seterr(errbuf, MF_ERR_FORMAT, "%s: the backup holds no readable tar: %s",
 			    x->path, archive_error_string(a) ? archive_error_string(a) : "?");
 			archive_read_free(a);
-			return NULL;
+			rd_free(r);
+			return MF_ERR_FORMAT;
 		}
-		return a;
-	}
-	if (archive_read_open_filename(a, x->path, CHUNK) != ARCHIVE_OK) {
+	} else if (archive_read_open_filename(a, x->path, CHUNK) != ARCHIVE_OK) {
 		mf_seterr(errbuf, MF_ERR_FORMAT, "%s", archive_error_string(a) ?
 		    archive_error_string(a) : "not an archive");
 		archive_read_free(a);
-		return NULL;
-	}
-	return a;
-}
-
-static const char *entry_name(struct archive_entry *e)
-{
-	const char *p = archive_entry_pathname(e);
-
-	return p ? p : archive_entry_pathname_utf8(e);
-}
-
-static int arch_list(struct mf_extract *x, int is_ab, const struct mf_extract_limits *lim,
-                     char *errbuf)
-{
-	struct archive *a = arch_open(x, is_ab, errbuf);
-	struct archive_entry *e;
-	int r, rc = 0;
-
-	if (!a)
 		return MF_ERR_FORMAT;
-	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		const char *name = entry_name(e);
-		char *np;
-		int64_t mt = MF_TIME_NONE;
-
-		if (x->entries == 0) {
-			const char *fn = archive_format_name(a);
-			int fc = archive_filter_count(a);
-
-			snprintf(x->format, sizeof(x->format), "%s%s%s", !is_ab ? "" :
-			    strncmp(x->ab_header, "MIUI", 4) == 0 ? "miui-backup " : "adb-backup ",
-			    fn ? fn : "archive", fc > 1 ? "" : "");
-			if (fc > 1 && archive_filter_name(a, 0) &&
-			    strcmp(archive_filter_name(a, 0), "none") != 0) {
-				size_t l = strlen(x->format);
-
-				snprintf(x->format + l, sizeof(x->format) - l, " + %s",
-				    archive_filter_name(a, 0));
-			}
-		}
-		x->entries++;
-		if (!name || archive_entry_filetype(e) != AE_IFREG)
-			continue;
-		if (archive_entry_mtime_is_set(e))
-			mt = (int64_t)archive_entry_mtime(e) * MF_NS_PER_S +
-			    archive_entry_mtime_nsec(e);
-		np = norm_path(name);
-		if (!np) {
-			rc = MF_ERR_NOMEM;
-			break;
-		}
-		rc = add_file(x, np, archive_entry_size_is_set(e) ?
-		    (uint64_t)archive_entry_size(e) : 0, mt, lim->entries_max);
-		free(np);
-		if (rc == MF_ERR_LIMIT) {
-			problem(x, "%s: more than %zu app files; the rest is ignored", x->path,
-			    lim->entries_max);
-			rc = 0;
-			break;
-		}
-		if (rc)
-			break;
 	}
-	if (rc == 0 && r != ARCHIVE_EOF && r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+	st = arch_walk(w, a, -1);
+	if (w->rc == 0 && w->pass == 1 && st != ARCHIVE_EOF && st != WALK_STOPPED) {
 		if (x->entries == 0) {
 			mf_seterr(errbuf, MF_ERR_FORMAT, "%s", archive_error_string(a) ?
 			    archive_error_string(a) : "not an archive");
 			archive_read_free(a);
+			rd_free(r);
 			return MF_ERR_FORMAT;
 		}
 		x->truncated = 1;
@@ -1121,82 +1843,8 @@ static int arch_list(struct mf_extract *x, int is_ab, const struct mf_extract_li
 		    x->path, x->entries, archive_error_string(a) ? archive_error_string(a) : "?");
 	}
 	archive_read_free(a);
-	return rc;
-}
-
-static int arch_read(struct mf_extract *x, int is_ab, const struct mf_extract_limits *lim,
-                     char *errbuf)
-{
-	struct archive *a = arch_open(x, is_ab, errbuf);
-	struct archive_entry *e;
-	size_t mem_used = 0;
-	int r, rc = 0;
-
-	if (!a)
-		return MF_ERR_FORMAT;
-	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		const char *name = entry_name(e);
-		struct mf_xfile *f;
-		struct sink s;
-		char *np;
-
-		if (!name || archive_entry_filetype(e) != AE_IFREG)
-			continue;
-		np = norm_path(name);
-		if (!np) {
-			rc = MF_ERR_NOMEM;
-			break;
-		}
-		f = find_path(x, np);
-		free(np);
-		if (!f || f->role == MF_XR_PLUGIN_OTHER || f->role == MF_XR_OTHER)
-			continue;
-		f->read_error[0] = '\0';
-		rc = sink_begin(&s, x, lim, f, &mem_used);
-		if (rc == 0) {
-			for (;;) {
-				const void *buf;
-				size_t len;
-				la_int64_t off;
-				int dr = archive_read_data_block(a, &buf, &len, &off);
-
-				if (dr == ARCHIVE_EOF)
-					break;
-				if (dr != ARCHIVE_OK && dr != ARCHIVE_WARN) {
-					snprintf(f->read_error, sizeof(f->read_error), "%s",
-					    archive_error_string(a) ? archive_error_string(a) :
-					    "read error");
-					rc = MF_ERR_IO;
-					break;
-				}
-				/* sparse members: the holes are zeros */
-				if ((uint64_t)off > s.total) {
-					static const uint8_t z[4096];
-					uint64_t gap = (uint64_t)off - s.total;
-
-					while (gap && rc == 0) {
-						size_t k = gap > sizeof(z) ? sizeof(z) : (size_t)gap;
-
-						rc = sink_add(&s, z, k);
-						gap -= k;
-					}
-				}
-				if (rc == 0)
-					rc = sink_add(&s, buf, len);
-				if (rc)
-					break;
-			}
-		}
-		sink_end(&s, rc);
-		if (rc == MF_ERR_NOMEM)
-			break;
-		if (rc) {
-			problem(x, "%s: %s", f->path, f->read_error);
-			rc = 0;
-		}
-	}
-	archive_read_free(a);
-	return rc;
+	rd_free(r);
+	return w->rc ? mf_seterr(errbuf, w->rc, "out of memory") : 0;
 }
 
 /* ---- the input as a whole ---- */
@@ -1328,8 +1976,8 @@ static int bare_file(struct mf_extract *x, const struct mf_extract_limits *lim, 
 	if (!laid)
 		snprintf(path, sizeof(path), "%s/%s", db ? (ios_db_name(base) ? "Documents" :
 		    "databases") : "shared_prefs", base);
-	rc = add_file(x, path, x->size, x->mtime_ns, lim->entries_max);
-	if (rc)
+	rc = add_file(x, -1, path, x->size, x->mtime_ns, lim->entries_max);
+	if (rc < 0)
 		return rc;
 	if (x->nfiles == 0)
 		return mf_seterr(errbuf, MF_ERR_FORMAT, "%s: not recognised", x->path);
@@ -1342,8 +1990,8 @@ static int bare_file(struct mf_extract *x, const struct mf_extract_limits *lim, 
 		if (stat(side, &st) == 0 && S_ISREG(st.st_mode)) {
 			snprintf(path, sizeof(path), "%s/%s%s", ios_db_name(base) ? "Documents" :
 			    "databases", base, sfx[k]);
-			if ((rc = add_file(x, path, (uint64_t)st.st_size, (int64_t)st.st_mtim.tv_sec *
-			    MF_NS_PER_S, lim->entries_max)) != 0)
+			if ((rc = add_file(x, -1, path, (uint64_t)st.st_size,
+			    (int64_t)st.st_mtim.tv_sec * MF_NS_PER_S, lim->entries_max)) < 0)
 				return rc;
 			x->entries++;
 		}
@@ -1387,10 +2035,39 @@ static int bare_read(struct mf_extract *x, const struct mf_extract_limits *lim)
 	return 0;
 }
 
+/* The two passes over a folder input; members are read from parent (the
+ * folder's parent, or the folder itself when self). */
+static int folder_passes(struct nwalk *w, const char *name, int self, const char *parent,
+                         char *errbuf)
+{
+	struct mf_extract *x = w->x;
+	struct walk wk = { x, w, 0 };
+	int rc;
+
+	/* member paths start with the folder's own name, so that the app
+	 * folder itself (or its shared_prefs/) is recognised */
+	walk_dir(&wk, x->path, self ? "" : name, 0);
+	rc = wk.err ? wk.err : w->rc;
+	if (rc == 0)
+		rc = make_roots(x, name);
+	if (rc == 0)
+		rc = nest_order(w);
+	if (rc)
+		return mf_seterr(errbuf, rc, "out of memory");
+	w->pass = 2;
+	w->stop = 0;
+	rc = folder_read(w, parent);
+	if (rc)
+		return mf_seterr(errbuf, rc, "out of memory");
+	not_reached(x);
+	return 0;
+}
+
 int mf_extract_open(const char *path, const struct mf_extract_limits *lim,
                     struct mf_extract **out, char *errbuf)
 {
 	struct mf_extract *x = calloc(1, sizeof(*x));
+	struct nwalk w;
 	struct stat st;
 	char name[1024];
 	int rc;
@@ -1400,6 +2077,10 @@ int mf_extract_open(const char *path, const struct mf_extract_limits *lim,
 		return mf_seterr(errbuf, MF_ERR_NOMEM, "out of memory");
 	x->path = path;
 	x->mtime_ns = MF_TIME_NONE;
+	memset(&w, 0, sizeof(w));
+	w.x = x;
+	w.lim = lim;
+	w.pass = 1;
 	{
 		/* the input's own name, for a root that is the input itself */
 		size_t l = strlen(path);
@@ -1415,7 +2096,6 @@ int mf_extract_open(const char *path, const struct mf_extract_limits *lim,
 	if (stat(path, &st) != 0)
 		return mf_seterr(errbuf, MF_ERR_IO, "%s: %s", path, strerror(errno));
 	if (S_ISDIR(st.st_mode)) {
-		struct walk w = { x, lim->entries_max, 0 };
 		char parent[4096];
 		int self = strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || !*name ||
 		    strcmp(name, "/") == 0;
@@ -1423,21 +2103,6 @@ int mf_extract_open(const char *path, const struct mf_extract_limits *lim,
 		x->is_dir = 1;
 		x->mtime_ns = (int64_t)st.st_mtim.tv_sec * MF_NS_PER_S + st.st_mtim.tv_nsec;
 		snprintf(x->format, sizeof(x->format), "folder");
-		/* member paths start with the folder's own name, so that the
-		 * app folder itself (or its shared_prefs/) is recognised */
-		if (self)
-			walk_dir(&w, path, "", 0);
-		else
-			walk_dir(&w, path, name, 0);
-		if (w.err == MF_ERR_LIMIT) {
-			problem(x, "%s: more than %zu app files; the rest is ignored", path,
-			    lim->entries_max);
-		} else if (w.err) {
-			return mf_seterr(errbuf, w.err, "out of memory");
-		}
-		rc = make_roots(x, name);
-		if (rc)
-			return mf_seterr(errbuf, rc, "out of memory");
 		/* members are read from the folder's parent (or the folder itself) */
 		if (self) {
 			snprintf(parent, sizeof(parent), "%s", path);
@@ -1453,8 +2118,9 @@ int mf_extract_open(const char *path, const struct mf_extract_limits *lim,
 			else
 				snprintf(parent, sizeof(parent), "%.*s", (int)l, path);
 		}
-		rc = folder_read(x, lim, parent);
-		return rc ? mf_seterr(errbuf, rc, "out of memory") : 0;
+		rc = folder_passes(&w, name, self, parent, errbuf);
+		free(w.order);
+		return rc;
 	}
 	if (!S_ISREG(st.st_mode))
 		return mf_seterr(errbuf, MF_ERR_UNSUPPORTED, "%s: not a file or folder", path);
@@ -1476,11 +2142,12 @@ int mf_extract_open(const char *path, const struct mf_extract_limits *lim,
 			    "can be read", path, x->ab_header);
 			return 0;
 		}
-		rc = arch_list(x, is_ab, lim, errbuf);
+		if (is_ab)
+			snprintf(x->format, sizeof(x->format), "adb-backup");
+		rc = input_walk(&w, is_ab, errbuf);
 		if (rc == MF_ERR_FORMAT && !is_ab) {
-			char eb2[MF_ERRBUF_SIZE];
-
-			snprintf(eb2, sizeof(eb2), "%s", errbuf ? errbuf : "");
+			/* not an archive: one database or prefs file */
+			free(w.order);
 			rc = bare_file(x, lim, errbuf);
 			if (rc)
 				return rc;
@@ -1491,11 +2158,28 @@ int mf_extract_open(const char *path, const struct mf_extract_limits *lim,
 		}
 		if (rc)
 			return rc;
-		if (is_ab && !strstr(x->format, "-backup"))
-			snprintf(x->format, sizeof(x->format), "adb-backup");
+		if (is_ab && !strstr(x->format, "-backup")) {
+			char f[sizeof(x->format)];
+			int l;
+
+			snprintf(f, sizeof(f), "%s", x->format);
+			l = snprintf(x->format, sizeof(x->format), "%s", strncmp(x->ab_header, "MIUI",
+			    4) == 0 ? "miui-backup " : "adb-backup ");
+			snprintf(x->format + l, sizeof(x->format) - (size_t)l, "%.*s",
+			    (int)(sizeof(x->format) - (size_t)l - 1), f);
+		}
+		/* pass 1 done: roots, then pass 2 */
 		rc = make_roots(x, name);
 		if (rc == 0)
-			rc = arch_read(x, is_ab, lim, errbuf);
+			rc = nest_order(&w);
+		if (rc == 0) {
+			w.pass = 2;
+			w.stop = 0;
+			rc = input_walk(&w, is_ab, errbuf);
+			if (rc == 0)
+				not_reached(x);
+		}
+		free(w.order);
 		return rc ? mf_seterr(errbuf, rc, "out of memory") : 0;
 	}
 }
@@ -1536,6 +2220,9 @@ void mf_extract_free(struct mf_extract *x)
 	for (i = 0; i < x->nproblems; i++)
 		free(x->problems[i]);
 	free(x->problems);
+	for (i = 0; i < x->nnests; i++)
+		free(x->nests[i].path);
+	free(x->nests);
 	if (x->tmpdir[0])
 		rm_tree(x->tmpdir);
 	free(x);

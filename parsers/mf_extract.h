@@ -9,6 +9,16 @@
  * nothing is unpacked except SQLite files, which are copied with their
  * -wal/-shm/-journal into a private mkdtemp folder removed by
  * mf_extract_free().
+ *
+ * Archives inside the input (a zip holding userdata.tar, a tar holding an
+ * .ab, a folder holding a zip) are opened too, recognised by their first
+ * bytes, and streamed inside the stream of the archive holding them (never
+ * unpacked).  A file inside one is named by the chain of members leading to
+ * it, joined by '!': "export/userdata.tar!data/data/com.xiaomi.smarthome/
+ * shared_prefs/x.xml" (the first link is the path inside the input, as for
+ * any member).  Nesting depth, the number of nested archives and the bytes
+ * decoded out of them are capped (mf_extract_limits); each nested archive
+ * and what happened to it is in x->nests.
  */
 #ifndef MF_EXTRACT_H
 #define MF_EXTRACT_H
@@ -44,6 +54,7 @@ struct mf_xfile {
 	int read_state;     /* 0 not read, 1 read, -1 failed, -2 over the size cap */
 	char read_error[160];
 	unsigned dup;       /* more members with the same path (the last one wins) */
+	long nest;          /* index in x->nests of the archive holding it, -1: the input */
 };
 
 struct mf_xroot {
@@ -54,6 +65,31 @@ struct mf_xroot {
 	int shared;         /* the app's folder in shared storage (SmartHome/) */
 	int64_t newest_ns;  /* newest mtime of the files found under it */
 	size_t nfiles;
+	long nest;          /* index in x->nests of the archive holding it, -1: the input */
+};
+
+/* What became of an archive found inside the input. */
+enum mf_xnest_state {
+	MF_XN_OPENED = 1,   /* read to its end */
+	MF_XN_DAMAGED,      /* could not be read (to its end): detail says why */
+	MF_XN_ENCRYPTED,    /* an adb backup with encryption other than "none": not read */
+	MF_XN_UNSUPPORTED,  /* 7-Zip, RAR, or bzip2/xz/zstd compression inside an archive: not opened */
+	MF_XN_DEPTH,        /* nested deeper than nest_depth_max: not opened */
+	MF_XN_BYTES         /* the byte cap was reached while reading it (cut) or before (not opened) */
+};
+
+struct mf_xnest {
+	char *path;         /* the chain: "<member>" or "<member>!<member>..." */
+	long parent;        /* index of the archive holding it, -1: the input (or the folder) */
+	int depth;          /* 1: a member of the input or a file of the folder input */
+	int state;          /* enum mf_xnest_state */
+	int opened;         /* its members were listed (states OPENED, DAMAGED after a start, BYTES) */
+	char format[48];    /* "zip", "tar + gzip", "adb-backup tar", ... */
+	char detail[200];   /* why it was not opened or where it ended ("" when OPENED) */
+	uint64_t size;      /* the member's size as listed (0 unknown) */
+	uint64_t entries;   /* members seen */
+	size_t app_files;   /* app files found in it, at any depth (set with the roots) */
+	unsigned dup;       /* more members with the same path */
 };
 
 struct mf_extract {
@@ -76,6 +112,12 @@ struct mf_extract {
 	size_t nproblems;
 	int truncated;      /* the archive ended early / could not be read to the end */
 	int bare;           /* one database or prefs file given directly */
+	/* archives inside the input, in the order met */
+	struct mf_xnest *nests;
+	size_t nnests, anests;
+	uint64_t nest_packages;  /* zip-based packages not opened (.apk, .jar, ...) */
+	uint64_t nest_dropped;   /* archives found after nest_max: neither opened nor listed */
+	uint64_t nest_budget;    /* the byte cap that applied (the last one, when several) */
 };
 
 struct mf_extract_limits {
@@ -84,6 +126,13 @@ struct mf_extract_limits {
 	size_t mem_max;
 	size_t entries_max;
 	const char *tmpdir;
+	/* archives inside the input: 0 = not opened at all */
+	int nest_depth_max;        /* 1: only archives directly in the input */
+	size_t nest_max;           /* nested archives listed */
+	/* bytes decoded out of nested archives (every level counted) per
+	 * outermost archive file: nest_bytes_min + nest_bytes_ratio x its size */
+	uint64_t nest_bytes_min;
+	unsigned nest_bytes_ratio;
 };
 
 /* Scans path.  Returns 0 (problems inside are in x->problems) or
@@ -92,6 +141,16 @@ struct mf_extract_limits {
 int mf_extract_open(const char *path, const struct mf_extract_limits *lim,
                     struct mf_extract **out, char *errbuf);
 void mf_extract_free(struct mf_extract *x);
+
+/* The kind of container b (the first n bytes of a file) starts like:
+ * MF_XS_NONE, or one of the others (exposed for tests). */
+enum { MF_XS_NONE = 0, MF_XS_ZIP, MF_XS_TAR, MF_XS_CPIO, MF_XS_GZIP, MF_XS_AB, MF_XS_7Z,
+       MF_XS_RAR, MF_XS_BZIP2, MF_XS_XZ, MF_XS_ZSTD };
+int mf_extract_sniff(const uint8_t *b, size_t n);
+
+/* 1 when a file name is a zip-based package that holds a program or a
+ * document, not a phone's folders (.apk, .jar, .docx, ...): not opened. */
+int mf_extract_is_package(const char *name);
 
 /* The file of root with relative path rel, or NULL. */
 struct mf_xfile *mf_extract_find(struct mf_extract *x, size_t root, const char *rel);

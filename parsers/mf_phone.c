@@ -17,6 +17,7 @@
  */
 #include "mf_phone.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,10 @@ void mf_phone_opts_default(struct mf_phone_opts *o)
 	o->mem_max = 1024u << 20;
 	o->entries_max = 2000000;
 	o->json_depth_max = 64;
+	o->nest_depth_max = 3;
+	o->nest_max = 10000;
+	o->nest_bytes_min = 1ULL << 30;
+	o->nest_bytes_ratio = 64;
 }
 
 static const char *role_name(int role)
@@ -390,7 +395,7 @@ static long android_user(const char *prefix, const char *name)
 	if (e < 2)
 		return -1;         /* the input is the app folder itself */
 	if (e >= 10 && strncmp(prefix + e - 10, "data/data/", 10) == 0 &&
-	    (e == 10 || prefix[e - 11] == '/'))
+	    (e == 10 || prefix[e - 11] == '/' || prefix[e - 11] == '!'))
 		return 0;
 	p = prefix + e - 1;        /* the '/' before <name> */
 	while (p > prefix && p[-1] != '/')
@@ -470,6 +475,8 @@ static int one_root(struct mf_ctx *ctx, struct mf_extract *x, size_t root,
 	mf_event_str(ev, "layout", r->adb ? "adb-backup" : r->kind == MF_XK_IOS ? "ios" :
 	    r->shared ? "shared-storage" : "android");
 	mf_event_num(ev, "files", (double)r->nfiles);
+	if (r->nest >= 0)
+		mf_event_str(ev, "archive", x->nests[r->nest].path);
 	if (user >= 0)
 		mf_event_num(ev, "android_user", (double)user);
 	for (i = 0; i < root && dup == root; i++)
@@ -556,9 +563,12 @@ static int one_root(struct mf_ctx *ctx, struct mf_extract *x, size_t root,
 	return rc;
 }
 
-static void input_problem(struct mf_ctx *ctx, const char *name, const char *reason,
-                          const char *msg, mf_phone_problem_fn problem, void *arg,
-                          struct mf_phone_summary *sum)
+/* An anomaly about the input as a whole, or about the archive file in it
+ * (nested); severity "error" is a problem (callback, exit status 1).  list
+ * (owned) may be NULL. */
+static void input_anomaly(struct mf_ctx *ctx, const char *file, int nested, const char *reason,
+                          const char *severity, const char *msg, cJSON *list, uint64_t count,
+                          mf_phone_problem_fn problem, void *arg, struct mf_phone_summary *sum)
 {
 	struct mf_event *ev = mf_event_new(MF_TIME_NONE, "phone", NULL, "anomaly");
 
@@ -567,15 +577,149 @@ static void input_problem(struct mf_ctx *ctx, const char *name, const char *reas
 
 		ev->artifact = "input";
 		mf_event_str(ev, "reason", reason);
-		mf_event_str(ev, "severity", "error");
+		mf_event_str(ev, "severity", severity);
 		mf_event_str(ev, "detail", msg);
-		mf_json_str(e, "file", name);
+		if (list) {
+			mf_json_u64(ev->body, "archives", count);
+			mf_event_add(ev, "list", list);
+			list = NULL;
+		}
+		mf_json_str(e, "file", file);
 		mf_event_add(ev, "evidence", e);
 		mf_emit(ctx, ev);
 	}
+	cJSON_Delete(list);
+	if (strcmp(severity, "error") != 0)
+		return;
 	sum->problems++;
-	if (problem)
-		problem(arg, msg);
+	if (problem) {
+		char line[800];
+
+		/* about one archive in the input: said which */
+		snprintf(line, sizeof(line), "%s%s%s", nested ? file : "", nested ? ": " : "", msg);
+		problem(arg, line);
+	}
+}
+
+static void input_problem(struct mf_ctx *ctx, const char *name, const char *reason,
+                          const char *msg, mf_phone_problem_fn problem, void *arg,
+                          struct mf_phone_summary *sum)
+{
+	input_anomaly(ctx, name, 0, reason, "error", msg, NULL, 0, problem, arg, sum);
+}
+
+static const char *nest_state(int s)
+{
+	switch (s) {
+	case MF_XN_OPENED: return "opened";
+	case MF_XN_DAMAGED: return "damaged";
+	case MF_XN_BYTES: return "cut";
+	default: return "not_opened";
+	}
+}
+
+/* Archives found inside the input (see mf_extract.h and docs/EVENTS.md
+ * "Archives inside the input"): one event per archive that held app
+ * data, one anomaly per archive that could not be read, one listing the
+ * archives opened without app data, and one per cap reached. */
+static void nest_report(struct mf_ctx *ctx, const struct mf_extract *x, const char *name,
+                        int depth_max, mf_phone_problem_fn problem, void *arg,
+                        struct mf_phone_summary *sum)
+{
+	cJSON *without = cJSON_CreateArray(), *deep = cJSON_CreateArray(),
+	    *bytes = cJSON_CreateArray();
+	uint64_t nwithout = 0, ndeep = 0, nbytes = 0;
+	char msg[600];
+	size_t i;
+
+	for (i = 0; i < x->nnests; i++) {
+		const struct mf_xnest *n = &x->nests[i];
+
+		if (n->app_files > 0) {
+			struct mf_event *ev = mf_event_new(MF_TIME_NONE, "phone", NULL, "data");
+			cJSON *e = mf_json_obj();
+
+			if (ev) {
+				ev->artifact = "archive";
+				mf_event_str(ev, "path", n->path);
+				mf_event_str(ev, "format", n->format);
+				mf_event_num(ev, "depth", n->depth);
+				mf_event_str(ev, "state", nest_state(n->state));
+				if (n->size)
+					mf_json_u64(ev->body, "size", n->size);
+				mf_json_u64(ev->body, "entries", n->entries);
+				mf_json_u64(ev->body, "app_files", n->app_files);
+				if (n->parent >= 0)
+					mf_event_str(ev, "in", x->nests[n->parent].path);
+				mf_json_str(e, "file", n->path);
+				mf_event_add(ev, "evidence", e);
+				mf_emit(ctx, ev);
+			} else {
+				cJSON_Delete(e);
+			}
+		}
+		switch (n->state) {
+		case MF_XN_OPENED:
+			if (n->app_files == 0 && nwithout++ < 1000)
+				cJSON_AddItemToArray(without, cJSON_CreateString(n->path));
+			break;
+		case MF_XN_DAMAGED:
+			/* an error when it held app data (some may be missing), else
+			 * a warning: whatever it held was not app data so far */
+			input_anomaly(ctx, n->path, 1, "nested_archive_damaged", n->app_files ?
+			    "error" : "warning", n->detail, NULL, 0, problem, arg, sum);
+			break;
+		case MF_XN_ENCRYPTED:
+			input_anomaly(ctx, n->path, 1, "adb_backup_encrypted", "error", n->detail, NULL, 0,
+			    problem, arg, sum);
+			break;
+		case MF_XN_UNSUPPORTED:
+			input_anomaly(ctx, n->path, 1, "nested_archive_not_opened", "warning", n->detail,
+			    NULL, 0, problem, arg, sum);
+			break;
+		case MF_XN_DEPTH:
+			if (ndeep++ < 1000)
+				cJSON_AddItemToArray(deep, cJSON_CreateString(n->path));
+			break;
+		case MF_XN_BYTES:
+			if (nbytes++ < 1000)
+				cJSON_AddItemToArray(bytes, cJSON_CreateString(n->path));
+			break;
+		default:
+			break;
+		}
+	}
+	if (nwithout) {
+		input_anomaly(ctx, name, 0, "nested_archives_without_app_data", "info", "archives inside "
+		    "the input that were opened and hold no Mi Home app data: listed, nothing in "
+		    "them is reported", without, nwithout, problem, arg, sum);
+		without = NULL;
+	}
+	if (ndeep) {
+		snprintf(msg, sizeof(msg), "%" PRIu64 " archive(s) nested more than %d deep were "
+		    "not opened (a nesting bomb, or an extraction wrapped once too often: extract "
+		    "the outer layer and give the rest as an input)", ndeep, depth_max);
+		input_anomaly(ctx, name, 0, "nested_depth_limit", "error", msg, deep, ndeep, problem,
+		    arg, sum);
+		deep = NULL;
+	}
+	if (nbytes) {
+		snprintf(msg, sizeof(msg), "the bytes decoded out of nested archives reached the cap "
+		    "of %" PRIu64 " (a decompression bomb, or a very large archive inside another): "
+		    "%" PRIu64 " archive(s) cut or not opened", x->nest_budget, nbytes);
+		input_anomaly(ctx, name, 0, "nested_bytes_limit", "error", msg, bytes, nbytes, problem,
+		    arg, sum);
+		bytes = NULL;
+	}
+	if (x->nest_dropped) {
+		snprintf(msg, sizeof(msg), "more than %zu archives inside the input: %" PRIu64
+		    " more were neither opened nor listed", x->nnests, x->nest_dropped);
+		input_anomaly(ctx, name, 0, "nested_count_limit", "error", msg, NULL, 0, problem, arg,
+		    sum);
+	}
+	cJSON_Delete(without);
+	cJSON_Delete(deep);
+	cJSON_Delete(bytes);
 }
 
 int mf_phone_scan(struct mf_ctx *ctx, const char *path, const struct mf_phone_opts *o,
@@ -605,6 +749,10 @@ int mf_phone_scan(struct mf_ctx *ctx, const char *path, const struct mf_phone_op
 	lim.mem_max = o->mem_max;
 	lim.entries_max = o->entries_max;
 	lim.tmpdir = o->tmpdir;
+	lim.nest_depth_max = o->nest_depth_max;
+	lim.nest_max = o->nest_max;
+	lim.nest_bytes_min = o->nest_bytes_min;
+	lim.nest_bytes_ratio = o->nest_bytes_ratio;
 	rc = mf_extract_open(path, &lim, &x, errbuf);
 	if (rc) {
 		mf_extract_free(x);
@@ -626,6 +774,15 @@ int mf_phone_scan(struct mf_ctx *ctx, const char *path, const struct mf_phone_op
 	mf_json_u64(ev->body, "entries", x->entries);
 	if (x->ab_header[0])
 		mf_event_str(ev, "adb_backup", x->ab_header);
+	if (x->nnests || x->nest_dropped) {
+		uint64_t opened = 0;
+
+		for (i = 0; i < x->nnests; i++)
+			opened += x->nests[i].opened;
+		mf_json_u64(ev->body, "nested_archives", opened);
+	}
+	if (x->nest_packages)
+		mf_json_u64(ev->body, "packages_not_opened", x->nest_packages);
 	for (i = 0; i < x->nroots; i++)
 		nroots++;
 	mf_event_num(ev, "app_roots", (double)nroots);
@@ -642,6 +799,7 @@ int mf_phone_scan(struct mf_ctx *ctx, const char *path, const struct mf_phone_op
 		input_problem(ctx, name, x->adb_encrypted ? "adb_backup_encrypted" :
 		    x->truncated && i == 0 ? "archive_damaged" : "input_problem",
 		    x->problems[i], problem, arg, sum);
+	nest_report(ctx, x, name, o->nest_depth_max, problem, arg, sum);
 	if (!x->adb_encrypted && nroots == 0)
 		input_problem(ctx, name, "no_app_data", "no Mi Home app data (shared_prefs/, "
 		    "databases/, files/plugin/ of com.xiaomi.smarthome) found in the input",

@@ -22,6 +22,11 @@ struct mf_phone_opts {
 	size_t mem_max;       /* bytes of XML held at once, all files */
 	size_t entries_max;   /* archive/folder entries remembered */
 	int json_depth_max;
+	/* archives inside the input (a zip holding userdata.tar, ...) */
+	int nest_depth_max;   /* levels opened (0: none) */
+	size_t nest_max;      /* nested archives listed */
+	uint64_t nest_bytes_min;    /* bytes decoded out of nested archives: at least this, */
+	unsigned nest_bytes_ratio;  /* or this many times the size of the file holding them */
 	const char *tmpdir;   /* parent of the private copies (NULL: $TMPDIR, /tmp) */
 	const char *name;     /* the input's name in evidence (NULL: basename) */
 };
