@@ -7,6 +7,7 @@
  *   frames -> mf_tcp (reassembly) -> mf_tcp_protos[] table
  *                                       |-- tls  -> http1 | http2 -> cloud codec
  *                                       |-- http1 (port 80, plaintext)
+ *                                       |     `-- CONNECT 2xx tunnel -> tls -> ...
  *                                       |-- miio-tcp (ott link, port 80 "21 31")
  *                                       `-- (none: one "data" record per direction)
  *
