@@ -453,20 +453,19 @@ static int transfer_encoding(const struct mf_http_msg *m)
 	size_t i;
 
 	for (i = 0; i < m->nf; i++) {
-		const char *s = m->f[i].value, *c;
+		const char *s = m->f[i].value, *c, *l = NULL;
 
 		if (m->f[i].trailer || strcasecmp(m->f[i].name, "transfer-encoding") != 0)
 			continue;
 		for (c = s; *c; c++)
 			if (*c != ' ' && *c != '\t' && *c != ',')
-				last = c;
-		if (!last)
-			continue;
-		/* find the start of the last coding */
-		c = last;
-		while (c > s && c[-1] != ',' && c[-1] != ' ' && c[-1] != '\t')
-			c--;
-		last = c;
+				l = c;
+		if (!l)
+			continue;       /* only separators: the earlier field's last coding stands */
+		/* find the start of the last coding (within this field's value) */
+		while (l > s && l[-1] != ',' && l[-1] != ' ' && l[-1] != '\t')
+			l--;
+		last = l;
 	}
 	if (!last)
 		return 0;
