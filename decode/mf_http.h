@@ -99,6 +99,7 @@ struct mf_http_conn {
 	struct mf_ctx *ctx;
 	struct mf_flow flow;        /* copy of the flow given to open() */
 	char sni[256];
+	struct mf_tunnel tun;       /* flow.tunnel points here when the flow had one */
 	const char *version;        /* "1.1" or "2" */
 	uint64_t nreq;              /* requests numbered so far */
 	size_t body_mem;            /* body bytes held by unfinished exchanges */
@@ -171,7 +172,8 @@ int mf_http_raw_flush(struct mf_http_conn *c);
 int mf_http_decode_body(const char *encoding, const uint8_t *in, size_t n, struct mf_buf *out);
 
 /* Host of an exchange: Host / :authority without port, lower case, else
- * the TLS SNI; "" when none.  out has outlen bytes. */
+ * the TLS SNI, else the host of the CONNECT tunnel the connection is in;
+ * "" when none.  out has outlen bytes. */
 void mf_http_exchange_host(const struct mf_http_conn *c, const struct mf_http_exchange *x,
                            char *out, size_t outlen);
 

@@ -14,7 +14,8 @@
  *
  * Response body length (RFC 9112 section 6.3), first rule that applies:
  *   answer to HEAD, 1xx, 204, 304           -> none
- *   2xx answer to CONNECT, 101              -> the connection leaves HTTP
+ *   2xx answer to CONNECT                   -> the connection is a tunnel (below)
+ *   101                                     -> the connection leaves HTTP
  *   Transfer-Encoding ending in chunked     -> chunked
  *   other Transfer-Encoding                 -> until the connection closes
  *   Content-Length                          -> that many bytes
@@ -28,6 +29,30 @@
  * first in, first out (pipelining included); 1xx responses are remembered
  * on the exchange they precede.  A malformed head, chunk or field is an
  * anomaly, and that direction's remaining bytes become one "data" record.
+ *
+ * CONNECT tunnels (RFC 9110 section 9.3.6; a client behind an explicit
+ * proxy).  Once a CONNECT request is complete, the client's further bytes
+ * belong to the tunnel it asked for: they are held (TUNNEL_HOLD_MAX per
+ * direction) until the proxy's final answer.
+ *
+ *   client: CONNECT host:port HTTP/1.1 ... CRLF CRLF | tunnel bytes ...
+ *   proxy:                HTTP/1.1 200 ... CRLF CRLF | tunnel bytes ...
+ *
+ *   2xx                 the tunnel opens; when the client's first tunnel
+ *                       bytes are a TLS handshake record, both directions go
+ *                       to a TLS consumer (mf_proto_tls) whose flow is this
+ *                       connection's with flow.tunnel set; else they are
+ *                       "data" records (http.unparsed "tunnel"), as before
+ *   other final status  refused: the connection stays HTTP (a 407 is often
+ *                       followed by a CONNECT with credentials); bytes the
+ *                       client already sent are data ("tunnel_refused")
+ *   none (stream end, a gap, too many bytes held)
+ *                       the client's bytes are judged alone (TLS, else data
+ *                       "tunnel_unanswered"); the TLS session says no status
+ *
+ * The TLS consumer belongs to this connection: it is closed when the
+ * connection ends, and when it lingers for a late key (mf_stream.h) this
+ * consumer lingers with it (h1_resume) and frees everything else.
  */
 #include "mf_http.h"
 
@@ -37,12 +62,17 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mf_codec.h"
 #include "mf_ctx.h"
 #include "mf_err.h"
 #include "mf_frame.h"
+#include "mf_tls.h"
 
 #define CHUNK_LINE_MAX 1024
 #define QUEUE_MAX 1024          /* exchanges awaiting emission per connection */
+#define TUNNEL_HOLD_MAX (64u * 1024)  /* tunnel bytes held per direction before the
+                                         tunnel's content is known */
+#define TUNNEL_SNIFF 6          /* client bytes that show a TLS ClientHello record */
 
 enum h1_state {
 	S_HEAD,         /* collecting a start line + fields */
@@ -52,7 +82,26 @@ enum h1_state {
 	S_CHUNK_CRLF,   /* the CRLF after chunk data */
 	S_TRAILER,      /* collecting the trailer section */
 	S_BODY_CLOSE,   /* response body until the connection ends */
+	S_TUNNEL,       /* bytes of the CONNECT tunnel (h->tun) */
 	S_RAW           /* not parsed any more (mf_http_raw_*) */
+};
+
+enum tun_state {
+	T_WAIT,         /* CONNECT sent, no final answer yet */
+	T_OPEN,         /* 2xx: the tunnel's content is not known yet */
+	T_TLS           /* both directions go to the TLS consumer */
+};
+
+/* A CONNECT tunnel of the connection (at most one: after it the
+ * connection's bytes are the tunnel's). */
+struct h1_tunnel {
+	struct mf_tunnel info;
+	struct mf_flow fl;          /* what the tunnel's consumer sees (fl.tunnel = &info) */
+	enum tun_state state;
+	struct mf_buf hold[2];      /* bytes before the content was known */
+	struct mf_http_at hold_at[2];   /* frame of each one's first byte */
+	struct mf_http_at start;    /* the 2xx answer */
+	void *tls;                  /* the TLS consumer's state (T_TLS), owned */
 };
 
 struct h1_dir {
@@ -72,6 +121,8 @@ struct h1 {
 	struct mf_http_exchange *qhead, *qtail;  /* FIFO, owned, not yet emitted */
 	size_t nq;
 	void *h2;                   /* HTTP/2 with prior knowledge on an HTTP/1 port */
+	struct h1_tunnel *tun;      /* owned */
+	unsigned lingering : 1;     /* closed; only tun->tls is left, waiting for a key */
 };
 
 /* ---- character classes (RFC 9110 section 5.6.2) ---- */
@@ -336,11 +387,14 @@ static int fail(struct h1 *h, int dir, const char *reason, const char *fmt, ...)
 	return rc;
 }
 
+static int tunnel_wait(struct h1 *h, struct mf_http_exchange *x);
+
 /* The message being read in dir is complete. */
 static int msg_complete(struct h1 *h, int dir)
 {
 	struct h1_dir *d = &h->d[dir];
 	struct mf_http_exchange *x = d->x;
+	int rc;
 
 	if (x) {
 		struct mf_http_msg *m = dir == MF_DIR_C2S ? &x->req : &x->resp;
@@ -352,6 +406,9 @@ static int msg_complete(struct h1 *h, int dir)
 	d->state = S_HEAD;
 	mf_buf_reset(&d->line);
 	d->line_start = 0;
+	if (dir == MF_DIR_C2S && x && !x->has_resp && !h->tun && x->req.method &&
+	    strcasecmp(x->req.method, "CONNECT") == 0 && (rc = tunnel_wait(h, x)) != 0)
+		return rc;
 	return emit_ready(h, 0);
 }
 
@@ -396,25 +453,200 @@ static int transfer_encoding(const struct mf_http_msg *m)
 	size_t i;
 
 	for (i = 0; i < m->nf; i++) {
-		const char *s = m->f[i].value, *c;
+		const char *s = m->f[i].value, *c, *l = NULL;
 
 		if (m->f[i].trailer || strcasecmp(m->f[i].name, "transfer-encoding") != 0)
 			continue;
 		for (c = s; *c; c++)
 			if (*c != ' ' && *c != '\t' && *c != ',')
-				last = c;
-		if (!last)
-			continue;
-		/* find the start of the last coding */
-		c = last;
-		while (c > s && c[-1] != ',' && c[-1] != ' ' && c[-1] != '\t')
-			c--;
-		last = c;
+				l = c;
+		if (!l)
+			continue;       /* only separators: the earlier field's last coding stands */
+		/* find the start of the last coding (within this field's value) */
+		while (l > s && l[-1] != ',' && l[-1] != ' ' && l[-1] != '\t')
+			l--;
+		last = l;
 	}
 	if (!last)
 		return 0;
 	return strncasecmp(last, "chunked", 7) == 0 &&
 	    (last[7] == '\0' || last[7] == ' ' || last[7] == '\t' || last[7] == ';') ? 1 : 2;
+}
+
+/* ---- CONNECT tunnels ---- */
+
+static void tunnel_free(struct h1_tunnel *t)
+{
+	if (!t)
+		return;
+	mf_buf_free(&t->hold[0]);
+	mf_buf_free(&t->hold[1]);
+	free(t);
+}
+
+/* The CONNECT request x is complete and unanswered: the client's next
+ * bytes are the tunnel's, held until the answer. */
+static int tunnel_wait(struct h1 *h, struct mf_http_exchange *x)
+{
+	struct h1_tunnel *t = calloc(1, sizeof(*t));
+	struct mf_buf e;
+	size_t n;
+	int d;
+
+	if (!t)
+		return MF_ERR_NOMEM;
+	mf_buf_init(&e, 4 * sizeof(t->info.target));
+	if (x->req.target && mf_escape_bytes((const uint8_t *)x->req.target,
+	    strlen(x->req.target), sizeof(t->info.target) - 4, &e) == 0) {
+		n = e.len < sizeof(t->info.target) - 1 ? e.len : sizeof(t->info.target) - 1;
+		memcpy(t->info.target, e.data, n);
+	}
+	mf_buf_free(&e);
+	t->info.request = x->number;
+	t->fl = h->c.flow;
+	t->fl.sni = NULL;
+	t->fl.alpn = NULL;
+	t->fl.tls = 0;
+	t->fl.opaque = 0;
+	t->fl.tunnel = &t->info;
+	for (d = 0; d < 2; d++)
+		mf_buf_init(&t->hold[d], TUNNEL_HOLD_MAX);
+	t->state = T_WAIT;
+	h->tun = t;
+	h->d[MF_DIR_C2S].state = S_TUNNEL;
+	return 0;
+}
+
+/* The frame of a held byte, for the consumer it is finally given to. */
+static void held_frame(const struct h1 *h, const struct mf_http_at *at, struct mf_frame *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->number = at->frame;
+	f->ts_ns = at->ts_ns;
+	f->input = h->c.input;
+}
+
+/* The tunnel's content is known: TLS when the client's first bytes are a
+ * handshake record, else data.  force: judge whatever is held (the stream
+ * ended, a gap, the hold is full, no answer).  Returns 0 (also when it
+ * cannot tell yet) or MF_ERR_NOMEM. */
+static int tunnel_decide(struct h1 *h, int force)
+{
+	struct h1_tunnel *t = h->tun;
+	const struct mf_buf *c = &t->hold[MF_DIR_C2S];
+	struct mf_frame f;
+	int d, rc = 0;
+
+	if (t->state == T_TLS || (!force && (t->state == T_WAIT || c->len < TUNNEL_SNIFF)))
+		return 0;
+	if (c->len >= 3 && mf_tls_probe(c->data, c->len) == 1) {
+		t->tls = mf_proto_tls.open(h->c.ctx, &t->fl);
+		if (!t->tls)
+			return MF_ERR_NOMEM;
+		t->state = T_TLS;
+		for (d = 0; d < 2 && rc == 0; d++) {
+			if (t->hold[d].len == 0)
+				continue;
+			held_frame(h, &t->hold_at[d], &f);
+			rc = mf_proto_tls.data(t->tls, h->c.ctx, d, t->hold[d].data, t->hold[d].len,
+			    &f);
+			mf_buf_free(&t->hold[d]);
+		}
+		return rc;
+	}
+	/* not TLS: the directions in the tunnel are data, as they always were */
+	for (d = 0; d < 2; d++) {
+		if (h->d[d].state != S_TUNNEL)
+			continue;
+		h->d[d].state = S_HEAD;
+		go_raw(h, d, t->state == T_OPEN ? "tunnel" : "tunnel_unanswered");
+		if (t->state == T_OPEN)
+			h->c.raw[d].at = t->start;
+		else if (t->hold[d].len)
+			h->c.raw[d].at = t->hold_at[d];
+		if (t->hold[d].len)
+			mf_http_raw_add(&h->c, d, t->hold[d].data, t->hold[d].len);
+	}
+	tunnel_free(t);
+	h->tun = NULL;
+	return 0;
+}
+
+/* A 2xx answered the CONNECT: the proxy's next bytes are the tunnel's. */
+static int tunnel_open(struct h1 *h, int status)
+{
+	struct h1_tunnel *t = h->tun;
+
+	h->d[MF_DIR_S2C].state = S_TUNNEL;
+	if (t->state != T_WAIT)
+		return 0;           /* judged before the answer came (status not known to it) */
+	t->info.status = status;
+	t->state = T_OPEN;
+	t->start = h->c.now;
+	return tunnel_decide(h, 0);
+}
+
+/* Another final status answered the CONNECT: no tunnel.  The connection
+ * stays HTTP; what the client sent meanwhile was meant for the tunnel. */
+static void tunnel_refused(struct h1 *h)
+{
+	struct h1_tunnel *t = h->tun;
+	struct h1_dir *d = &h->d[MF_DIR_C2S];
+
+	h->tun = NULL;
+	d->state = S_HEAD;
+	if (t->hold[MF_DIR_C2S].len) {
+		go_raw(h, MF_DIR_C2S, "tunnel_refused");
+		h->c.raw[MF_DIR_C2S].at = t->hold_at[MF_DIR_C2S];
+		mf_http_raw_add(&h->c, MF_DIR_C2S, t->hold[MF_DIR_C2S].data,
+		    t->hold[MF_DIR_C2S].len);
+	}
+	tunnel_free(t);
+}
+
+/* Bytes of a direction in S_TUNNEL; returns n or MF_ERR_NOMEM. */
+static ssize_t tunnel_data(struct h1 *h, int dir, const uint8_t *p, size_t n,
+                           const struct mf_frame *f)
+{
+	struct h1_tunnel *t = h->tun;
+	int rc;
+
+	if (!t) {                   /* cannot happen: a tunnel state without a tunnel */
+		go_raw(h, dir, "tunnel");
+		mf_http_raw_add(&h->c, dir, p, n);
+		return (ssize_t)n;
+	}
+	if (t->state != T_TLS) {
+		if (t->hold[dir].len + n > TUNNEL_HOLD_MAX) {
+			/* held long enough: judged on what is there */
+			if ((rc = tunnel_decide(h, 1)) != 0)
+				return rc;
+			return h->d[dir].state == S_TUNNEL ? tunnel_data(h, dir, p, n, f) : 0;
+		}
+		if (t->hold[dir].len == 0)
+			t->hold_at[dir] = h->c.now;
+		if (mf_buf_add(&t->hold[dir], p, n))
+			return MF_ERR_NOMEM;
+		rc = tunnel_decide(h, 0);
+		return rc ? rc : (ssize_t)n;
+	}
+	rc = mf_proto_tls.data(t->tls, h->c.ctx, dir, p, n, f);
+	return rc ? rc : (ssize_t)n;
+}
+
+/* A gap in a direction in S_TUNNEL. */
+static void tunnel_gap(struct h1 *h, int dir, uint64_t missing, const struct mf_frame *f)
+{
+	if (h->tun && h->tun->state != T_TLS)
+		(void)tunnel_decide(h, 1);
+	if (h->tun && h->tun->state == T_TLS) {
+		if (h->d[dir].state == S_TUNNEL)
+			mf_proto_tls.gap(h->tun->tls, h->c.ctx, dir, missing, f);
+		return;
+	}
+	if (h->d[dir].state != S_RAW)
+		go_raw(h, dir, "gap");
+	h->c.raw[dir].missing += missing;
 }
 
 /* A complete head in dir: start the message. */
@@ -501,6 +733,15 @@ static int head_done(struct h1 *h, int dir, struct mf_http_msg *tmp)
 		const char *method = x->has_req ? x->req.method : NULL;
 		int st = m->status;
 
+		if (h->tun && h->tun->info.request == x->number) {
+			/* the answer to the CONNECT the client's bytes wait on */
+			if (st / 100 == 2) {
+				rc = msg_complete(h, dir);
+				return rc ? rc : tunnel_open(h, st);
+			}
+			if (h->tun->state == T_WAIT)
+				tunnel_refused(h);
+		}
 		if (st == 101 || (method && strcasecmp(method, "CONNECT") == 0 && st / 100 == 2)) {
 			/* the connection leaves HTTP: both sides reported as data */
 			rc = msg_complete(h, dir);
@@ -922,6 +1163,9 @@ static int h1_data(void *st, struct mf_ctx *ctx, int dir, const uint8_t *p, size
 		case S_TRAILER:
 			r = step_trailer(h, dir, p, n);
 			break;
+		case S_TUNNEL:
+			r = tunnel_data(h, dir, p, n, f);
+			break;
 		default:
 			mf_http_raw_add(&h->c, dir, p, n);
 			r = (ssize_t)n;
@@ -980,6 +1224,9 @@ static void h1_gap(void *st, struct mf_ctx *ctx, int dir, uint64_t missing,
 	case S_RAW:
 		h->c.raw[dir].missing += missing;
 		return;
+	case S_TUNNEL:
+		tunnel_gap(h, dir, missing, f);
+		return;
 	default:
 		break;
 	}
@@ -992,12 +1239,16 @@ static void h1_gap(void *st, struct mf_ctx *ctx, int dir, uint64_t missing,
 static int h1_close(void *st, struct mf_ctx *ctx, int how, const struct mf_frame *f)
 {
 	struct h1 *h = st;
-	int dir;
+	int dir, linger = 0;
 
-	(void)how;
 	if (h->h2)
 		(void)mf_proto_http2.close(h->h2, ctx, how, f);
 	mf_http_conn_at(&h->c, f);
+	/* the tunnel first: its session ends with the connection */
+	if (h->tun && h->tun->state != T_TLS)
+		(void)tunnel_decide(h, 1);
+	if (h->tun && h->tun->state == T_TLS)
+		linger = mf_proto_tls.close(h->tun->tls, ctx, how, f) == MF_STREAM_LINGER;
 	for (dir = 0; dir < 2; dir++) {
 		struct h1_dir *d = &h->d[dir];
 
@@ -1020,6 +1271,25 @@ static int h1_close(void *st, struct mf_ctx *ctx, int how, const struct mf_frame
 	for (dir = 0; dir < 2; dir++)
 		mf_buf_free(&h->d[dir].line);
 	mf_http_conn_free(&h->c);
+	if (linger) {
+		/* the tunnel's TLS session waits for its key: only it is kept */
+		h->lingering = 1;
+		return MF_STREAM_LINGER;
+	}
+	tunnel_free(h->tun);
+	free(h);
+	return 0;
+}
+
+/* A closed connection whose tunnel's TLS session waits for a late key. */
+static int h1_resume(void *st, struct mf_ctx *ctx, int final)
+{
+	struct h1 *h = st;
+
+	if (h->lingering && h->tun && h->tun->tls &&
+	    mf_proto_tls.resume(h->tun->tls, ctx, final) == MF_STREAM_LINGER)
+		return MF_STREAM_LINGER;
+	tunnel_free(h->tun);
 	free(h);
 	return 0;
 }
@@ -1032,4 +1302,5 @@ const struct mf_stream_proto mf_proto_http1 = {
 	.data = h1_data,
 	.gap = h1_gap,
 	.close = h1_close,
+	.resume = h1_resume,
 };

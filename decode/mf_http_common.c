@@ -51,10 +51,15 @@ void mf_http_conn_init(struct mf_http_conn *c, struct mf_ctx *ctx, const struct 
 		c->flow = *fl;
 		if (fl->sni)
 			snprintf(c->sni, sizeof(c->sni), "%s", fl->sni);
+		if (fl->tunnel) {
+			c->tun = *fl->tunnel;
+			c->tun.target[sizeof(c->tun.target) - 1] = '\0';
+		}
 		c->input = fl->input;
 	}
 	/* pointers into the opener's state are not kept */
 	c->flow.sni = c->sni[0] ? c->sni : NULL;
+	c->flow.tunnel = fl && fl->tunnel ? &c->tun : NULL;
 	c->flow.alpn = NULL;
 	c->version = version;
 	for (d = 0; d < 2; d++)
@@ -302,16 +307,19 @@ void mf_http_exchange_free(struct mf_http_exchange *x)
 	free(x);
 }
 
-void mf_http_exchange_host(const struct mf_http_conn *c, const struct mf_http_exchange *x,
-                           char *out, size_t outlen)
+/* Is a CONNECT request (RFC 9110 section 9.3.6): the exchange opens a
+ * tunnel, it is no API call whatever its host. */
+static int is_connect(const struct mf_http_exchange *x)
 {
-	const char *h = x->req.authority;
+	return x->has_req && x->req.method && strcasecmp(x->req.method, "CONNECT") == 0;
+}
+
+/* The host part of "host:port", "[v6]:port" or "host" (lower case, no
+ * trailing dots) into out. */
+static void host_part(const char *h, char *out, size_t outlen)
+{
 	size_t n, i;
 
-	if (!h || !*h)
-		h = mf_http_msg_get(&x->req, "host");
-	if (!h || !*h)
-		h = c->flow.sni;
 	if (!h || outlen == 0) {
 		if (outlen)
 			out[0] = '\0';
@@ -333,6 +341,22 @@ void mf_http_exchange_host(const struct mf_http_conn *c, const struct mf_http_ex
 	while (n > 0 && out[n - 1] == '.')
 		n--;
 	out[n] = '\0';
+}
+
+void mf_http_exchange_host(const struct mf_http_conn *c, const struct mf_http_exchange *x,
+                           char *out, size_t outlen)
+{
+	const char *h = x->req.authority;
+
+	if ((!h || !*h) && is_connect(x))
+		h = x->req.target;          /* HTTP/1.x authority-form: host:port */
+	if (!h || !*h)
+		h = mf_http_msg_get(&x->req, "host");
+	if (!h || !*h)
+		h = c->flow.sni;
+	if ((!h || !*h) && c->flow.tunnel)
+		h = c->flow.tunnel->target;
+	host_part(h, out, outlen);
 }
 
 /* ---- Content-Encoding ---- */
@@ -645,6 +669,8 @@ static cJSON *evidence_at(const struct mf_http_conn *c, uint64_t frame)
 	if (frame)
 		mf_json_u64(o, "frame", frame);
 	mf_json_u64(o, "tcp_stream", c->flow.stream_no);
+	if (c->flow.tunnel)
+		json_text(o, "tunnel", c->flow.tunnel->target);
 	return o;
 }
 
@@ -771,6 +797,8 @@ static int generic_event(struct mf_http_conn *c, struct mf_http_exchange *x, con
 		json_text(h, "method", x->req.method);
 		if (host[0])
 			json_text(h, "host", host);
+		if (is_connect(x))
+			json_text(h, "authority", x->req.authority ? x->req.authority : x->req.target);
 		json_text(h, "path", x->req.target);
 	} else if (host[0]) {
 		json_text(h, "host", host);
@@ -867,9 +895,12 @@ int mf_http_exchange_done(struct mf_http_conn *c, struct mf_http_exchange *x)
 	if (rc == 0)
 		rc = rc2;
 	if (rc == 0) {
-		if (x->has_req && ((host[0] && mf_micloud_is_host(host)) ||
+		char th[256];
+
+		host_part(c->flow.tunnel ? c->flow.tunnel->target : NULL, th, sizeof(th));
+		if (x->has_req && !is_connect(x) && ((host[0] && mf_micloud_is_host(host)) ||
 		                   (c->flow.sni && mf_micloud_is_host(c->flow.sni)) ||
-		                   micloud_form(x, &rq)))
+		                   (th[0] && mf_micloud_is_host(th)) || micloud_form(x, &rq)))
 			rc = cloud_exchange(c, x, host, &rq, &rs);
 		else
 			rc = generic_event(c, x, host, &rq, &rs);

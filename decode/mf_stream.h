@@ -7,6 +7,7 @@
  *   frames -> mf_tcp (reassembly) -> mf_tcp_protos[] table
  *                                       |-- tls  -> http1 | http2 -> cloud codec
  *                                       |-- http1 (port 80, plaintext)
+ *                                       |     `-- CONNECT 2xx tunnel -> tls -> ...
  *                                       |-- miio-tcp (ott link, port 80 "21 31")
  *                                       `-- (none: one "data" record per direction)
  *
@@ -24,6 +25,15 @@ struct mf_frame;
 struct mf_input;
 struct mf_event;
 
+/* An HTTP CONNECT tunnel (RFC 9110 section 9.3.6) that a stream's bytes
+ * travel in: set by HTTP/1.x (mf_http1.c) for the consumer it hands the
+ * tunnel to.  Consumers that keep it copy it (it lives in the opener). */
+struct mf_tunnel {
+	char target[256];          /* the CONNECT's request-target, "host:port" (escaped) */
+	int status;                /* the proxy's final answer (2xx), 0 = not captured */
+	uint64_t request;          /* the CONNECT's 1-based request number on the connection */
+};
+
 /* One TCP connection (or the plaintext inside one) as consumers see it. */
 struct mf_flow {
 	const struct mf_input *input;
@@ -34,6 +44,9 @@ struct mf_flow {
 	char community_id[40];
 	const char *alpn;          /* set by TLS for its inner consumer ("h2", "http/1.1"), or NULL */
 	const char *sni;           /* set by TLS, or NULL */
+	const struct mf_tunnel *tunnel;  /* the bytes are inside this CONNECT tunnel (the
+	                              flow's addresses are the client's and the
+	                              proxy's), or NULL */
 	unsigned tls : 1;          /* the bytes are TLS plaintext */
 	unsigned opaque : 1;       /* TLS plaintext that is not HTTP (no ALPN, no
 	                              request or status line): kept as one data

@@ -53,6 +53,7 @@
 #include "mf_frame.h"
 #include "mf_http.h"
 #include "mf_keylog.h"
+#include "mf_proto.h"
 #include "mf_tlscrypto.h"
 
 #define REC_HDR 5
@@ -117,6 +118,7 @@ struct tdir {
 struct tls_state {
 	struct mf_ctx *ctx;
 	struct mf_flow fl;          /* the TCP flow (copy) */
+	struct mf_tunnel tun;       /* fl.tunnel points here: the CONNECT tunnel, if any */
 	struct mf_flow ifl;         /* the flow the inner consumer sees (tls = 1) */
 	const struct mf_stream_proto *h1, *h2, *inner;
 	void *inner_st;
@@ -282,7 +284,33 @@ static int add_evidence(struct mf_event *ev, const struct tls_state *st, uint64_
 	if (with_last && st->have_frame)
 		mf_json_u64(o, "last_frame", st->last_frame);
 	mf_json_u64(o, "tcp_stream", st->fl.stream_no);
+	if (st->fl.tunnel)
+		mf_json_str(o, "tunnel", st->fl.tunnel->target);
 	return mf_event_add(ev, "evidence", o);
+}
+
+/* tls.tunnel of a session inside an HTTP CONNECT tunnel: the proxy (the
+ * TCP server), the CONNECT target, the proxy's answer. */
+static cJSON *tunnel_json(const struct tls_state *st)
+{
+	const struct mf_tunnel *tu = st->fl.tunnel;
+	char a[46], proxy[64];
+	cJSON *o = mf_json_obj();
+
+	if (!o)
+		return NULL;
+	if (st->fl.addr_len == 4 || st->fl.addr_len == 16) {
+		mf_addr_str(st->fl.srv, st->fl.addr_len, a);
+		snprintf(proxy, sizeof(proxy), st->fl.addr_len == 16 ? "[%s]:%u" : "%s:%u", a,
+		    (unsigned)st->fl.sport);
+		mf_json_str(o, "proxy", proxy);
+	}
+	mf_json_str(o, "target", tu->target);
+	if (tu->status)
+		mf_json_num(o, "status", tu->status);
+	if (tu->request)
+		mf_json_u64(o, "http_request", tu->request);
+	return o;
 }
 
 /* An anomaly about direction dir (-1: the session) at frame f (NULL: the
@@ -809,6 +837,17 @@ static int hs_feed(struct tls_state *st, int dir, const uint8_t *p, size_t n,
 
 /* ---- records ---- */
 
+/* Ends the inner consumer now.  One that would wait for something after
+ * its stream (an HTTP CONNECT tunnel holding a TLS session of its own) is
+ * told the wait is over: this session's end is the end of its bytes. */
+static void inner_close(struct tls_state *st, int how, const struct mf_frame *f)
+{
+	if (st->inner->close(st->inner_st, st->ctx, how, f) == MF_STREAM_LINGER &&
+	    st->inner->resume)
+		(void)st->inner->resume(st->inner_st, st->ctx, 1);
+	st->inner_done = 1;
+}
+
 static int feed_inner(struct tls_state *st, int dir, const uint8_t *p, size_t n,
                       const struct mf_frame *f)
 {
@@ -1217,6 +1256,11 @@ void *mf_tls_open_with(struct mf_ctx *ctx, const struct mf_flow *fl,
 	st->fl = *fl;
 	st->fl.alpn = NULL;
 	st->fl.sni = NULL;
+	if (fl->tunnel) {
+		st->tun = *fl->tunnel;
+		st->tun.target[sizeof(st->tun.target) - 1] = '\0';
+		st->fl.tunnel = &st->tun;
+	}
 	st->h1 = http1;
 	st->h2 = http2;
 	for (i = 0; i < 2; i++) {
@@ -1315,7 +1359,7 @@ static void tls_gap(void *vst, struct mf_ctx *ctx, int dir, uint64_t missing,
 		if (st->inner->gap) {
 			st->inner->gap(st->inner_st, ctx, dir, missing, f);
 		} else {
-			(void)st->inner->close(st->inner_st, ctx, MF_END_EOF, f);
+			inner_close(st, MF_END_EOF, f);
 			st->inner = NULL;
 			st->inner_st = NULL;
 			st->inner_done = 1;
@@ -1437,6 +1481,8 @@ static int session_event(struct tls_state *st, int how)
 	if (st->trunc[0] || st->trunc[1])
 		cJSON_AddItemToObject(t, "truncated_bytes", per_dir(st->trunc[0], st->trunc[1]));
 	mf_json_str(t, "end", end_name(how));
+	if (st->fl.tunnel && (o = tunnel_json(st)) != NULL)
+		cJSON_AddItemToObject(t, "tunnel", o);
 	mf_event_add(ev, "tls", t);
 	add_evidence(ev, st, st->first_frame, 1);
 	return mf_emit(st->ctx, ev);
@@ -1472,7 +1518,7 @@ static void finish(struct tls_state *st)
 	int i;
 
 	if (st->inner && !st->inner_done)
-		(void)st->inner->close(st->inner_st, st->ctx, st->end_how, NULL);
+		inner_close(st, st->end_how, NULL);
 	if (st->d[0].offset || st->d[1].offset || st->trunc[0] || st->trunc[1])
 		session_event(st, st->end_how);
 	for (i = 0; i < 2; i++) {
@@ -1510,8 +1556,7 @@ static int tls_close(void *vst, struct mf_ctx *ctx, int how, const struct mf_fra
 	st->end_how = how;
 	if (st->inner && !st->inner_done && !waiting(st)) {
 		/* closed here, with the frame that ended the stream */
-		(void)st->inner->close(st->inner_st, ctx, how, f);
-		st->inner_done = 1;
+		inner_close(st, how, f);
 	}
 	if (!waiting(st)) {
 		finish(st);

@@ -17,7 +17,8 @@
 #include "mf_stream.h"
 
 /* Ports 443, 8443, and any stream whose first client bytes are a TLS
- * handshake record (16 03 0x, ClientHello). */
+ * handshake record (16 03 0x, ClientHello); also opened by HTTP/1.x for a
+ * CONNECT tunnel (flow.tunnel set: reported in tls.tunnel). */
 extern const struct mf_stream_proto mf_proto_tls;
 
 /* mf_proto_tls.probe */

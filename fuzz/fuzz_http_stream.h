@@ -77,7 +77,8 @@ static void fuzz_http_stream(const struct mf_stream_proto *proto, const uint8_t 
 		data += len;
 		size -= len;
 	}
-	proto->close(st, &ctx, MF_END_FIN, NULL);
+	if (proto->close(st, &ctx, MF_END_FIN, NULL) == MF_STREAM_LINGER && proto->resume)
+		proto->resume(st, &ctx, 1);
 }
 
 #endif

@@ -3,6 +3,8 @@
  * malformed input; each script fed in pieces and byte by byte. */
 #include <zlib.h>
 
+#include "mf_codec.h"
+
 #include "test_decode_http_util.h"
 
 #define C2S MF_DIR_C2S
@@ -656,6 +658,334 @@ static void test_decode_body(void)
 	mf_buf_free(&out);
 }
 
+/* ---- CONNECT tunnels ---- */
+
+/* RFC 8448 section 3's ClientHello record (SNI "server") and the first
+ * bytes of its ServerHello record: a TLS session without keys. */
+static const char tun_ch[] =
+    "16030100c4010000c00303cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece7"
+    "000006130113031302010000910000000b0009000006736572766572ff01000100000a0014001200"
+    "1d0017001800190100010101020103010400230000003300260024001d002099381de560e4bd43d2"
+    "3d8e435a7dbafeb3c06e51c13cae4d5413691e529aaf2c002b0003020304000d0020001e04030503"
+    "0603020308040805080604010501060102010402050206020202002d00020101001c00024001";
+static const char tun_sh[] =
+    "160303005a020000560303a6af06a4121860dc5e6e60249cd34c95930c8ac5cb1434dac155772ed3"
+    "e2692800130100002e00330024001d0020c9828876112095fe66762bdbf7c672e156d6cc253b833d"
+    "f1dd69b1b04e751f0f002b00020304";
+
+static void sc_hex(struct script *sc, int dir, const char *hex, uint64_t frame)
+{
+	uint8_t b[1024];
+	size_t n = strlen(hex) / 2;
+
+	CHECK(n <= sizeof(b) && mf_hex_decode(hex, 2 * n, b, n) == 0);
+	sc_add(sc, dir, b, n, frame);
+}
+
+static const struct mf_event *nth_proto(const char *protocol, const char *kind, int n)
+{
+	int i;
+
+	for (i = 0; i < nev; i++)
+		if (strcmp(evs[i]->protocol, protocol) == 0 && strcmp(evs[i]->kind, kind) == 0 &&
+		    n-- == 0)
+			return evs[i];
+	return NULL;
+}
+
+static int count_proto(const char *protocol, const char *kind)
+{
+	int i, k = 0;
+
+	for (i = 0; i < nev; i++)
+		k += strcmp(evs[i]->protocol, protocol) == 0 && strcmp(evs[i]->kind, kind) == 0;
+	return k;
+}
+
+#define CONNECT_REQ "CONNECT server:443 HTTP/1.1\r\nHost: server:443\r\nUser-Agent: t/1\r\n\r\n"
+
+static void test_tunnel_tls(void)
+{
+	struct script sc = { .n = 0 };
+	const struct mf_event *e;
+
+	sc_str(&sc, C2S, CONNECT_REQ, 1);
+	sc_str(&sc, S2C, "HTTP/1.1 200 Connection established\r\nContent-Length: 99\r\n\r\n", 2);
+	sc_hex(&sc, C2S, tun_ch, 3);
+	sc_hex(&sc, S2C, tun_sh, 4);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	/* the one anomaly: no key log (as for a direct session) */
+	CHECK_EQ_INT(count_kind("anomaly"), 1);
+	e = anomaly("tls_no_secret");
+	CHECK(e != NULL);
+	if (e) {
+		CHECK_EQ_STR(S(e, "evidence.tunnel"), "server:443");
+		CHECK_EQ_STR(S(e, "tls.sni"), "server");
+	}
+	CHECK_EQ_INT(count_proto("http", "data"), 1);   /* no "unparsed" record */
+	e = nth_proto("http", "data", 0);
+	if (e) {
+		CHECK_EQ_STR(S(e, "http.method"), "CONNECT");
+		CHECK_EQ_STR(S(e, "http.authority"), "server:443");
+		CHECK_EQ_STR(S(e, "http.host"), "server");
+		CHECK_EQ_STR(S(e, "http.path"), "server:443");
+		CHECK_EQ_INT(N(e, "http.status"), 200);
+		CHECK_EQ_INT(N(e, "evidence.http_request"), 1);
+		CHECK(at(e, "evidence.tunnel") == NULL);
+	}
+	e = nth_proto("tls", "session", 0);
+	CHECK(e != NULL);
+	if (e) {
+		CHECK_EQ_STR(S(e, "tls.sni"), "server");
+		CHECK_EQ_STR(S(e, "tls.version"), "TLS 1.3");
+		CHECK_EQ_STR(S(e, "tls.handshake"), "complete");
+		CHECK_EQ_STR(S(e, "tls.tunnel.proxy"), "198.51.100.20:443");
+		CHECK_EQ_STR(S(e, "tls.tunnel.target"), "server:443");
+		CHECK_EQ_INT(N(e, "tls.tunnel.status"), 200);
+		CHECK_EQ_INT(N(e, "tls.tunnel.http_request"), 1);
+		CHECK_EQ_STR(S(e, "evidence.tunnel"), "server:443");
+		CHECK_EQ_INT(N(e, "evidence.frame"), 3);
+		CHECK_EQ_INT(N(e, "evidence.last_frame"), 4);
+		CHECK_EQ_INT(N(e, "evidence.tcp_stream"), 7);
+		CHECK_EQ_STR(S(e, "net.src"), "192.0.2.10");
+		CHECK_EQ_STR(S(e, "net.dst"), "198.51.100.20");
+		CHECK_EQ_INT(N(e, "tls.records.client_to_server"), 1);
+		CHECK_EQ_INT(N(e, "tls.records.server_to_client"), 1);
+	}
+	sc_free(&sc);
+
+	/* the client did not wait for the answer: its ClientHello is held */
+	sc_str(&sc, C2S, CONNECT_REQ, 1);
+	sc_hex(&sc, C2S, tun_ch, 2);
+	sc_str(&sc, S2C, "HTTP/1.0 200 OK\r\n\r\n", 3);
+	sc_hex(&sc, S2C, tun_sh, 4);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	CHECK_EQ_INT(count_proto("http", "anomaly"), 0);
+	CHECK_EQ_INT(count_proto("http", "data"), 1);
+	e = nth_proto("tls", "session", 0);
+	CHECK(e != NULL);
+	if (e) {
+		CHECK_EQ_STR(S(e, "tls.handshake"), "complete");
+		CHECK_EQ_INT(N(e, "tls.tunnel.status"), 200);
+		CHECK_EQ_INT(N(e, "evidence.frame"), 2);
+	}
+	sc_free(&sc);
+
+	/* no answer in the capture (one direction lost): judged on the client's bytes */
+	sc_str(&sc, C2S, CONNECT_REQ, 1);
+	sc_hex(&sc, C2S, tun_ch, 2);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	CHECK_EQ_INT(count_kind("anomaly"), 0);
+	e = nth_proto("http", "data", 0);
+	if (e) {
+		CHECK_EQ_STR(S(e, "http.method"), "CONNECT");
+		CHECK_EQ_INT(B(e, "http.answered"), 0);
+	}
+	e = nth_proto("tls", "session", 0);
+	CHECK(e != NULL);
+	if (e) {
+		CHECK_EQ_STR(S(e, "tls.handshake"), "incomplete");
+		CHECK_EQ_STR(S(e, "tls.tunnel.target"), "server:443");
+		CHECK(at(e, "tls.tunnel.status") == NULL);
+	}
+	sc_free(&sc);
+}
+
+static void test_tunnel_not_tls(void)
+{
+	struct script sc = { .n = 0 };
+	const struct mf_event *e;
+
+	/* an SSH-like tunnel: data records, as before */
+	sc_str(&sc, C2S, "CONNECT 10.0.0.5:22 HTTP/1.1\r\nHost: 10.0.0.5:22\r\n\r\n", 1);
+	sc_str(&sc, S2C, "HTTP/1.1 200 OK\r\n\r\nSSH-2.0-srv\r\n", 2);
+	sc_str(&sc, C2S, "SSH-2.0-cli\r\n", 3);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	CHECK_EQ_INT(count_kind("anomaly"), 0);
+	CHECK_EQ_INT(count_proto("tls", "session"), 0);
+	CHECK_EQ_INT(count_proto("http", "data"), 3);
+	e = nth_proto("http", "data", 0);
+	if (e) {
+		CHECK_EQ_STR(S(e, "http.method"), "CONNECT");
+		CHECK_EQ_STR(S(e, "http.authority"), "10.0.0.5:22");
+		CHECK_EQ_STR(S(e, "http.host"), "10.0.0.5");
+	}
+	e = nth_proto("http", "data", 1);
+	if (e) {
+		CHECK_EQ_STR(S(e, "http.unparsed"), "tunnel");
+		CHECK_EQ_STR(S(e, "http.direction"), "request");
+		CHECK_EQ_INT(N(e, "http.bytes"), 13);
+		CHECK_EQ_INT(N(e, "evidence.frame"), 2);        /* where the tunnel opened */
+	}
+	e = nth_proto("http", "data", 2);
+	if (e) {
+		CHECK_EQ_STR(S(e, "http.unparsed"), "tunnel");
+		CHECK_EQ_INT(N(e, "http.bytes"), 13);
+		CHECK_EQ_STR(S(e, "http.preview"), "SSH-2.0-srv\\x0d\\x0a");
+	}
+	sc_free(&sc);
+
+	/* a tunnel that carried nothing */
+	sc_str(&sc, C2S, CONNECT_REQ, 1);
+	sc_str(&sc, S2C, "HTTP/1.1 200 OK\r\n\r\n", 2);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	CHECK_EQ_INT(nev, 1);
+	CHECK_EQ_INT(count_proto("http", "data"), 1);
+	sc_free(&sc);
+}
+
+static void test_tunnel_refused(void)
+{
+	struct script sc = { .n = 0 };
+	const struct mf_event *e;
+
+	/* 407, then the same connection asks again with credentials */
+	sc_str(&sc, C2S, CONNECT_REQ, 1);
+	sc_str(&sc, S2C, "HTTP/1.1 407 Proxy Authentication Required\r\n"
+	    "Proxy-Authenticate: Basic realm=\"p\"\r\nContent-Length: 6\r\n\r\ndenied", 2);
+	sc_str(&sc, C2S, "CONNECT server:443 HTTP/1.1\r\nHost: server:443\r\n"
+	    "Proxy-Authorization: Basic dTpw\r\n\r\n", 3);
+	sc_str(&sc, S2C, "HTTP/1.1 200 Connection established\r\n\r\n", 4);
+	sc_hex(&sc, C2S, tun_ch, 5);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	CHECK_EQ_INT(count_kind("anomaly"), 0);
+	CHECK_EQ_INT(count_proto("http", "data"), 2);
+	e = nth_proto("http", "data", 0);
+	if (e) {
+		CHECK_EQ_STR(S(e, "http.method"), "CONNECT");
+		CHECK_EQ_INT(N(e, "http.status"), 407);
+		CHECK_EQ_STR(S(e, "http.response_preview"), "denied");
+	}
+	e = nth_proto("http", "data", 1);
+	if (e) {
+		CHECK_EQ_INT(N(e, "http.status"), 200);
+		CHECK_EQ_INT(N(e, "evidence.http_request"), 2);
+	}
+	e = nth_proto("tls", "session", 0);
+	if (e)
+		CHECK_EQ_INT(N(e, "tls.tunnel.http_request"), 2);
+	CHECK(e != NULL);
+	sc_free(&sc);
+
+	/* 403 and the end: an exchange, nothing else */
+	sc_str(&sc, C2S, CONNECT_REQ, 1);
+	sc_str(&sc, S2C, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", 2);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	CHECK_EQ_INT(nev, 1);
+	e = nth_proto("http", "data", 0);
+	if (e) {
+		CHECK_EQ_INT(N(e, "http.status"), 403);
+		CHECK_EQ_STR(S(e, "http.authority"), "server:443");
+	}
+	sc_free(&sc);
+
+	/* the client sent its ClientHello before the refusal: data, not TLS */
+	sc_str(&sc, C2S, CONNECT_REQ, 1);
+	sc_hex(&sc, C2S, tun_ch, 2);
+	sc_str(&sc, S2C, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n", 3);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	CHECK_EQ_INT(count_kind("anomaly"), 0);
+	CHECK_EQ_INT(count_proto("tls", "session"), 0);
+	e = nth_proto("http", "data", 1);
+	if (e) {
+		CHECK_EQ_STR(S(e, "http.unparsed"), "tunnel_refused");
+		CHECK_EQ_INT(N(e, "http.bytes"), 201);
+		CHECK_EQ_INT(N(e, "evidence.frame"), 2);
+	}
+	sc_free(&sc);
+}
+
+static void test_tunnel_gaps(void)
+{
+	struct script sc = { .n = 0 };
+	const struct mf_event *e;
+
+	/* a gap inside the tunnel's TLS: TLS reports it */
+	sc_str(&sc, C2S, CONNECT_REQ, 1);
+	sc_str(&sc, S2C, "HTTP/1.1 200 OK\r\n\r\n", 2);
+	sc_hex(&sc, C2S, tun_ch, 3);
+	sc_gap(&sc, S2C, 500, 4);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	CHECK(anomaly("tls_desync") != NULL);
+	e = nth_proto("tls", "session", 0);
+	if (e) {
+		CHECK_EQ_INT(N(e, "tls.gap_bytes.server_to_client"), 500);
+		CHECK_EQ_STR(S(e, "evidence.tunnel"), "server:443");
+	}
+	e = anomaly("tls_desync");
+	if (e)
+		CHECK_EQ_STR(S(e, "evidence.tunnel"), "server:443");
+	sc_free(&sc);
+
+	/* a gap before the tunnel's content is known: judged on what came */
+	sc_str(&sc, C2S, CONNECT_REQ, 1);
+	sc_str(&sc, S2C, "HTTP/1.1 200 OK\r\n\r\n", 2);
+	sc_str(&sc, C2S, "\x16\x03", 3);
+	sc_gap(&sc, C2S, 100, 4);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	CHECK_EQ_INT(count_proto("tls", "session"), 0);
+	e = nth_proto("http", "data", 1);
+	if (e) {
+		CHECK_EQ_STR(S(e, "http.unparsed"), "tunnel");
+		CHECK_EQ_INT(N(e, "http.bytes"), 2);
+		CHECK_EQ_INT(N(e, "http.missing"), 100);
+	}
+	sc_free(&sc);
+}
+
+/* A CONNECT to a Xiaomi host is the tunnel's opening, not a cloud call. */
+static void test_tunnel_cloud_host(void)
+{
+	struct script sc = { .n = 0 };
+	const struct mf_event *e;
+
+	sc_str(&sc, C2S, "CONNECT de.api.io.mi.com:443 HTTP/1.1\r\nHost: de.api.io.mi.com:443\r\n\r\n", 1);
+	sc_str(&sc, S2C, "HTTP/1.1 200 Connection established\r\n\r\n", 2);
+	run_both(&mf_proto_http1, &ctx, &sc, NULL);
+	CHECK_EQ_INT(nev, 1);
+	e = nth_proto("http", "data", 0);
+	if (e) {
+		CHECK_EQ_STR(S(e, "http.host"), "de.api.io.mi.com");
+		CHECK_EQ_STR(S(e, "http.authority"), "de.api.io.mi.com:443");
+	}
+	sc_free(&sc);
+}
+
+/* Inside a tunnel, with no SNI and no Host field, the CONNECT target names
+ * the host (and a Xiaomi one sends the exchange to the cloud codec). */
+static void test_tunnel_host_fallback(void)
+{
+	struct mf_tunnel tu = { .target = "De.Api.io.mi.com:443", .status = 200, .request = 1 };
+	struct mf_flow fl;
+	struct mf_frame f;
+	void *st;
+	const struct mf_event *e;
+	static const char req[] = "GET /x HTTP/1.0\r\n\r\n", resp[] = "HTTP/1.0 200 OK\r\n\r\nok";
+
+	clear();
+	test_flow(&fl, NULL);
+	fl.tls = 1;
+	fl.tunnel = &tu;
+	memset(&f, 0, sizeof(f));
+	f.input = &test_input;
+	f.number = 5;
+	st = mf_proto_http1.open(&ctx, &fl);
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	tu.target[0] = 'X';         /* the consumer keeps its own copy */
+	CHECK_EQ_INT(mf_proto_http1.data(st, &ctx, C2S, (const uint8_t *)req, strlen(req), &f), 0);
+	f.number = 6;
+	CHECK_EQ_INT(mf_proto_http1.data(st, &ctx, S2C, (const uint8_t *)resp, strlen(resp), &f), 0);
+	CHECK_EQ_INT(mf_proto_http1.close(st, &ctx, MF_END_FIN, NULL), 0);
+	CHECK_EQ_INT(count_proto("micloud-http", "data") + count_proto("micloud-http", "anomaly") +
+	    count_proto("micloud-http", "account"), nev);
+	CHECK(nev >= 1);
+	e = nev ? evs[0] : NULL;
+	if (e)
+		CHECK_EQ_STR(S(e, "evidence.tunnel"), "De.Api.io.mi.com:443");
+}
+
 int main(void)
 {
 	init_ctx(&ctx);
@@ -672,6 +1002,12 @@ int main(void)
 	test_not_utf8();
 	test_probe();
 	test_decode_body();
+	test_tunnel_tls();
+	test_tunnel_not_tls();
+	test_tunnel_refused();
+	test_tunnel_gaps();
+	test_tunnel_cloud_host();
+	test_tunnel_host_fallback();
 	clear();
 	return TEST_DONE();
 }

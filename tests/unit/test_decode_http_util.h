@@ -232,7 +232,8 @@ static void run(const struct mf_stream_proto *proto, struct mf_ctx *ctx, const s
 				CHECK_EQ_INT(proto->data(st, ctx, s->dir, s->p + k, 1, &f), 0);
 		}
 	}
-	proto->close(st, ctx, MF_END_FIN, NULL);
+	if (proto->close(st, ctx, MF_END_FIN, NULL) == MF_STREAM_LINGER && proto->resume)
+		proto->resume(st, ctx, 1);
 }
 
 /* All events as JSON lines (for comparing two feeds). */

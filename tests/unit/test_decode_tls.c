@@ -30,6 +30,7 @@
 #include "mf_err.h"
 #include "mf_event.h"
 #include "mf_frame.h"
+#include "mf_http.h"
 #include "mf_keylog.h"
 #include "mf_test.h"
 #include "mf_tlscrypto.h"
@@ -591,6 +592,92 @@ static void test_rfc8448_key_after_end(void)
 	mf_keylog_free(all);
 }
 
+/* The RFC 8448 session inside an HTTP CONNECT tunnel (mf_proto_http1 hands
+ * the tunnel to mf_proto_tls, whose plaintext goes to the real HTTP
+ * consumers).  late: the secrets come after the connection ended: the
+ * HTTP/1 consumer lingers with the tunnel's session and finishes it on
+ * resume(). */
+static void test_tunnel(int late, size_t chunk)
+{
+	struct mf_keylog *kl = rfc_keylog(!late, !late), *all = rfc_keylog(1, 1);
+	static const char connect[] = "CONNECT server:443 HTTP/1.1\r\nHost: server:443\r\n\r\n";
+	static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+	const char *recs[][2] = {
+		{ "c", rfc_ch }, { "s", rfc_sh }, { "s", rfc_server_flight }, { "c", rfc_client_fin },
+		{ "s", rfc_ticket }, { "c", rfc_client_app }, { "s", rfc_server_app },
+		{ "c", rfc_client_alert }, { "s", rfc_server_alert }
+	};
+	struct sess s;
+	void *h;
+	size_t i;
+	int rc;
+
+	sess_open(&s, kl, chunk);
+	mf_proto_tls.close(s.st, &s.ctx, MF_END_FIN, NULL);     /* not used: a bare session */
+	s.sink.n = 0;
+	s.fl.sport = 3128;
+	h = mf_proto_http1.open(&s.ctx, &s.fl);
+	CHECK(h != NULL);
+	if (!h)
+		return;
+	s.f.number = 1;
+	CHECK_EQ_INT(mf_proto_http1.data(h, &s.ctx, MF_DIR_C2S, (const uint8_t *)connect,
+	    strlen(connect), &s.f), 0);
+	s.f.number = 2;
+	CHECK_EQ_INT(mf_proto_http1.data(h, &s.ctx, MF_DIR_S2C, (const uint8_t *)ok, strlen(ok),
+	    &s.f), 0);
+	for (i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
+		uint8_t buf[4096];
+		size_t n = unhex(recs[i][1], buf, sizeof(buf)), off = 0;
+		int dir = recs[i][0][0] == 'c' ? MF_DIR_C2S : MF_DIR_S2C;
+
+		while (off < n) {
+			size_t k = chunk && chunk < n - off ? chunk : n - off;
+
+			s.f.number++;
+			CHECK_EQ_INT(mf_proto_http1.data(h, &s.ctx, dir, buf + off, k, &s.f), 0);
+			off += k;
+		}
+	}
+	rc = mf_proto_http1.close(h, &s.ctx, MF_END_FIN, &s.f);
+	CHECK_EQ_INT(rc, late ? MF_STREAM_LINGER : 0);
+	if (late) {
+		char line[1024];
+		int n = 0;
+
+		/* the CONNECT is out; the session waits for its secrets */
+		CHECK_EQ_INT(count_lines(&s.sink, "\"method\":\"CONNECT\"", NULL), 1);
+		CHECK_EQ_INT(count_lines(&s.sink, "\"kind\":\"session\"", NULL), 0);
+		CHECK_EQ_INT(mf_proto_http1.resume(h, &s.ctx, 0), MF_STREAM_LINGER);
+		n += snprintf(line + n, sizeof(line) - n,
+		    "SERVER_HANDSHAKE_TRAFFIC_SECRET " RFC_CR " " RFC_SHTS "\n"
+		    "CLIENT_HANDSHAKE_TRAFFIC_SECRET " RFC_CR " " RFC_CHTS "\n"
+		    "CLIENT_TRAFFIC_SECRET_0 " RFC_CR " " RFC_CATS "\n"
+		    "SERVER_TRAFFIC_SECRET_0 " RFC_CR " " RFC_SATS "\n");
+		mf_keylog_add_mem(kl, line, (size_t)n, "later.keys", NULL);
+		CHECK_EQ_INT(mf_proto_http1.resume(h, &s.ctx, 0), 0);
+	}
+	CHECK_EQ_INT(count_lines(&s.sink, "\"protocol\":\"http\"", "\"method\":\"CONNECT\"",
+	    "\"authority\":\"server:443\"", "\"status\":200", NULL), 1);
+	CHECK_EQ_INT(count_lines(&s.sink, "\"protocol\":\"tls\"", "\"kind\":\"session\"",
+	    "\"sni\":\"server\"", "\"decrypted\":true",
+	    "\"plaintext_bytes\":{\"client_to_server\":50,\"server_to_client\":50}",
+	    "\"tunnel\":{\"proxy\":\"10.0.0.1:3128\",\"target\":\"server:443\",\"status\":200,"
+	    "\"http_request\":1}", "\"tunnel\":\"server:443\"", "\"tcp_stream\":3", NULL), 1);
+	/* the plaintext (bytes 0..49, not HTTP) as TLS data records, in the tunnel */
+	CHECK_EQ_INT(count_lines(&s.sink, "\"protocol\":\"tls\"", "\"kind\":\"data\"",
+	    "\"unparsed\":\"not_http\"", "\"bytes\":50", "\"tunnel\":\"server:443\"", NULL), 2);
+	CHECK_EQ_INT(count_lines(&s.sink, "\"unparsed\":\"tunnel\"", NULL), 0);
+	CHECK_EQ_INT(count_lines(&s.sink, "\"kind\":\"anomaly\"", NULL), late ? 1 : 0);
+	CHECK(s.ctx.st.tls_held_bytes == 0);
+	if (mf_t_fail || getenv("DUMP"))
+		dump(&s.sink);
+	s.st = NULL;
+	sess_free(&s);
+	mf_keylog_free(kl);
+	mf_keylog_free(all);
+}
+
 /* TLS 1.3 record sealed here with EVP (AES-128-GCM) */
 static size_t seal13(const uint8_t key[16], const uint8_t iv[12], uint64_t seq, uint8_t type,
                      const void *content, size_t n, uint8_t *out)
@@ -1025,6 +1112,10 @@ int main(void)
 	test_rfc8448_nokeys(0);
 	test_rfc8448_nokeys(1);
 	test_rfc8448_key_after_end();
+	test_tunnel(0, 0);
+	test_tunnel(0, 1);
+	test_tunnel(1, 0);
+	test_tunnel(1, 5);
 	test_keyupdate(0);
 	test_keyupdate(1);
 	test_stream_problems();
