@@ -83,11 +83,15 @@ struct pend {
 	unsigned push : 1;      /* device -> subscriber: often never acknowledged */
 };
 
+/* The token that last opened a frame of a device on one link: the LAN
+ * (54321) and the cloud link (8053, ott) use different keys (miio.md
+ * section 11), so each has its own slot. */
 struct did_slot {
 	uint32_t did;
 	int idx;                /* token index, or -1 = none matched */
 	size_t ntokens;         /* store size when a miss was recorded */
 	unsigned used : 1;
+	unsigned cloud : 1;     /* the cloud link's slot */
 	unsigned bound : 1;     /* a token is bound to this DID or IP */
 };
 
@@ -275,14 +279,14 @@ static int checksum_ok(struct miio_state *s, const uint8_t *frame, size_t len,
 	return memcmp(d, frame + 16, 16) == 0;
 }
 
-static struct did_slot *cache_slot(struct miio_state *s, uint32_t did)
+static struct did_slot *cache_slot(struct miio_state *s, uint32_t did, unsigned cloud)
 {
-	size_t h = (size_t)(did * 2654435761u) & (DID_CACHE - 1), i;
+	size_t h = (size_t)((did * 2654435761u) ^ cloud) & (DID_CACHE - 1), i;
 
 	for (i = 0; i < DID_CACHE; i++) {
 		struct did_slot *sl = &s->cache[(h + i) & (DID_CACHE - 1)];
 
-		if (!sl->used || sl->did == did)
+		if (!sl->used || (sl->did == did && sl->cloud == cloud))
 			return sl;
 	}
 	return NULL;            /* full: no caching, still correct */
@@ -295,8 +299,9 @@ static int find_token(struct miio_state *s, const struct mf_pkt *p, const struct
 {
 	struct mf_tokens *t = s->ctx->tokens;
 	size_t n = mf_tokens_count(t), i;
-	struct did_slot *sl = cache_slot(s, h->did);
-	int idx;
+	unsigned cloud = p->flow || p->sport == MIIO_OT_PORT || p->dport == MIIO_OT_PORT;
+	struct did_slot *sl = cache_slot(s, h->did, cloud);
+	int idx, trial = 1;
 
 	*how = 0;
 	*bound = 0;
@@ -306,10 +311,11 @@ static int find_token(struct miio_state *s, const struct mf_pkt *p, const struct
 		if (sl->idx >= 0 && checksum_ok(s, p->payload, p->len,
 		    mf_tokens_get(t, (size_t)sl->idx)->token))
 			return sl->idx;
-		if (sl->idx < 0 && sl->ntokens == n) {
-			*bound = sl->bound;
-			return -1;      /* nothing new to try since the last miss */
-		}
+		/* nothing new to try by trial since the last miss on this link;
+		 * the tokens bound to the device are still tried (a few), as a
+		 * reset device's new token opens its later frames */
+		if (sl->idx < 0 && sl->ntokens == n)
+			trial = 0;
 	}
 	idx = -1;
 	for (i = 0; i < n && idx < 0; i++) {
@@ -332,7 +338,7 @@ static int find_token(struct miio_state *s, const struct mf_pkt *p, const struct
 				idx = (int)i;
 		}
 	}
-	for (i = 0; i < n && idx < 0; i++) {
+	for (i = 0; trial && i < n && idx < 0; i++) {
 		const struct mf_token *tk = mf_tokens_get(t, i);
 
 		if (checksum_ok(s, p->payload, p->len, tk->token)) {
@@ -345,6 +351,7 @@ static int find_token(struct miio_state *s, const struct mf_pkt *p, const struct
 	if (sl && (idx >= 0 || !sl->used || sl->idx < 0)) {
 		sl->used = 1;
 		sl->did = h->did;
+		sl->cloud = cloud;
 		sl->idx = idx;
 		sl->ntokens = n;
 		sl->bound = *bound;

@@ -624,8 +624,62 @@ static void did64_binding(void)
 	rig_free(&r);
 }
 
+/* One device, two keys: a miss on one must not hide the other.  The LAN
+ * token is unknown, the cloud key (--token, unbound) opens the device's
+ * frames on UDP 8053 after its LAN frames missed; and a reset device whose
+ * frames with the old token miss is opened again by its new, bound token. */
+static void one_device_two_keys(void)
+{
+	struct rig b, r;
+	static const uint8_t ot[4] = { 192, 0, 2, 200 };
+	uint8_t lan[16], ckey[16], fresh[16];
+	const char *q = "{\"id\":5,\"method\":\"get_prop\",\"params\":[\"power\"]}";
+	char f1[4200], f2[4200];
+
+	rig_init(&b);           /* builds frames with every key */
+	memset(lan, 0x11, 16);
+	memcpy(ckey, "AbCdEfGh12345678", 16);
+	memset(fresh, 0x33, 16);
+	mf_tokens_add(b.ctx.tokens, lan, NULL, "b", MF_TOK_HEX32, NULL);
+	mf_tokens_add(b.ctx.tokens, ckey, NULL, "b", MF_TOK_ASCII16, NULL);
+	mf_tokens_add(b.ctx.tokens, fresh, NULL, "b", MF_TOK_HEX32, NULL);
+
+	rig_init(&r);
+	mf_tokens_add(r.ctx.tokens, ckey, NULL, "--token", MF_TOK_ASCII16, NULL);
+	snprintf(f1, sizeof(f1), "%s", build(&b, 0, 4242, 10, q, 0));
+	snprintf(f2, sizeof(f2), "%s", build(&b, 1, 4242, 11, q, 0));
+	feed(&r, f1, 1, T0);
+	feed(&r, f1, 1, T0 + S);
+	feed_at(&r, f2, ot, 8053, dev, 40000, T0 + 2 * S);
+	flush(&r);
+	CHECK_EQ_INT(find_reason("no_token"), 2);
+	CHECK_EQ_INT(nev, 4);   /* + the request's unanswered */
+	if (nev == 4) {
+		CHECK_EQ_STR(evs[2]->kind, "command");
+		CHECK_EQ_STR(str(evs[2], "miio.token_origin"), "--token");
+	}
+	rig_free(&r);
+
+	rig_init(&r);
+	mf_tokens_add(r.ctx.tokens, fresh, "4242", "tokens.txt:1", MF_TOK_HEX32, NULL);
+	snprintf(f1, sizeof(f1), "%s", build(&b, 0, 4242, 10, q, 0));
+	snprintf(f2, sizeof(f2), "%s", build(&b, 2, 4242, 11, q, 0));
+	feed(&r, f1, 1, T0);
+	feed(&r, f2, 1, T0 + S);
+	flush(&r);
+	CHECK_EQ_INT(find_reason("checksum_mismatch"), 1);
+	CHECK_EQ_INT(nev, 3);   /* + the request's unanswered */
+	if (nev == 3) {
+		CHECK_EQ_STR(evs[1]->kind, "command");
+		CHECK_EQ_STR(str(evs[1], "miio.token_origin"), "tokens.txt:1");
+	}
+	rig_free(&r);
+	rig_free(&b);
+}
+
 int main(void)
 {
+	one_device_two_keys();
 	did64_binding();
 	cloud_link_hellos();
 	device_requests_answered();
