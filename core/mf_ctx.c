@@ -31,6 +31,8 @@ void mf_ctx_init(struct mf_ctx *ctx)
 	ctx->lim.http_mem_max = 64u << 20;
 	ctx->lim.cloud_held_max = 4096;
 	ctx->lim.cloud_held_mem_max = 64u << 20;
+	ctx->lim.miio_held_max = 16384;
+	ctx->lim.miio_held_mem_max = 16u << 20;
 }
 
 int mf_emit(struct mf_ctx *ctx, struct mf_event *ev)

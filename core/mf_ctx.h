@@ -14,6 +14,7 @@ struct mf_frame;
 struct mf_tokens;
 struct mf_keylog;
 struct mf_micloud_held;
+struct mf_miio_held;
 
 /* The sink takes ownership of ev (it must free it or keep it). */
 typedef int (*mf_emit_fn)(void *arg, struct mf_event *ev);
@@ -37,6 +38,8 @@ struct mf_limits {
 	size_t http_mem_max;      /* unfinished HTTP bodies, all connections */
 	size_t cloud_held_max;    /* Mi cloud calls held for a key that may come later */
 	size_t cloud_held_mem_max; /* ... and the bytes they keep (requests, replies) */
+	size_t miio_held_max;     /* miIO frames held for a token that may come later */
+	size_t miio_held_mem_max; /* ... and the bytes they keep (frames, addresses) */
 };
 
 struct mf_stats {
@@ -57,6 +60,11 @@ struct mf_stats {
 	/* Mi cloud calls no known ssecurity opened, held for a later key
 	 * (cloud/mf_micloud_held.c): now, opened later, never opened */
 	uint64_t cloud_held, cloud_held_bytes, cloud_opened_late, cloud_never_opened;
+	/* miIO frames no known token opened, held for a token learned later
+	 * (decode/mf_miio_held.c): now, opened later, never opened, turned
+	 * away by the caps */
+	uint64_t miio_held, miio_held_bytes, miio_opened_late, miio_never_opened;
+	uint64_t miio_not_held;
 };
 
 #define MF_SSECURITY_OLD 8   /* earlier ssecurity values kept in mf_ctx */
@@ -86,6 +94,10 @@ struct mf_ctx {
 	 * input (cloud/mf_micloud_held.h); NULL when nobody will flush them
 	 * (then such a call is reported at once as undecodable) */
 	struct mf_micloud_held *micloud_held;
+	/* miIO frames waiting for a token that may come later in the input
+	 * (decode/mf_miio_held.h); NULL when nobody will flush them (then such
+	 * a frame is reported at once as no_token / checksum_mismatch) */
+	struct mf_miio_held *miio_held;
 	/* did -> model from the Mi cloud device lists seen so far (cloud/), so
 	 * that later records naming only a did (device histories, properties,
 	 * commands) carry the model too; a ring, the oldest pair replaced */

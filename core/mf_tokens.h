@@ -61,6 +61,10 @@ int mf_tokens_load_file(struct mf_tokens *t, const char *path, unsigned *bad, ch
 int mf_tokens_load_mem(struct mf_tokens *t, const char *buf, size_t len, const char *name,
                        unsigned *bad, char *errbuf);
 
+/* Entries are only ever appended (never removed or reordered): an index
+ * stays valid for the store's life, and a count that grew is how a decoder
+ * notices new tokens (decode/mf_miio_held.c retries the frames it holds
+ * with entries [count it saw, count now) only). */
 size_t mf_tokens_count(const struct mf_tokens *t);
 const struct mf_token *mf_tokens_get(const struct mf_tokens *t, size_t idx);
 void mf_tokens_set_confirmed(struct mf_tokens *t, size_t idx);

@@ -42,6 +42,7 @@
 #include "mf_keylog.h"
 #include "mf_link.h"
 #include "mf_micloud_held.h"
+#include "mf_miio_held.h"
 #include "mf_tcp.h"
 #include "mf_time.h"
 
@@ -68,6 +69,8 @@ struct mf_decoder {
 	size_t keys_seen;               /* key store size the consumers last saw */
 	unsigned cloud_held : 1;        /* joined ctx's queue of Mi cloud calls waiting
 	                                   for a key (left at finish) */
+	unsigned miio_held : 1;         /* joined ctx's queue of miIO frames waiting
+	                                   for a token (left at finish) */
 	struct note notes[NOTES_MAX];
 	unsigned nnotes, note_next;
 };
@@ -193,6 +196,10 @@ struct mf_decoder *mf_decoder_new_table(struct mf_ctx *ctx,
 	if (mf_micloud_held_begin(ctx) != 0)
 		goto fail;
 	d->cloud_held = 1;
+	/* miIO frames seen before the token that opens them, likewise */
+	if (mf_miio_held_begin(ctx) != 0)
+		goto fail;
+	d->miio_held = 1;
 	for (i = 0; i < d->nprotos; i++) {
 		if (!table[i]->state_new)
 			continue;
@@ -220,6 +227,8 @@ void mf_decoder_free(struct mf_decoder *d)
 	mf_tcp_free(d->tcp);
 	if (d->cloud_held)
 		mf_micloud_held_drop(d->ctx);   /* no finish: like the other pending state */
+	if (d->miio_held)
+		mf_miio_held_drop(d->ctx);      /* after the states that held frames */
 	free(d);
 }
 
@@ -266,6 +275,7 @@ static void keys_check(struct mf_decoder *d)
 void mf_decoder_tick(struct mf_decoder *d, int64_t now_ns)
 {
 	keys_check(d);
+	(void)mf_miio_held_check(d->ctx);
 	clock_advance(d, now_ns);
 }
 
@@ -278,6 +288,12 @@ void mf_decoder_finish(struct mf_decoder *d, int64_t now_ns)
 	if (d->cloud_held) {
 		(void)mf_micloud_held_end(d->ctx);
 		d->cloud_held = 0;
+	}
+	/* then the miIO frames no token opened (the last exchanges and calls
+	 * may have brought one), before the miIO states settle their pairing */
+	if (d->miio_held) {
+		(void)mf_miio_held_end(d->ctx);
+		d->miio_held = 0;
 	}
 	tick_all(d, now_ns, 1);
 }
@@ -567,5 +583,11 @@ int mf_decode_frame(struct mf_decoder *d, const struct mf_frame *f)
 	w.snapcut = f->caplen < f->wirelen;
 	w.trunc_noted = 0;
 	w.reassembled = 0;
-	return ip_layer(d, &w, l2.ipver == 4 ? 4 : 6);
+	rc = ip_layer(d, &w, l2.ipver == 4 ? 4 : 6);
+	/* the frame may have revealed a device token (a hello reply, a
+	 * miIO.info reply, a Mi cloud device list): the held miIO frames it
+	 * opens come out now */
+	if (rc != MF_ERR_NOMEM && mf_miio_held_check(d->ctx) == MF_ERR_NOMEM)
+		rc = MF_ERR_NOMEM;
+	return rc;
 }

@@ -27,7 +27,9 @@
  * The token for a frame is chosen by DID (--tokens), then by the device's
  * IP, then by trying every known token against the checksum: the MD5 is the
  * oracle, padding never is.  Tokens that the traffic reveals (hello replies,
- * miIO.info / _otc.info results) join the store for the rest of the capture.
+ * miIO.info / _otc.info results) join the store for the rest of the capture;
+ * a frame that no known token opens waits for one learned later
+ * (mf_miio_held.h) and is decoded again through mf_miio_replay().
  */
 #include "mf_miio.h"
 
@@ -48,6 +50,7 @@
 #include "mf_http.h"
 #include "mf_json.h"
 #include "mf_jsonfix.h"
+#include "mf_miio_held.h"
 #include "mf_stream.h"
 #include "mf_time.h"
 #include "mf_tokens.h"
@@ -118,7 +121,13 @@ struct miio_state {
 	size_t nbucket;         /* power of two */
 	struct did_slot cache[DID_CACHE];
 	struct mf_buf scratch;
+	int replay;             /* REPLAY_*: a held frame decoded again */
+	/* miio.token_wait of the frame being decoded ("opened_later",
+	 * "never_opened", "not_held"), NULL for a frame decoded at once */
+	const char *token_wait;
 };
+
+enum { REPLAY_NONE, REPLAY_RETRY, REPLAY_FINAL };
 
 /* ---- helpers ---- */
 
@@ -182,6 +191,7 @@ static void state_free(void *st)
 
 	if (!s)
 		return;
+	mf_miio_held_forget(s->ctx, s);   /* its held frames outlive it */
 	EVP_MD_CTX_free(s->md);
 	EVP_MD_free(s->md5);
 	free(s->plain);
@@ -420,6 +430,8 @@ static int finish_q(struct miio_state *s, struct mf_event *ev, const struct mf_p
 		cJSON_Delete(raw);
 		return MF_ERR_NOMEM;
 	}
+	if (s->token_wait && mo)
+		mf_json_str(mo, "token_wait", s->token_wait);
 	mf_pkt_add_net(ev, p);
 	mf_event_add(ev, "miio", mo);
 	mf_event_frame_evidence(ev, p->frame);
@@ -490,6 +502,8 @@ static int learn_token(struct miio_state *s, const struct mf_pkt *p, uint32_t di
 		if (idx >= 0)
 			mf_json_str(mo, "token_origin",
 			    mf_tokens_get(s->ctx->tokens, (size_t)idx)->origin);
+		if (s->token_wait)
+			mf_json_str(mo, "token_wait", s->token_wait);
 		mf_event_add(ev, "miio", mo);
 	}
 	mf_event_frame_evidence(ev, p->frame);
@@ -935,9 +949,8 @@ static int emit_message(struct miio_state *s, const struct mf_pkt *p, const stru
 
 /* ---- frames with a payload ---- */
 
-static int decode(void *st, struct mf_ctx *ctx, const struct mf_pkt *p)
+static int decode_one(struct miio_state *s, struct mf_ctx *ctx, const struct mf_pkt *p)
 {
-	struct miio_state *s = st;
 	struct mf_cur c;
 	struct miio_hdr h;
 	struct mf_jsonfix jf;
@@ -947,7 +960,6 @@ static int decode(void *st, struct mf_ctx *ctx, const struct mf_pkt *p)
 	size_t plen, pad, i;
 	int tidx, by_trial, bound, rc;
 
-	(void)ctx;
 	if (!probe(p) && p->len >= 2 && !(p->payload[0] == 0x21 && p->payload[1] == 0x31)) {
 		/* on the miIO port but not miIO at all */
 		if (p->len < MIIO_HDR && p->claimed_len <= p->len)
@@ -963,7 +975,8 @@ static int decode(void *st, struct mf_ctx *ctx, const struct mf_pkt *p)
 	h.stamp = mf_cur_be32(&c);
 	mf_cur_copy(&c, h.md5, 16);
 	h.did64 = ((uint64_t)h.unk << 32) | h.did;
-	ctx->st.miio_frames++;
+	if (!s->replay)
+		ctx->st.miio_frames++;  /* once, when it was seen */
 	if (!mf_cur_ok(&c))
 		return anomaly(s, p, NULL, NULL, "truncated",
 		    "datagram shorter than the 32-byte miIO header");
@@ -996,17 +1009,48 @@ static int decode(void *st, struct mf_ctx *ctx, const struct mf_pkt *p)
 	 * payload under a valid checksum is a different finding from an altered
 	 * frame. */
 	tidx = find_token(s, p, &h, dev_ip, &by_trial, &bound);
+	if (s->replay == REPLAY_RETRY && tidx < 0)
+		return MF_MIIO_STILL_HELD;
+	if (s->replay) {
+		s->token_wait = tidx >= 0 ? "opened_later" : "never_opened";
+		if (tidx >= 0)
+			ctx->st.miio_opened_late++;
+		else
+			ctx->st.miio_never_opened++;
+	}
 	if (plen % 16 && (tidx >= 0 || !bound)) {
 		snprintf(det, sizeof(det), "payload of %zu bytes is not a multiple of 16%s", plen,
 		    tidx >= 0 ? " (checksum valid)" : "");
 		return anomaly(s, p, &h, direction, "payload_not_block_aligned", det);
 	}
+	if (tidx < 0 && !s->replay) {
+		/* a token learned later in the input may open it: held */
+		int first;
+
+		rc = mf_miio_held_add(ctx, s, p, mf_tokens_count(ctx->tokens), &first);
+		if (rc != MF_ERR_LIMIT)
+			return rc;      /* held (0), or out of memory */
+		if (ctx->miio_held) {
+			if (first) {
+				snprintf(det, sizeof(det), "%zu frames (%zu bytes) already wait for "
+				    "a token learned later (caps %zu frames, %zu bytes): this frame "
+				    "and the next ones no token opens are reported at once until "
+				    "frames leave the queue", mf_miio_held_count(ctx),
+				    (size_t)ctx->st.miio_held_bytes, ctx->lim.miio_held_max,
+				    ctx->lim.miio_held_mem_max);
+				if ((rc = anomaly(s, p, &h, direction, "held_frames_full", det)) != 0)
+					return rc;
+			}
+			s->token_wait = "not_held";
+		}
+	}
 	if (tidx < 0) {
 		ctx->st.miio_no_token++;
 		if (bound) {
-			/* a token is given for this device but does not match: a wrong
-			 * token, a reset device, or an altered frame */
-			snprintf(det, sizeof(det), "the token given for this device does not match "
+			/* a token is known for this device (given, or learned from the
+			 * traffic) but does not match: a wrong token, a reset device,
+			 * or an altered frame */
+			snprintf(det, sizeof(det), "the token known for this device does not match "
 			    "the checksum (%zu tokens tried)", mf_tokens_count(ctx->tokens));
 			return anomaly(s, p, &h, direction, "checksum_mismatch", det);
 		}
@@ -1043,6 +1087,31 @@ static int decode(void *st, struct mf_ctx *ctx, const struct mf_pkt *p)
 	for (i = 0; i < jf.nparts && rc == 0; i++)
 		rc = emit_message(s, p, &h, jf.parts[i], &jf, i, pad, tidx, by_trial);
 	mf_jsonfix_free(&jf);
+	return rc;
+}
+
+static int decode(void *st, struct mf_ctx *ctx, const struct mf_pkt *p)
+{
+	struct miio_state *s = st;
+	int rc;
+
+	s->replay = REPLAY_NONE;
+	s->token_wait = NULL;
+	rc = decode_one(s, ctx, p);
+	s->token_wait = NULL;
+	return rc;
+}
+
+int mf_miio_replay(void *st, struct mf_ctx *ctx, const struct mf_pkt *p, int final)
+{
+	struct miio_state *s = st;
+	int rc;
+
+	s->replay = final ? REPLAY_FINAL : REPLAY_RETRY;
+	s->token_wait = NULL;
+	rc = decode_one(s, ctx, p);
+	s->replay = REPLAY_NONE;
+	s->token_wait = NULL;
 	return rc;
 }
 

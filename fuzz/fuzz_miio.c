@@ -1,7 +1,9 @@
 /*
  * fuzz_miio.c - the miIO decoder.  First input byte chooses the mode:
  *   even: the rest is a raw UDP payload on port 54321 (header, hello,
- *         lengths, checksum paths);
+ *         lengths, checksum paths); with bit 1 set the token is learned
+ *         only after the first copy, which waits for it in the held queue
+ *         (mf_miio_held.h) and is replayed;
  *   odd:  the rest is a plaintext that the harness pads, encrypts and
  *         frames with a known token, so the fuzzer reaches the padding,
  *         JSON-quirk, pairing and token-learning code behind the checksum.
@@ -18,6 +20,7 @@
 #include "mf_event.h"
 #include "mf_frame.h"
 #include "mf_miio.h"
+#include "mf_miio_held.h"
 #include "mf_tokens.h"
 
 static int sink(void *arg, struct mf_event *ev)
@@ -43,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *frame = NULL;
 	size_t n;
 	void *st;
-	int to_dev = 1;
+	int to_dev = 1, late = !(data[0] & 1) && (data[0] & 2);
 
 	if (size < 1 || size > 70000)
 		return 0;
@@ -52,7 +55,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ctx.emit = sink;
 	ctx.emit_arg = &out;
 	ctx.tokens = mf_tokens_new();
-	mf_tokens_add(ctx.tokens, tok, "0x00112233", "fuzz", MF_TOK_HEX32, NULL);
+	if (!late)
+		mf_tokens_add(ctx.tokens, tok, "0x00112233", "fuzz", MF_TOK_HEX32, NULL);
+	mf_miio_held_begin(&ctx);
 	st = mf_proto_miio.state_new(&ctx);
 	if (data[0] & 1) {
 		size_t plen = size > 2 ? size - 2 : 0, padded = (plen / 16 + 1) * 16, i;
@@ -101,9 +106,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.claimed_len = n;
 	/* twice: the second pass meets the pairing and token state of the first */
 	mf_proto_miio.decode(st, &ctx, &p);
+	if (late) {
+		mf_tokens_add(ctx.tokens, tok, "0x00112233", "fuzz", MF_TOK_HEX32, NULL);
+		mf_miio_held_check(&ctx);
+	}
 	f.number = 2;
 	f.ts_ns += 1000000000LL;
 	mf_proto_miio.decode(st, &ctx, &p);
+	mf_miio_held_end(&ctx);     /* what no token opened: reported */
 	mf_proto_miio.tick(st, &ctx, f.ts_ns + 10000000000LL, 1);
 	mf_proto_miio.state_free(st);
 	mf_tokens_free(ctx.tokens);

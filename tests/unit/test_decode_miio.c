@@ -14,6 +14,7 @@
 #include "mf_event.h"
 #include "mf_frame.h"
 #include "mf_miio.h"
+#include "mf_miio_held.h"
 #include "mf_tokens.h"
 #include "mf_test.h"
 
@@ -677,8 +678,74 @@ static void one_device_two_keys(void)
 	rig_free(&b);
 }
 
+/* With a queue open (as the decoder opens one), frames no token opens wait:
+ * a hello reply revealing the token opens them at the next check, with
+ * their own frame and time, paired, marked opened_later, after the token
+ * event; one no token opens is reported at the end (never_opened). */
+static void held_until_hello_reply(void)
+{
+	struct rig b, r;
+	uint8_t tok[16], other[16];
+	char rq[4200], rs[4200], un[4200], hello[65];
+
+	rig_init(&b);
+	mf_hex_decode("00112233445566778899aabbccddeeff", 32, tok, 16);
+	memset(other, 0x77, 16);
+	mf_tokens_add(b.ctx.tokens, tok, NULL, "b", MF_TOK_HEX32, NULL);
+	mf_tokens_add(b.ctx.tokens, other, NULL, "b", MF_TOK_HEX32, NULL);
+	snprintf(rq, sizeof(rq), "%s", build(&b, 0, 0x00112233, 400953,
+	    "{\"id\":7,\"method\":\"get_prop\",\"params\":[\"power\"]}", 0));
+	snprintf(rs, sizeof(rs), "%s", build(&b, 0, 0x00112233, 400953,
+	    "{\"id\":7,\"result\":[\"on\"]}", 0));
+	snprintf(un, sizeof(un), "%s", build(&b, 1, 0x00445566, 1, "{\"id\":1,\"result\":0}", 0));
+	snprintf(hello, sizeof(hello), "%s",
+	    "21310020000000000011223300061e3900112233445566778899aabbccddeeff");
+
+	rig_init(&r);
+	CHECK_EQ_INT(mf_miio_held_begin(&r.ctx), 0);
+	feed(&r, rq, 1, T0);                    /* frames 1, 2, 3: held */
+	feed(&r, rs, 0, T0 + S / 10);
+	feed(&r, un, 0, T0 + S / 5);
+	CHECK_EQ_INT(nev, 0);
+	CHECK_EQ_INT(mf_miio_held_count(&r.ctx), 3);
+	CHECK_EQ_INT(mf_miio_held_check(&r.ctx), 0);   /* no new token: nothing */
+	CHECK_EQ_INT(nev, 0);
+	feed(&r, hello, 0, T0 + S);             /* frame 4 reveals the token */
+	CHECK_EQ_INT(nev, 2);                   /* the hello reply and the token */
+	CHECK_EQ_INT(mf_miio_held_check(&r.ctx), 0);
+	CHECK_EQ_INT(mf_miio_held_count(&r.ctx), 1);
+	CHECK_EQ_INT(nev, 4);
+	if (nev == 4) {
+		CHECK_EQ_STR(evs[1]->kind, "token");
+		CHECK_EQ_STR(evs[2]->kind, "command");
+		CHECK_EQ_INT(num(evs[2], "evidence.frame"), 1);
+		CHECK_EQ_INT(evs[2]->ts_ns, T0);
+		CHECK_EQ_STR(str(evs[2], "miio.token_wait"), "opened_later");
+		CHECK_EQ_STR(str(evs[2], "miio.token_origin"), "learned: hello reply frame 4");
+		CHECK_EQ_INT(num(evs[2], "miio.response_frame"), 2);
+		CHECK_EQ_STR(evs[3]->kind, "response");
+		CHECK_EQ_INT(num(evs[3], "evidence.frame"), 2);
+		CHECK_EQ_INT(num(evs[3], "miio.request_frame"), 1);
+		CHECK_EQ_STR(str(evs[3], "miio.token_wait"), "opened_later");
+	}
+	CHECK_EQ_INT(r.ctx.st.miio_frames, 4);  /* counted once, when seen */
+	CHECK_EQ_INT(mf_miio_held_end(&r.ctx), 0);
+	CHECK(r.ctx.miio_held == NULL);
+	flush(&r);
+	CHECK_EQ_INT(nev, 5);
+	if (nev == 5) {
+		CHECK_EQ_STR(str(evs[4], "reason"), "no_token");
+		CHECK_EQ_INT(num(evs[4], "evidence.frame"), 3);
+		CHECK_EQ_STR(str(evs[4], "miio.token_wait"), "never_opened");
+	}
+	CHECK_EQ_INT(r.ctx.st.miio_no_token, 1);
+	rig_free(&r);
+	rig_free(&b);
+}
+
 int main(void)
 {
+	held_until_hello_reply();
 	one_device_two_keys();
 	did64_binding();
 	cloud_link_hellos();
