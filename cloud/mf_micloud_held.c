@@ -18,6 +18,7 @@
 #include "mf_ctx.h"
 #include "mf_err.h"
 #include "mf_micloud.h"
+#include "mf_time.h"
 
 /* the strings of an exchange, copied */
 enum {
@@ -294,6 +295,32 @@ int mf_micloud_held_end(struct mf_ctx *ctx)
 	}
 	free(q);
 	account(ctx, NULL);
+	return rc;
+}
+
+int mf_micloud_held_expire(struct mf_ctx *ctx, int64_t now_ns)
+{
+	struct mf_micloud_held *q = ctx ? ctx->micloud_held : NULL;
+	int64_t wait = ctx ? ctx->lim.held_wait_ns : 0;
+	struct held *h;
+	int rc = 0;
+
+	if (!q || wait <= 0 || now_ns == MF_TIME_NONE)
+		return 0;
+	/* held in the order seen: the oldest are at the head; a reported call
+	 * is not held again (no MF_MICLOUD_X_MAY_HOLD) */
+	while ((h = q->head) != NULL && h->ts != MF_TIME_NONE && now_ns > h->ts &&
+	    (uint64_t)now_ns - (uint64_t)h->ts > (uint64_t)wait) {
+		int r;
+
+		unlink_held(q, NULL, h);
+		account(ctx, q);
+		r = mf_micloud_exchange_x(ctx, &h->rq, h->has_rs ? &h->rs : NULL, h->ts, h->evidence,
+		    MF_MICLOUD_X_REPLAY, NULL);
+		if (r < 0 && rc == 0)
+			rc = r;
+		held_free(h);
+	}
 	return rc;
 }
 

@@ -28,6 +28,7 @@
 #define MF_MICLOUD_HELD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct mf_ctx;
 
@@ -39,6 +40,10 @@ int mf_micloud_held_begin(struct mf_ctx *ctx);
  * with the keys known now, emits them (opened, or with their anomaly) and
  * closes the queue.  Returns 0 or MF_ERR_NOMEM (the sink's error). */
 int mf_micloud_held_end(struct mf_ctx *ctx);
+
+/* Capture time is now_ns: calls held longer than lim.held_wait_ns are
+ * reported as at the end, oldest first.  Returns 0 or MF_ERR_NOMEM. */
+int mf_micloud_held_expire(struct mf_ctx *ctx, int64_t now_ns);
 
 /* Leaves one begin without emitting; the last one closes the queue and
  * frees what it held, unreported: for error paths only (a decoder freed

@@ -40,6 +40,9 @@ struct mf_limits {
 	size_t cloud_held_mem_max; /* ... and the bytes they keep (requests, replies) */
 	size_t miio_held_max;     /* miIO frames held for a token that may come later */
 	size_t miio_held_mem_max; /* ... and the bytes they keep (frames, addresses) */
+	int64_t held_wait_ns;     /* a miIO frame / Mi cloud call waits this long (capture
+	                             time) for its token or key, then is reported: a
+	                             live run does not keep it until its file ends */
 };
 
 struct mf_stats {

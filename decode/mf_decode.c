@@ -254,6 +254,9 @@ static void clock_advance(struct mf_decoder *d, int64_t now)
 			mf_ipfrag_expire(d->frag, now);
 			mf_tcp_expire(d->tcp, now);
 			tick_all(d, now, 0);
+			/* frames and calls waiting for a token or key give up in time */
+			(void)mf_miio_held_expire(d->ctx, now);
+			(void)mf_micloud_held_expire(d->ctx, now);
 		}
 	} else if ((uint64_t)d->last_tick - (uint64_t)now > (uint64_t)MF_NS_PER_S) {
 		d->last_tick = now;   /* the clock went back (merged captures): restart */

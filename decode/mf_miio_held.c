@@ -276,6 +276,35 @@ int mf_miio_held_check(struct mf_ctx *ctx)
 	return rc;
 }
 
+int mf_miio_held_expire(struct mf_ctx *ctx, int64_t now_ns)
+{
+	struct mf_miio_held *q = ctx ? ctx->miio_held : NULL;
+	int64_t wait = ctx ? ctx->lim.held_wait_ns : 0;
+	struct held *h;
+	int rc = 0;
+
+	if (!q || q->busy || wait <= 0 || now_ns == MF_TIME_NONE)
+		return 0;
+	q->busy = 1;
+	/* held in the order seen: the oldest are at the head */
+	while (rc == 0 && (h = q->head) != NULL && h->f.ts_ns != MF_TIME_NONE &&
+	    now_ns > h->f.ts_ns && (uint64_t)now_ns - (uint64_t)h->f.ts_ns > (uint64_t)wait) {
+		void *st = target(ctx, q, h);
+
+		if (!st) {
+			rc = MF_ERR_NOMEM;
+			break;
+		}
+		unlink_held(q, NULL, h);
+		rc = mf_miio_replay(st, ctx, &h->p, 1);
+		held_free(h);
+	}
+	account(ctx, q);
+	settle_orphans(ctx, q);
+	q->busy = 0;
+	return rc < 0 ? rc : 0;
+}
+
 static void queue_free(struct mf_ctx *ctx, struct mf_miio_held *q)
 {
 	struct held *h;

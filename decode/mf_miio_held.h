@@ -36,6 +36,7 @@
 #define MF_MIIO_HELD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct mf_ctx;
 struct mf_pkt;
@@ -54,6 +55,11 @@ int mf_miio_held_check(struct mf_ctx *ctx);
  * token_wait "never_opened") and closes the queue.  Returns 0 or
  * MF_ERR_NOMEM. */
 int mf_miio_held_end(struct mf_ctx *ctx);
+
+/* Capture time is now_ns: frames held longer than lim.held_wait_ns are
+ * reported as at the end (token_wait "never_opened"), oldest first.
+ * Returns 0 or MF_ERR_NOMEM. */
+int mf_miio_held_expire(struct mf_ctx *ctx, int64_t now_ns);
 
 /* Leaves one begin without emitting; the last one closes the queue and
  * frees what it held, unreported: for error paths only (a decoder freed

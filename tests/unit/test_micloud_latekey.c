@@ -66,6 +66,9 @@ static int sink(void *arg, struct mf_event *ev)
 
 /* The capture through a decoder; finish: call mf_decoder_finish.  Returns
  * the calls held just before the end. */
+static int64_t quiet_ns;         /* > 0: the clock moves on after the last frame */
+static int never_before_end;
+
 static size_t run(size_t held_max, size_t held_mem_max, int finish)
 {
 	char eb[MF_ERRBUF_SIZE] = "";
@@ -97,6 +100,11 @@ static size_t run(size_t held_max, size_t held_mem_max, int finish)
 		last = f.ts_ns;
 		CHECK_EQ_INT(mf_decode_frame(d, &f), 0);
 	}
+	if (quiet_ns > 0) {
+		mf_decoder_tick(d, last + quiet_ns / 2);
+		mf_decoder_tick(d, last + quiet_ns);
+	}
+	never_before_end = tl.never_opened;
 	held = mf_micloud_held_count(&ctx);
 	if (finish)
 		mf_decoder_finish(d, last);
@@ -142,6 +150,15 @@ int main(void)
 	CHECK_EQ_INT(tl.opened_later + tl.never_opened, 0);
 	CHECK_EQ_INT(tl.tokens, 0);
 	CHECK_EQ_INT(tl.data, 6);
+
+	/* a quiet live capture: the call no key opens is reported 300 s
+	 * (lim.held_wait_ns) after it was seen, not when the file ends */
+	quiet_ns = 301LL * 1000000000LL;
+	held = run(4096, 64u << 20, 1);
+	CHECK_EQ_INT(held, 0);
+	CHECK_EQ_INT(never_before_end, 1);
+	CHECK_EQ_INT(tl.opened_later, 3);
+	quiet_ns = 0;
 
 	/* a decoder freed without finish: what it held is freed (ASan) */
 	held = run(4096, 64u << 20, 0);

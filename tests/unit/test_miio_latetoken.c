@@ -113,7 +113,11 @@ struct run_opts {
 	size_t held_max, held_mem_max;
 	int finish;                     /* call mf_decoder_finish */
 	const char *late_token;         /* "<did> <token>" added just before the end */
+	int64_t tick_ns;                /* > 0: the clock moves on by this after the
+	                                   last frame (a quiet live capture) */
 };
+
+static int never_before_end;            /* never_opened events seen before finish */
 
 /* The capture through a decoder.  Returns the frames held just before the
  * end. */
@@ -154,6 +158,11 @@ static size_t run(const struct run_opts *o)
 		last = f.ts_ns;
 		CHECK_EQ_INT(mf_decode_frame(d, &f), 0);
 	}
+	if (o->tick_ns > 0) {
+		mf_decoder_tick(d, last + o->tick_ns / 2);
+		mf_decoder_tick(d, last + o->tick_ns);
+	}
+	never_before_end = tl.never_opened;
 	held = mf_miio_held_count(&ctx);
 	CHECK_EQ_INT(ctx.st.miio_held, held);
 	if (o->late_token)
@@ -176,7 +185,7 @@ static size_t run(const struct run_opts *o)
 
 int main(void)
 {
-	struct run_opts o = { PCAP, 1, 1, 16384, 16u << 20, 1, NULL };
+	struct run_opts o = { PCAP, 1, 1, 16384, 16u << 20, 1, NULL, 0 };
 	size_t held;
 	int k;
 
@@ -234,6 +243,21 @@ int main(void)
 	CHECK_EQ_INT(tl.opened_later, 2 + 3);
 	CHECK_EQ_INT(tl.never_opened, 6 + 2);
 
+	/* a quiet live capture: 301 s after the last frame (lim.held_wait_ns =
+	 * 300 s) the eight frames no token opened are reported, not kept until
+	 * the evidence file ends; 200 s is not enough */
+	o.tick_ns = 200LL * 1000000000LL;
+	held = run(&o);
+	CHECK_EQ_INT(held, 8);
+	CHECK_EQ_INT(never_before_end, 0);
+	o.tick_ns = 301LL * 1000000000LL;
+	held = run(&o);
+	CHECK_EQ_INT(held, 0);
+	CHECK_EQ_INT(never_before_end, 6 + 2);
+	CHECK_EQ_INT(tl.never_opened, 6 + 2);
+	CHECK_EQ_INT(tl.opened_later, 2 + 3);
+	o.tick_ns = 0;
+
 	/* a decoder freed without finish: what it held is freed (ASan) */
 	o.keys = 1;
 	o.finish = 0;
@@ -247,7 +271,7 @@ int main(void)
 	 * stream's net, and pairs the server's answers */
 	{
 		struct run_opts t = { OTT, 0, 0, 16384, 16u << 20, 1,
-		                      "42688810 AbCdEfGh12345678\n" };
+		                      "42688810 AbCdEfGh12345678\n", 0 };
 
 		held = run(&t);
 		CHECK_EQ_INT(held, 6);
