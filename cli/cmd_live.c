@@ -349,9 +349,16 @@ static void keyfollow_read(struct live *L, struct keyfollow *k)
 			continue;
 		}
 		if (k->partial.len) {
-			if (mf_buf_add(&k->partial, buf, last) == 0)
+			/* the line begun in the last chunk ends at the first newline
+			 * of this one; only that line joins it (the whole chunk would
+			 * not fit the line buffer, and its keys would be lost) */
+			size_t first = (size_t)((const char *)memchr(buf, '\n', last) - buf) + 1;
+
+			if (mf_buf_add(&k->partial, buf, first) == 0)
 				keys_arrived(L, k, (const char *)k->partial.data, k->partial.len);
 			mf_buf_reset(&k->partial);
+			if (last > first)
+				keys_arrived(L, k, buf + first, last - first);
 		} else {
 			keys_arrived(L, k, buf, last);
 		}
