@@ -52,6 +52,11 @@
 #define BATCH 1024                       /* packets per pcap_dispatch */
 #define BATCH_NS (50 * 1000 * 1000LL)    /* then timers get a turn */
 #define TICK_MARGIN_NS (200 * 1000 * 1000LL)
+/* A miIO request line waits this long (wall clock after its capture) for
+ * its answer, to name the answer's frame; then it is written as it is:
+ * events come out within ~100 ms (issue 7), also behind requests nobody
+ * answers (an uplink to a cloud that is not reachable). */
+#define HOLD_NS (50 * 1000 * 1000LL)
 #define KEYLOGS_MAX 16
 #define KEYLOG_CHUNK (64u << 10)
 #define KEYLOG_LINE_MAX (64u << 10)      /* a partial line longer than this is dropped */
@@ -91,6 +96,7 @@ struct live {
 	struct mf_evidence_counters cnt;     /* cumulative */
 	int64_t now;                         /* wall clock, refreshed per batch */
 	int64_t last_ts;                     /* last packet time in the current file */
+	int64_t release_at;                  /* when held event lines are due */
 	uint64_t packets, bytes;
 	int stop_io;                         /* evidence could not be written: stop */
 	char io_err[MF_ERRBUF_SIZE];
@@ -164,6 +170,20 @@ static void flush_events(struct live *L)
 		clearerr(L->out);
 		L->sink.failed = 0;
 	}
+}
+
+/* Held lines (a miIO request awaiting its answer) older than HOLD_NS are
+ * written; release_at: when the next held line is due. */
+static void release_held(struct live *L)
+{
+	int64_t oldest;
+
+	L->release_at = MF_TIME_NONE;
+	if (!L->dec)
+		return;
+	oldest = mf_decoder_release(L->dec, L->now - HOLD_NS);
+	if (oldest != MF_TIME_NONE)
+		L->release_at = oldest > L->now ? L->now + HOLD_NS : oldest + HOLD_NS;
 }
 
 static void status_line(struct live *L, int final)
@@ -699,6 +719,7 @@ int cmd_live(int argc, char **argv)
 
 	memset(&L, 0, sizeof(L));
 	L.o = &o;
+	L.release_at = MF_TIME_NONE;
 	L.ino_fd = -1;
 	L.now = now_ns();
 	L.tty = !o.quiet && isatty(2);
@@ -834,6 +855,8 @@ int cmd_live(int argc, char **argv)
 		nfds_t n = 0;
 		int cap_i = -1, ino_i = -1, r;
 
+		if (L.release_at != MF_TIME_NONE && L.release_at - L.now < wait)
+			wait = L.release_at - L.now;
 		if (wait < 0)
 			wait = 0;
 		to.tv_sec = (time_t)(wait / MF_NS_PER_S);
@@ -869,6 +892,10 @@ int cmd_live(int argc, char **argv)
 				snprintf(L.io_err, sizeof(L.io_err), "%s",
 				    strerror(mf_evidence_errno(L.ev)));
 			}
+			release_held(&L);
+			flush_events(&L);
+		} else if (L.release_at != MF_TIME_NONE && L.now >= L.release_at) {
+			release_held(&L);
 			flush_events(&L);
 		}
 		if (L.now >= next_sec) {
