@@ -61,12 +61,21 @@
 #define KEYLOG_CHUNK (64u << 10)
 #define KEYLOG_LINE_MAX (64u << 10)      /* a partial line longer than this is dropped */
 
-/* Set by the signal handler: the only state outside struct live. */
-static volatile sig_atomic_t g_signal;
+/* Set by the signal handlers: the only state outside struct live. */
+static volatile sig_atomic_t g_signal, g_status;
 
 static void on_signal(int sig)
 {
 	g_signal = sig;
+}
+
+/* SIGUSR1 (tcpdump prints its counts on it): a status line, also when
+ * stderr is not a terminal, instead of the default action (the end of the
+ * process, with the file not closed and the manifest left "running"). */
+static void on_status(int sig)
+{
+	(void)sig;
+	g_status = 1;
 }
 
 /* A key log file that may grow (the phone appending secrets). */
@@ -127,7 +136,8 @@ static void help(FILE *f)
 	    "pcapng evidence files in DIR, each hashed into DIR/manifest.json when it closes,\n"
 	    "and prints the decoded miIO / Lumi LAN / Mi cloud events as JSON lines as they\n"
 	    "happen. `miforensics analyze DIR` later gives the same events from the files.\n"
-	    "Stop with Ctrl-C or SIGTERM: nothing captured is lost.\n\n"
+	    "Stop with Ctrl-C, SIGTERM or SIGHUP: nothing captured is lost. SIGUSR1 prints\n"
+	    "the status line (packets, MB, events, drops) on stderr, as on a terminal.\n\n"
 	    "options:\n"
 	    "  -i, --interface IFACE  interface to capture on (a bridge, a mirror port, 'any')\n"
 	    "  -w, --write DIR        evidence folder (created; must not hold a capture already)\n"
@@ -186,14 +196,15 @@ static void release_held(struct live *L)
 		L->release_at = oldest > L->now ? L->now + HOLD_NS : oldest + HOLD_NS;
 }
 
-static void status_line(struct live *L, int final)
+/* final: the last one; asked: SIGUSR1, printed on any stderr. */
+static void status_line(struct live *L, int final, int asked)
 {
 	uint64_t packets, bytes;
 	unsigned files;
 	char line[256];
 	int n;
 
-	if (!L->tty)
+	if (!L->tty && !asked)
 		return;
 	mf_evidence_totals(L->ev, &packets, &bytes, &files);
 	n = snprintf(line, sizeof(line), "%s: %" PRIu64 " packets, %.1f MB, %" PRIu64
@@ -202,6 +213,10 @@ static void status_line(struct live *L, int final)
 	    L->cnt.if_drops, files, files == 1 ? "" : "s", L->down ? " [interface down]" : "");
 	if (n < 0)
 		return;
+	if (!L->tty) {
+		fprintf(stderr, "%s\n", line);
+		return;
+	}
 	fprintf(stderr, "\r%s", line);
 	while ((size_t)n < L->status_len) {
 		fputc(' ', stderr);
@@ -668,7 +683,7 @@ static void second_tick(struct live *L)
 	if (L->dec)
 		mf_decoder_tick(L->dec, L->now - TICK_MARGIN_NS);
 	flush_events(L);
-	status_line(L, 0);
+	status_line(L, 0, 0);
 }
 
 int cmd_live(int argc, char **argv)
@@ -716,6 +731,28 @@ int cmd_live(int argc, char **argv)
 			return MF_EXIT_USAGE;
 		}
 	}
+
+	/* from here on a stop signal is taken at the capture loop's ppoll (or
+	 * the drain after it): one that comes while the folder is being made
+	 * still ends the run cleanly */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;   /* no SA_RESTART: ppoll returns */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_status;
+	sigaction(SIGUSR1, &sa, NULL);
+	sigdelset(&orig, SIGUSR1);
+	sigdelset(&orig, SIGINT);
+	sigdelset(&orig, SIGTERM);
+	sigdelset(&orig, SIGHUP);
 
 	memset(&L, 0, sizeof(L));
 	L.o = &o;
@@ -828,20 +865,6 @@ int cmd_live(int argc, char **argv)
 		}
 	}
 
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, &orig);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;   /* no SA_RESTART: ppoll returns */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigdelset(&orig, SIGINT);
-	sigdelset(&orig, SIGTERM);
-	sigdelset(&orig, SIGHUP);
 
 	if (!o.quiet)
 		say(&L, "live: capturing on %s into %s/ (filter: %s)", o.iface, o.write_dir,
@@ -898,6 +921,11 @@ int cmd_live(int argc, char **argv)
 			release_held(&L);
 			flush_events(&L);
 		}
+		if (g_status) {
+			g_status = 0;
+			update_counters(&L);
+			status_line(&L, 0, 1);
+		}
 		if (L.now >= next_sec) {
 			second_tick(&L);
 			next_sec = L.now + MF_NS_PER_S;
@@ -943,7 +971,7 @@ int cmd_live(int argc, char **argv)
 		uint64_t packets, bytes;
 		unsigned files;
 
-		status_line(&L, 1);
+		status_line(&L, 1, 0);
 		mf_evidence_totals(L.ev, &packets, &bytes, &files);
 		fprintf(stderr, "%s: %" PRIu64 " packets, %" PRIu64 " bytes in %u file%s, %" PRIu64
 		    " events; drops: %" PRIu64 " kernel, %" PRIu64 " interface; manifest %s/"
