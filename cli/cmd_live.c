@@ -23,6 +23,7 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <libgen.h>
 #include <linux/capability.h>
 #include <poll.h>
 #include <pwd.h>
@@ -34,6 +35,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -623,6 +625,37 @@ static int drop_root(const char *user, uid_t uid, gid_t gid, int *kept_raw)
 	return 0;
 }
 
+/* Can user reach dir (search every folder above it)?  Asked before the
+ * folder is made, by a child process with the user's identity: once root
+ * is dropped, a folder it cannot reach could not be removed again.
+ * Returns 0, or the errno of the check. */
+static int user_reaches(const char *dir, const char *user, uid_t uid, gid_t gid)
+{
+	char *copy = strdup(dir);
+	const char *parent;
+	int status;
+	pid_t pid;
+
+	if (!copy)
+		return ENOMEM;
+	parent = dirname(copy);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		if ((initgroups(user, gid) != 0 && setgroups(1, &gid) != 0) ||
+		    setresgid(gid, gid, gid) != 0 || setresuid(uid, uid, uid) != 0)
+			_exit(0);    /* not checkable here: drop_root will tell */
+		_exit(access(parent, X_OK) == 0 ? 0 : (errno & 0x7f ? errno & 0x7f : EACCES));
+	}
+	free(copy);
+	if (pid < 0)
+		return 0;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 0;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+}
+
 /* ---- the manifest's "capture" object --------------------------------------- */
 
 static cJSON *capture_json(const struct live *L, const char *user)
@@ -821,6 +854,16 @@ int cmd_live(int argc, char **argv)
 	eo.max_files = (unsigned)o.max_files;
 	eo.appl = "miforensics " MF_VERSION;
 	eo.now_ns = L.now;
+	if (o.user && (rc = user_reaches(o.write_dir, o.user, uid, gid)) != 0) {
+		cli_warn("-Z %s: %s cannot be reached by %s (%s; every folder above it must be "
+		    "searchable by that user)", o.user, o.write_dir, o.user, strerror(rc));
+		mf_live_close(L.cap);
+		if (L.out != stdout)
+			fclose(L.out);
+		mf_tokens_free(L.ctx.tokens);
+		mf_keylog_free(L.ctx.keylog);
+		return MF_EXIT_INPUT;
+	}
 	capj = capture_json(&L, o.user);
 	eo.capture = capj;
 	rc = mf_evidence_new(&eo, &L.ev, eb);
