@@ -699,6 +699,20 @@ static cJSON *capture_json(const struct live *L, const char *user)
 
 /* ---- the command ------------------------------------------------------------ */
 
+/* What a run that could not start holds. */
+static int early_end(struct live *L, int status)
+{
+	keylogs_free(L);
+	mf_evidence_free(L->ev);
+	mf_live_close(L->cap);
+	cli_jsonl_free(&L->sink);
+	if (L->out && L->out != stdout)
+		fclose(L->out);
+	mf_tokens_free(L->ctx.tokens);
+	mf_keylog_free(L->ctx.keylog);
+	return status;
+}
+
 static void second_tick(struct live *L)
 {
 	char eb[MF_ERRBUF_SIZE] = "";
@@ -810,7 +824,7 @@ int cmd_live(int argc, char **argv)
 	L.ctx.keylog = mf_keylog_new();
 	if (!L.ctx.keylog) {
 		cli_warn("out of memory");
-		return MF_EXIT_INPUT;
+		return early_end(&L, MF_EXIT_INPUT);
 	}
 
 	/* the interface first: a wrong name or filter fails before any folder
@@ -835,8 +849,7 @@ int cmd_live(int argc, char **argv)
 		L.out = fopen(o.events_file, "ae");   /* appends, never truncates */
 		if (!L.out) {
 			cli_warn("--events %s: %s", o.events_file, strerror(errno));
-			mf_live_close(L.cap);
-			return MF_EXIT_INPUT;
+			return early_end(&L, MF_EXIT_INPUT);
 		}
 	} else {
 		L.out = stdout;
@@ -857,12 +870,7 @@ int cmd_live(int argc, char **argv)
 	if (o.user && (rc = user_reaches(o.write_dir, o.user, uid, gid)) != 0) {
 		cli_warn("-Z %s: %s cannot be reached by %s (%s; every folder above it must be "
 		    "searchable by that user)", o.user, o.write_dir, o.user, strerror(rc));
-		mf_live_close(L.cap);
-		if (L.out != stdout)
-			fclose(L.out);
-		mf_tokens_free(L.ctx.tokens);
-		mf_keylog_free(L.ctx.keylog);
-		return MF_EXIT_INPUT;
+		return early_end(&L, MF_EXIT_INPUT);
 	}
 	capj = capture_json(&L, o.user);
 	eo.capture = capj;
@@ -870,10 +878,7 @@ int cmd_live(int argc, char **argv)
 	cJSON_Delete(capj);
 	if (rc != 0) {
 		cli_warn("%s", eb);
-		mf_live_close(L.cap);
-		if (L.out != stdout)
-			fclose(L.out);
-		return rc == MF_ERR_ARG ? MF_EXIT_USAGE : MF_EXIT_INPUT;
+		return early_end(&L, rc == MF_ERR_ARG ? MF_EXIT_USAGE : MF_EXIT_INPUT);
 	}
 	set_interface(&L);
 	keylogs_setup(&L);
@@ -892,9 +897,7 @@ int cmd_live(int argc, char **argv)
 		}
 		if (drop_root(o.user, uid, gid, &kept_raw) != 0) {
 			mf_evidence_finish(L.ev, now_ns(), "failed", "could not drop privileges", NULL);
-			mf_evidence_free(L.ev);
-			mf_live_close(L.cap);
-			return MF_EXIT_INPUT;
+			return early_end(&L, MF_EXIT_INPUT);
 		}
 		if (!kept_raw)
 			cli_warn("-Z %s: CAP_NET_RAW not kept: the interface cannot be re-opened "
@@ -902,9 +905,7 @@ int cmd_live(int argc, char **argv)
 		if (access(o.write_dir, W_OK | X_OK) != 0) {
 			cli_warn("-Z %s: %s is not writable for %s (%s; every folder above it must "
 			    "be searchable by that user)", o.user, o.write_dir, o.user, strerror(errno));
-			mf_evidence_free(L.ev);
-			mf_live_close(L.cap);
-			return MF_EXIT_INPUT;
+			return early_end(&L, MF_EXIT_INPUT);
 		}
 	}
 
