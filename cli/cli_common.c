@@ -308,7 +308,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *formats, int 
 				{ 's', "-s/--snaplen", 262144, 0 },
 				{ 'B', "-B/--buffer-size", 1LL << 31, 1 },
 				{ OPT_ROTATE_MB, "--rotate-mb", 1LL << 40, 0 },
-				{ OPT_ROTATE_S, "--rotate-s", 1LL << 40, 0 },
+				{ OPT_ROTATE_S, "--rotate-s", 1LL << 32, 0 },   /* x 10^9 ns fits */
 				{ OPT_MAX_FILES, "--max-files", 1LL << 30, 0 },
 			};
 			long long v = 0;

@@ -23,6 +23,7 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <libgen.h>
 #include <linux/capability.h>
 #include <poll.h>
 #include <pwd.h>
@@ -34,6 +35,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,16 +54,30 @@
 #define BATCH 1024                       /* packets per pcap_dispatch */
 #define BATCH_NS (50 * 1000 * 1000LL)    /* then timers get a turn */
 #define TICK_MARGIN_NS (200 * 1000 * 1000LL)
+/* A miIO request line waits this long (wall clock after its capture) for
+ * its answer, to name the answer's frame; then it is written as it is:
+ * events come out within ~100 ms (issue 7), also behind requests nobody
+ * answers (an uplink to a cloud that is not reachable). */
+#define HOLD_NS (50 * 1000 * 1000LL)
 #define KEYLOGS_MAX 16
 #define KEYLOG_CHUNK (64u << 10)
 #define KEYLOG_LINE_MAX (64u << 10)      /* a partial line longer than this is dropped */
 
-/* Set by the signal handler: the only state outside struct live. */
-static volatile sig_atomic_t g_signal;
+/* Set by the signal handlers: the only state outside struct live. */
+static volatile sig_atomic_t g_signal, g_status;
 
 static void on_signal(int sig)
 {
 	g_signal = sig;
+}
+
+/* SIGUSR1 (tcpdump prints its counts on it): a status line, also when
+ * stderr is not a terminal, instead of the default action (the end of the
+ * process, with the file not closed and the manifest left "running"). */
+static void on_status(int sig)
+{
+	(void)sig;
+	g_status = 1;
 }
 
 /* A key log file that may grow (the phone appending secrets). */
@@ -91,6 +107,7 @@ struct live {
 	struct mf_evidence_counters cnt;     /* cumulative */
 	int64_t now;                         /* wall clock, refreshed per batch */
 	int64_t last_ts;                     /* last packet time in the current file */
+	int64_t release_at;                  /* when held event lines are due */
 	uint64_t packets, bytes;
 	int stop_io;                         /* evidence could not be written: stop */
 	char io_err[MF_ERRBUF_SIZE];
@@ -121,7 +138,8 @@ static void help(FILE *f)
 	    "pcapng evidence files in DIR, each hashed into DIR/manifest.json when it closes,\n"
 	    "and prints the decoded miIO / Lumi LAN / Mi cloud events as JSON lines as they\n"
 	    "happen. `miforensics analyze DIR` later gives the same events from the files.\n"
-	    "Stop with Ctrl-C or SIGTERM: nothing captured is lost.\n\n"
+	    "Stop with Ctrl-C, SIGTERM or SIGHUP: nothing captured is lost. SIGUSR1 prints\n"
+	    "the status line (packets, MB, events, drops) on stderr, as on a terminal.\n\n"
 	    "options:\n"
 	    "  -i, --interface IFACE  interface to capture on (a bridge, a mirror port, 'any')\n"
 	    "  -w, --write DIR        evidence folder (created; must not hold a capture already)\n"
@@ -166,14 +184,29 @@ static void flush_events(struct live *L)
 	}
 }
 
-static void status_line(struct live *L, int final)
+/* Held lines (a miIO request awaiting its answer) older than HOLD_NS are
+ * written; release_at: when the next held line is due. */
+static void release_held(struct live *L)
+{
+	int64_t oldest;
+
+	L->release_at = MF_TIME_NONE;
+	if (!L->dec)
+		return;
+	oldest = mf_decoder_release(L->dec, L->now - HOLD_NS);
+	if (oldest != MF_TIME_NONE)
+		L->release_at = oldest > L->now ? L->now + HOLD_NS : oldest + HOLD_NS;
+}
+
+/* final: the last one; asked: SIGUSR1, printed on any stderr. */
+static void status_line(struct live *L, int final, int asked)
 {
 	uint64_t packets, bytes;
 	unsigned files;
 	char line[256];
 	int n;
 
-	if (!L->tty)
+	if (!L->tty && !asked)
 		return;
 	mf_evidence_totals(L->ev, &packets, &bytes, &files);
 	n = snprintf(line, sizeof(line), "%s: %" PRIu64 " packets, %.1f MB, %" PRIu64
@@ -182,6 +215,10 @@ static void status_line(struct live *L, int final)
 	    L->cnt.if_drops, files, files == 1 ? "" : "s", L->down ? " [interface down]" : "");
 	if (n < 0)
 		return;
+	if (!L->tty) {
+		fprintf(stderr, "%s\n", line);
+		return;
+	}
 	fprintf(stderr, "\r%s", line);
 	while ((size_t)n < L->status_len) {
 		fputc(' ', stderr);
@@ -349,9 +386,16 @@ static void keyfollow_read(struct live *L, struct keyfollow *k)
 			continue;
 		}
 		if (k->partial.len) {
-			if (mf_buf_add(&k->partial, buf, last) == 0)
+			/* the line begun in the last chunk ends at the first newline
+			 * of this one; only that line joins it (the whole chunk would
+			 * not fit the line buffer, and its keys would be lost) */
+			size_t first = (size_t)((const char *)memchr(buf, '\n', last) - buf) + 1;
+
+			if (mf_buf_add(&k->partial, buf, first) == 0)
 				keys_arrived(L, k, (const char *)k->partial.data, k->partial.len);
 			mf_buf_reset(&k->partial);
+			if (last > first)
+				keys_arrived(L, k, buf + first, last - first);
 		} else {
 			keys_arrived(L, k, buf, last);
 		}
@@ -581,6 +625,37 @@ static int drop_root(const char *user, uid_t uid, gid_t gid, int *kept_raw)
 	return 0;
 }
 
+/* Can user reach dir (search every folder above it)?  Asked before the
+ * folder is made, by a child process with the user's identity: once root
+ * is dropped, a folder it cannot reach could not be removed again.
+ * Returns 0, or the errno of the check. */
+static int user_reaches(const char *dir, const char *user, uid_t uid, gid_t gid)
+{
+	char *copy = strdup(dir);
+	const char *parent;
+	int status;
+	pid_t pid;
+
+	if (!copy)
+		return ENOMEM;
+	parent = dirname(copy);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		if ((initgroups(user, gid) != 0 && setgroups(1, &gid) != 0) ||
+		    setresgid(gid, gid, gid) != 0 || setresuid(uid, uid, uid) != 0)
+			_exit(0);    /* not checkable here: drop_root will tell */
+		_exit(access(parent, X_OK) == 0 ? 0 : (errno & 0x7f ? errno & 0x7f : EACCES));
+	}
+	free(copy);
+	if (pid < 0)
+		return 0;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 0;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+}
+
 /* ---- the manifest's "capture" object --------------------------------------- */
 
 static cJSON *capture_json(const struct live *L, const char *user)
@@ -624,6 +699,20 @@ static cJSON *capture_json(const struct live *L, const char *user)
 
 /* ---- the command ------------------------------------------------------------ */
 
+/* What a run that could not start holds. */
+static int early_end(struct live *L, int status)
+{
+	keylogs_free(L);
+	mf_evidence_free(L->ev);
+	mf_live_close(L->cap);
+	cli_jsonl_free(&L->sink);
+	if (L->out && L->out != stdout)
+		fclose(L->out);
+	mf_tokens_free(L->ctx.tokens);
+	mf_keylog_free(L->ctx.keylog);
+	return status;
+}
+
 static void second_tick(struct live *L)
 {
 	char eb[MF_ERRBUF_SIZE] = "";
@@ -641,7 +730,7 @@ static void second_tick(struct live *L)
 	if (L->dec)
 		mf_decoder_tick(L->dec, L->now - TICK_MARGIN_NS);
 	flush_events(L);
-	status_line(L, 0);
+	status_line(L, 0, 0);
 }
 
 int cmd_live(int argc, char **argv)
@@ -690,8 +779,31 @@ int cmd_live(int argc, char **argv)
 		}
 	}
 
+	/* from here on a stop signal is taken at the capture loop's ppoll (or
+	 * the drain after it): one that comes while the folder is being made
+	 * still ends the run cleanly */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;   /* no SA_RESTART: ppoll returns */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_status;
+	sigaction(SIGUSR1, &sa, NULL);
+	sigdelset(&orig, SIGUSR1);
+	sigdelset(&orig, SIGINT);
+	sigdelset(&orig, SIGTERM);
+	sigdelset(&orig, SIGHUP);
+
 	memset(&L, 0, sizeof(L));
 	L.o = &o;
+	L.release_at = MF_TIME_NONE;
 	L.ino_fd = -1;
 	L.now = now_ns();
 	L.tty = !o.quiet && isatty(2);
@@ -712,7 +824,7 @@ int cmd_live(int argc, char **argv)
 	L.ctx.keylog = mf_keylog_new();
 	if (!L.ctx.keylog) {
 		cli_warn("out of memory");
-		return MF_EXIT_INPUT;
+		return early_end(&L, MF_EXIT_INPUT);
 	}
 
 	/* the interface first: a wrong name or filter fails before any folder
@@ -737,8 +849,7 @@ int cmd_live(int argc, char **argv)
 		L.out = fopen(o.events_file, "ae");   /* appends, never truncates */
 		if (!L.out) {
 			cli_warn("--events %s: %s", o.events_file, strerror(errno));
-			mf_live_close(L.cap);
-			return MF_EXIT_INPUT;
+			return early_end(&L, MF_EXIT_INPUT);
 		}
 	} else {
 		L.out = stdout;
@@ -756,16 +867,18 @@ int cmd_live(int argc, char **argv)
 	eo.max_files = (unsigned)o.max_files;
 	eo.appl = "miforensics " MF_VERSION;
 	eo.now_ns = L.now;
+	if (o.user && (rc = user_reaches(o.write_dir, o.user, uid, gid)) != 0) {
+		cli_warn("-Z %s: %s cannot be reached by %s (%s; every folder above it must be "
+		    "searchable by that user)", o.user, o.write_dir, o.user, strerror(rc));
+		return early_end(&L, MF_EXIT_INPUT);
+	}
 	capj = capture_json(&L, o.user);
 	eo.capture = capj;
 	rc = mf_evidence_new(&eo, &L.ev, eb);
 	cJSON_Delete(capj);
 	if (rc != 0) {
 		cli_warn("%s", eb);
-		mf_live_close(L.cap);
-		if (L.out != stdout)
-			fclose(L.out);
-		return rc == MF_ERR_ARG ? MF_EXIT_USAGE : MF_EXIT_INPUT;
+		return early_end(&L, rc == MF_ERR_ARG ? MF_EXIT_USAGE : MF_EXIT_INPUT);
 	}
 	set_interface(&L);
 	keylogs_setup(&L);
@@ -784,9 +897,7 @@ int cmd_live(int argc, char **argv)
 		}
 		if (drop_root(o.user, uid, gid, &kept_raw) != 0) {
 			mf_evidence_finish(L.ev, now_ns(), "failed", "could not drop privileges", NULL);
-			mf_evidence_free(L.ev);
-			mf_live_close(L.cap);
-			return MF_EXIT_INPUT;
+			return early_end(&L, MF_EXIT_INPUT);
 		}
 		if (!kept_raw)
 			cli_warn("-Z %s: CAP_NET_RAW not kept: the interface cannot be re-opened "
@@ -794,26 +905,10 @@ int cmd_live(int argc, char **argv)
 		if (access(o.write_dir, W_OK | X_OK) != 0) {
 			cli_warn("-Z %s: %s is not writable for %s (%s; every folder above it must "
 			    "be searchable by that user)", o.user, o.write_dir, o.user, strerror(errno));
-			mf_evidence_free(L.ev);
-			mf_live_close(L.cap);
-			return MF_EXIT_INPUT;
+			return early_end(&L, MF_EXIT_INPUT);
 		}
 	}
 
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, &orig);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;   /* no SA_RESTART: ppoll returns */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigdelset(&orig, SIGINT);
-	sigdelset(&orig, SIGTERM);
-	sigdelset(&orig, SIGHUP);
 
 	if (!o.quiet)
 		say(&L, "live: capturing on %s into %s/ (filter: %s)", o.iface, o.write_dir,
@@ -827,6 +922,8 @@ int cmd_live(int argc, char **argv)
 		nfds_t n = 0;
 		int cap_i = -1, ino_i = -1, r;
 
+		if (L.release_at != MF_TIME_NONE && L.release_at - L.now < wait)
+			wait = L.release_at - L.now;
 		if (wait < 0)
 			wait = 0;
 		to.tv_sec = (time_t)(wait / MF_NS_PER_S);
@@ -862,7 +959,16 @@ int cmd_live(int argc, char **argv)
 				snprintf(L.io_err, sizeof(L.io_err), "%s",
 				    strerror(mf_evidence_errno(L.ev)));
 			}
+			release_held(&L);
 			flush_events(&L);
+		} else if (L.release_at != MF_TIME_NONE && L.now >= L.release_at) {
+			release_held(&L);
+			flush_events(&L);
+		}
+		if (g_status) {
+			g_status = 0;
+			update_counters(&L);
+			status_line(&L, 0, 1);
 		}
 		if (L.now >= next_sec) {
 			second_tick(&L);
@@ -909,7 +1015,7 @@ int cmd_live(int argc, char **argv)
 		uint64_t packets, bytes;
 		unsigned files;
 
-		status_line(&L, 1);
+		status_line(&L, 1, 0);
 		mf_evidence_totals(L.ev, &packets, &bytes, &files);
 		fprintf(stderr, "%s: %" PRIu64 " packets, %" PRIu64 " bytes in %u file%s, %" PRIu64
 		    " events; drops: %" PRIu64 " kernel, %" PRIu64 " interface; manifest %s/"

@@ -282,6 +282,21 @@ void mf_decoder_tick(struct mf_decoder *d, int64_t now_ns)
 	clock_advance(d, now_ns);
 }
 
+int64_t mf_decoder_release(struct mf_decoder *d, int64_t before_ns)
+{
+	int64_t oldest = MF_TIME_NONE, t;
+	size_t i;
+
+	for (i = 0; i < d->nprotos; i++) {
+		if (!d->protos[i]->release)
+			continue;
+		t = d->protos[i]->release(d->state[i], d->ctx, before_ns);
+		if (t != MF_TIME_NONE && (oldest == MF_TIME_NONE || t < oldest))
+			oldest = t;
+	}
+	return oldest;
+}
+
 void mf_decoder_finish(struct mf_decoder *d, int64_t now_ns)
 {
 	mf_ipfrag_finish(d->frag);

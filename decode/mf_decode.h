@@ -31,6 +31,14 @@ int mf_decode_frame(struct mf_decoder *d, const struct mf_frame *f);
  * minus a margin). */
 void mf_decoder_tick(struct mf_decoder *d, int64_t now_ns);
 
+/* Live capture: what the decoder holds back for frames still to come (a
+ * miIO request waiting for its answer, to name the answer's frame) and was
+ * captured before before_ns is written now, without that annotation, so
+ * that no event waits long for another.  Returns the capture time of the
+ * oldest line still held (call again after it plus the hold), or
+ * MF_TIME_NONE when nothing is held. */
+int64_t mf_decoder_release(struct mf_decoder *d, int64_t before_ns);
+
 /* End of input: incomplete fragment queues, unanswered requests and other
  * pending state become events.  `now_ns` is the last capture time. */
 void mf_decoder_finish(struct mf_decoder *d, int64_t now_ns);

@@ -98,9 +98,13 @@ struct did_slot {
 	unsigned bound : 1;     /* a token is bound to this DID or IP */
 };
 
-/* Output queue: a request is held until its answer (or the timeout) so the
- * request line can say which frame answered it; everything behind it waits,
- * which keeps the miIO lines in capture order. */
+/* Output queue of the requests held until their answer (or the timeout),
+ * so that the request line can say which frame answered it.  Only the
+ * request waits: every other line (and a request once settled) is written
+ * at once, so a request nobody answers does not hold back the lines after
+ * it (in `live`, a device event behind an unanswered uplink would otherwise
+ * come out 5 s late).  A slot whose line was written is NULL until the
+ * head passes it; slots keep their sequence numbers (q_get). */
 struct outq {
 	struct mf_event *ev;
 	unsigned pending : 1;
@@ -207,42 +211,43 @@ static void state_free(void *st)
 	free(s);
 }
 
-/* Emits the queue head while it is not waiting for an answer. */
+/* Drops the written slots at the head; force: the head's line is written
+ * as it is (the queue is full, or the input ended). */
 static int q_drain(struct miio_state *s, int force)
 {
 	int rc = 0, r;
 
 	while (s->qn && (force || !s->q[s->qhead].pending)) {
-		r = mf_emit(s->ctx, s->q[s->qhead].ev);
-		if (r && !rc)
-			rc = r;
-		s->q[s->qhead].ev = NULL;
+		if (s->q[s->qhead].ev) {
+			r = mf_emit(s->ctx, s->q[s->qhead].ev);
+			if (r && !rc)
+				rc = r;
+			s->q[s->qhead].ev = NULL;
+			force = 0;
+		}
+		s->q[s->qhead].pending = 0;
 		s->qhead = (s->qhead + 1) % s->pend_cap;
 		s->qbase++;
 		s->qn--;
-		force = 0;
 	}
 	return rc;
 }
 
-/* Queues ev (owned); returns its sequence number via *seq. */
+/* Writes ev (owned) at once, or holds it when pending (a request awaiting
+ * its answer); *seq: the held line's sequence number, for q_settle. */
 static int q_push(struct miio_state *s, struct mf_event *ev, int pending, uint64_t *seq)
 {
 	int rc = 0;
 
+	if (!pending)
+		return mf_emit(s->ctx, ev);
 	if (s->qn == s->pend_cap)
 		rc = q_drain(s, 1);      /* full: the oldest goes out unannotated */
 	s->q[(s->qhead + s->qn) % s->pend_cap].ev = ev;
-	s->q[(s->qhead + s->qn) % s->pend_cap].pending = (unsigned)pending;
+	s->q[(s->qhead + s->qn) % s->pend_cap].pending = 1;
 	if (seq)
 		*seq = s->qbase + s->qn;
 	s->qn++;
-	if (!pending) {
-		int r = q_drain(s, 0);
-
-		if (r && !rc)
-			rc = r;
-	}
 	return rc;
 }
 
@@ -254,14 +259,16 @@ static struct outq *q_get(struct miio_state *s, uint64_t seq)
 	return &s->q[(s->qhead + (seq - s->qbase)) % s->pend_cap];
 }
 
-/* Settles a held request: answered by frame (0 = not answered). */
-static void q_settle(struct miio_state *s, uint64_t seq, uint64_t frame, uint64_t retried_as)
+/* Settles a held request: answered by frame (0 = not answered); its line
+ * is written now. */
+static int q_settle(struct miio_state *s, uint64_t seq, uint64_t frame, uint64_t retried_as)
 {
 	struct outq *o = q_get(s, seq);
 	cJSON *mo;
+	int rc;
 
-	if (!o || !o->pending)
-		return;
+	if (!o || !o->pending || !o->ev)
+		return 0;
 	mo = cJSON_GetObjectItemCaseSensitive(o->ev->body, "miio");
 	if (mo) {
 		if (frame)
@@ -271,6 +278,10 @@ static void q_settle(struct miio_state *s, uint64_t seq, uint64_t frame, uint64_
 		mf_json_bool(mo, "answered", frame != 0);
 	}
 	o->pending = 0;
+	rc = mf_emit(s->ctx, o->ev);
+	o->ev = NULL;
+	q_drain(s, 0);
+	return rc;
 }
 
 /* MD5(frame[0..15] || token || frame[32..]) == frame[16..31] ? */
@@ -634,10 +645,10 @@ static void pend_unlink(struct miio_state *s, size_t i)
 static int pop_head(struct miio_state *s)
 {
 	struct pend *q = &s->pend[s->pend_head];
-	int rc = 0;
+	int rc = 0, r;
 
 	if (q->used && !q->answered)
-		q_settle(s, q->qseq, 0, 0);
+		rc = q_settle(s, q->qseq, 0, 0);
 	if (q->used && !q->answered && !q->push) {
 		struct mf_event *ev = mf_event_new(q->ts_ns == MF_TIME_NONE ? MF_TIME_NONE
 		    : q->ts_ns + s->ctx->lim.pair_timeout_ns,
@@ -667,7 +678,9 @@ static int pop_head(struct miio_state *s)
 			f.input = q->input;
 			mf_event_frame_evidence(ev, &f);
 		}
-		rc = q_push(s, ev, 0, NULL);
+		r = q_push(s, ev, 0, NULL);
+		if (r && !rc)
+			rc = r;
 	}
 	q->used = 0;
 	pend_unlink(s, s->pend_head);
@@ -879,7 +892,7 @@ static int emit_message(struct miio_state *s, const struct mf_pkt *p, const stru
 
 		if (prev && !prev->answered && strcmp(prev->method, method->valuestring) == 0) {
 			mf_json_u64(mo, "retransmit_of", prev->frame);
-			q_settle(s, prev->qseq, 0, p->frame->number);
+			(void)q_settle(s, prev->qseq, 0, p->frame->number);
 			prev->used = 0;  /* the new copy takes over the wait */
 		}
 	}
@@ -892,6 +905,13 @@ static int emit_message(struct miio_state *s, const struct mf_pkt *p, const stru
 		}
 	}
 	mf_json_intify(raw, (int)s->ctx->lim.json_depth_max);
+	/* the request's line first: it is written when settled */
+	if (q && !dup && (rc = q_settle(s, q->qseq, p->frame->number, 0)) != 0) {
+		mf_event_free(ev);
+		cJSON_Delete(mo);
+		cJSON_Delete(raw);
+		return rc;
+	}
 	rc = finish_q(s, ev, p, mo, raw, is_req && id >= 0, &seq);
 	if (rc)
 		return rc;
@@ -911,9 +931,6 @@ static int emit_message(struct miio_state *s, const struct mf_pkt *p, const stru
 			snprintf(det, sizeof(det), "second answer to request id %" PRId64
 			    " of frame %" PRIu64, id, q->frame);
 			rc = anomaly(s, p, h, direction, "duplicate_response", det);
-		} else {
-			q_settle(s, q->qseq, p->frame->number, 0);
-			rc = q_drain(s, 0);
 		}
 		q->answered = 1;
 	}
@@ -1126,6 +1143,34 @@ static void tick(void *st, struct mf_ctx *ctx, int64_t now_ns, int final)
 		q_drain(s, 1);
 }
 
+/* Live: the requests held since before before_ns are written now, without
+ * waiting for their answer (no response_frame / answered); their answer
+ * still names them (request_frame), and the unanswered ones still get
+ * their anomaly after the timeout. */
+static int64_t release(void *st, struct mf_ctx *ctx, int64_t before_ns)
+{
+	struct miio_state *s = st;
+	int64_t oldest = MF_TIME_NONE;
+	size_t i;
+
+	(void)ctx;
+	for (i = 0; i < s->qn; i++) {
+		struct outq *o = &s->q[(s->qhead + i) % s->pend_cap];
+
+		if (!o->ev || !o->pending)
+			continue;
+		if (o->ev->ts_ns == MF_TIME_NONE || o->ev->ts_ns < before_ns) {
+			(void)mf_emit(s->ctx, o->ev);
+			o->ev = NULL;
+			o->pending = 0;
+		} else if (oldest == MF_TIME_NONE || o->ev->ts_ns < oldest) {
+			oldest = o->ev->ts_ns;
+		}
+	}
+	q_drain(s, 0);
+	return oldest;
+}
+
 const struct mf_udp_proto mf_proto_miio = {
 	.name = "miio",
 	.ports = { MIIO_PORT, MIIO_OT_PORT, 0 },
@@ -1134,6 +1179,7 @@ const struct mf_udp_proto mf_proto_miio = {
 	.state_free = state_free,
 	.decode = decode,
 	.tick = tick,
+	.release = release,
 };
 
 /* ---- the "ott" cloud link: miIO frames back to back on TCP (section 11) ----

@@ -50,6 +50,11 @@ struct mf_udp_proto {
 	/* Capture time moved on (called at most once per capture second) and at
 	 * the end (final = 1): expire pending state. May be NULL. */
 	void (*tick)(void *state, struct mf_ctx *ctx, int64_t now_ns, int final);
+	/* Live capture: lines held back for later frames (a request waiting
+	 * for its answer) captured before before_ns are written now, as they
+	 * are.  Returns the capture time of the oldest line still held, or
+	 * MF_TIME_NONE.  May be NULL. */
+	int64_t (*release)(void *state, struct mf_ctx *ctx, int64_t before_ns);
 };
 
 /* NULL-terminated table of UDP protocols, defined in mf_proto.c. */

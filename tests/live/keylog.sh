@@ -61,4 +61,39 @@ if [ "$decrypts" = 1 ]; then
 	grep -q '"kind":"session".*"decrypted":true' "$T/late.evidence.jsonl" ||
 		fail "the evidence (key block after the traffic) does not decrypt offline"
 fi
+
+# 3. a big key log given from the start (a browser's SSLKEYLOGFILE that grew
+# for days, ~340 KB of TLS 1.2 and 1.3 lines of varying length): it is read
+# in chunks, and every line must reach the evidence and the key store, also
+# those of a chunk that begins inside a line (the fixture's key is there)
+dir=$T/big
+$PY - "$keys" "$T/big.keys" <<'PY'
+import random, sys
+r = random.Random(7)
+labels = ["CLIENT_RANDOM", "CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+          "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0", "EXPORTER_SECRET"]
+def line():
+    l = r.choice(labels)
+    n = 48 if l == "CLIENT_RANDOM" else r.choice([32, 48])
+    return "%s %s %s\n" % (l, r.getrandbits(256).to_bytes(32, "big").hex(),
+                           r.getrandbits(n * 8).to_bytes(n, "big").hex())
+real = [l for l in open(sys.argv[1]) if l.startswith("CLIENT_RANDOM")]
+lines = [line() for _ in range(2000)]
+lines[1430:1430] = real           # at ~245 KB: inside the fourth 64 KiB chunk
+open(sys.argv[2], "w").write("".join(lines))
+PY
+OUT=$T/big.jsonl start_live "$dir" -f tcp -k "$T/big.keys"
+replay "$fx"
+sleep 0.3
+stop_live
+[ "$LIVE_RC" = 0 ] || fail "live exited with $LIVE_RC"
+f=$(mget "$dir" 'm["files"][0]["file"]')
+want=$(grep -c . "$T/big.keys")
+got=$(strings -n 40 "$dir/$f" | grep -cE '^(CLIENT|SERVER|EXPORTER)_')
+[ "$got" = "$want" ] || fail "big key log: $got of its $want lines are in $f"
+if [ "$decrypts" = 1 ]; then
+	grep -q '"kind":"session".*"decrypted":true' "$T/big.jsonl" ||
+		fail "big key log: the session did not decrypt live (its key line lost?)"
+fi
+note "big key log: all $want lines in the evidence"
 echo PASS

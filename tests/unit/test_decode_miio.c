@@ -204,11 +204,19 @@ static void eip_vectors(void)
 	mf_tokens_add(r.ctx.tokens, tok, "75223477", "tokens.txt:1", MF_TOK_HEX32, NULL);
 	for (i = 0; i < 11; i++)
 		feed(&r, eip[i], i == 0 || i % 2 == 1, T0 + i * S);
-	/* D1 (miIO.info) waits for an answer that never comes: it holds the
-	 * lines behind it until the capture ends */
-	CHECK_EQ_INT(nev, 0);
+	/* D1 (miIO.info) waits for an answer that never comes; the lines after
+	 * it do not wait for it (each request only for its own answer) */
+	CHECK_EQ_INT(nev, 10);
 	mf_proto_miio.tick(r.st, &r.ctx, T0 + 100 * S, 1);
 	CHECK_EQ_INT(nev, 12);
+	/* D1 comes out when it is settled (by the end of the capture): move it
+	 * first again, so that evs[i] is plain[i] */
+	if (nev == 12) {
+		struct mf_event *d1 = evs[10];
+
+		memmove(evs + 1, evs, 10 * sizeof(*evs));
+		evs[0] = d1;
+	}
 	for (i = 0; i < 11 && i < nev; i++) {
 		cJSON *want = cJSON_Parse(plain[i]);
 
@@ -470,17 +478,24 @@ static void pairing_and_findings(void)
 	flush(&r);
 	CHECK_EQ_INT(nev, 4);   /* config_router was never answered */
 	CHECK_EQ_STR(r.ctx.lumi_password, "0987654321qwerty");
+	/* get_lumi_dpf_aes_key and its answer come out first; config_router
+	 * once it is settled, at the end */
+	if (nev == 4) {
+		CHECK_EQ_STR(str(evs[0], "event"), "get_lumi_dpf_aes_key");
+		CHECK_EQ_STR(str(evs[2], "event"), "miIO.config_router");
+		CHECK_EQ_STR(str(evs[3], "reason"), "unanswered");
+	}
 	if (nev == 4) {
 		char *line;
 		struct mf_buf b;
 
 		mf_buf_init(&b, 1 << 20);
-		mf_event_to_json(evs[0], &b);
+		mf_event_to_json(evs[2], &b);
 		line = (char *)mf_buf_cstr(&b);
 		CHECK(strstr(line, "hunter22") == NULL);
 		CHECK(strstr(line, "\"ssid\":\"home\"") != NULL);
 		mf_buf_reset(&b);
-		mf_event_to_json(evs[2], &b);
+		mf_event_to_json(evs[1], &b);
 		line = (char *)mf_buf_cstr(&b);
 		CHECK(strstr(line, "0987654321qwerty") == NULL);
 		mf_buf_free(&b);
@@ -620,7 +635,9 @@ static void did64_binding(void)
 		CHECK(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(evs[0]->body,
 		    "miio"), "token_by_trial") == NULL);
 		CHECK_EQ_INT(num(evs[0], "miio.did64"), (double)did);
-		CHECK_EQ_STR(str(evs[1], "miio.token_origin"), "tokens.txt:1");
+		/* the first request's line, then its unanswered anomaly */
+		CHECK_EQ_STR(str(evs[1], "reason"), "unanswered");
+		CHECK_EQ_STR(str(evs[2], "miio.token_origin"), "tokens.txt:1");
 	}
 	rig_free(&r);
 }
