@@ -158,6 +158,7 @@ static void input_anomaly(struct mf_ctx *ctx, const struct mf_report_input *ri,
 
 	if (!ev)
 		return;
+	ev->artifact = "input";
 	mf_event_str(ev, "reason", reason);
 	mf_event_str(ev, "detail", detail);
 	e = cJSON_CreateObject();
