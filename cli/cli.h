@@ -152,4 +152,13 @@ struct cli_inputs {
 int cli_expand_inputs(char **inputs, int n, struct cli_inputs *out);
 void cli_inputs_free(struct cli_inputs *x);
 
+/* SHA-256 (hex) and size of a file.  Returns 0, or -1 (not readable). */
+int cli_sha256_file(const char *path, uint64_t *size, char hex[65]);
+/* SHA-256 of a folder: of the listing sha256sum(1) prints for its regular
+ * files (symbolic links not followed), sorted by path as bytes, i.e.
+ *   cd DIR && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum
+ * plus the total size and number of files.  Returns 0, or 1 when a file or
+ * folder could not be read (the hash then covers what could). */
+int cli_sha256_tree(const char *dir, uint64_t *size, uint64_t *files, char hex[65]);
+
 #endif

@@ -304,7 +304,13 @@ int mf_report_html(const struct mf_report *r, FILE *o)
 		fputs("<td><code>", o);
 		esc(o, r->inputs[i].sha256);
 		fputs("</code></td>", o);
-		td(o, r->inputs[i].status ? "incomplete" : "ok");
+		if (r->inputs[i].duplicate_of) {
+			fputs("<td>duplicate of ", o);
+			esc(o, r->inputs[i].duplicate_of);
+			fputs("</td>", o);
+		} else {
+			td(o, r->inputs[i].status ? "incomplete" : "ok");
+		}
 		fputs("</tr>\n", o);
 	}
 	fputs("</table>\n", o);

@@ -12,6 +12,42 @@
 #include "mf_store.h"
 #include "mf_time.h"
 
+/* A capture's hash is known only once it has been read: the evidence of
+ * its events gets it here, after "file" (CONTRACT.md's example). */
+static void evidence_sha256(const struct mf_report *r, cJSON *o)
+{
+	cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "evidence"), *f, *h;
+	size_t i;
+
+	f = cJSON_GetObjectItemCaseSensitive(ev, "file");
+	if (!cJSON_IsString(f) || cJSON_GetObjectItemCaseSensitive(ev, "sha256"))
+		return;
+	for (i = 0; i < r->ninputs; i++) {
+		const struct mf_report_input *in = &r->inputs[i];
+
+		if (in->duplicate_of || !in->name || !in->sha256[0] ||
+		    strcmp(in->name, f->valuestring) != 0)
+			continue;
+		h = cJSON_CreateString(in->sha256);
+		if (!h)
+			return;
+		/* insert after "file" */
+		h->string = strdup("sha256");
+		if (!h->string) {
+			cJSON_Delete(h);
+			return;
+		}
+		h->next = f->next;
+		h->prev = f;
+		if (f->next)
+			f->next->prev = h;
+		else
+			ev->child->prev = h;
+		f->next = h;
+		return;
+	}
+}
+
 cJSON *mf_report_event(const struct mf_report *r, size_t i)
 {
 	const struct mf_ent *e = mf_store_ent(r->st, i);
@@ -35,6 +71,8 @@ cJSON *mf_report_event(const struct mf_report *r, size_t i)
 			cJSON_SetValuestring(d, mf_store_str(r->st, e->did));
 		}
 	}
+	if (e->src == MF_SRC_PCAP || e->src == MF_SRC_LIVE)
+		evidence_sha256(r, o);
 	if (r->reg && e->did)
 		mf_registry_name_event(r->reg, e->did, o);
 	c = mf_corr_event_json(r->st, i);
@@ -326,8 +364,13 @@ int mf_report_case(const struct mf_report *r, FILE *out)
 		cJSON_AddStringToObject(x, "path", r->inputs[i].path);
 		cJSON_AddStringToObject(x, "type", r->inputs[i].type);
 		cJSON_AddNumberToObject(x, "size", (double)r->inputs[i].size);
+		if (r->inputs[i].files)
+			cJSON_AddNumberToObject(x, "files", (double)r->inputs[i].files);
 		cJSON_AddStringToObject(x, "sha256", r->inputs[i].sha256);
-		cJSON_AddStringToObject(x, "status", r->inputs[i].status ? "incomplete" : "ok");
+		cJSON_AddStringToObject(x, "status", r->inputs[i].duplicate_of ? "duplicate"
+		    : r->inputs[i].status ? "incomplete" : "ok");
+		if (r->inputs[i].duplicate_of)
+			cJSON_AddStringToObject(x, "duplicate_of", r->inputs[i].duplicate_of);
 		cJSON_AddItemToArray(ins, x);
 	}
 	cJSON_AddItemToObject(root, "inputs", ins);
