@@ -262,12 +262,16 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *formats, int 
 			break;
 		case OPT_TZ:
 			o->tz = optarg;
-			/* a zone name must exist: glibc silently falls back to UTC */
-			if (optarg[0] != ':' && strchr(optarg, '/')) {
+			/* a zone name must exist: glibc silently falls back to UTC
+			 * (keeping the name: "--tz PST" would show UTC labelled PST).
+			 * Without a zone file only a POSIX rule with an offset
+			 * ("CST-8", "UTC+3") is understood. */
+			if (optarg[0] != ':') {
 				char zp[512];
 
 				snprintf(zp, sizeof(zp), "/usr/share/zoneinfo/%s", optarg);
-				if (strstr(optarg, "..") || access(zp, R_OK) != 0) {
+				if (!optarg[0] || strstr(optarg, "..") || (access(zp, R_OK) != 0 &&
+				    (strchr(optarg, '/') || !strpbrk(optarg, "0123456789")))) {
 					cli_warn("--tz: unknown time zone '%s'", optarg);
 					return MF_EXIT_USAGE;
 				}

@@ -14,7 +14,8 @@
 #  * -o inside an input folder, or onto a report, is a usage error (2) and
 #    writes nothing; --format jsonl/csv on stdout equal the report's files;
 #  * timeline.csv parses (Python csv), Timesketch columns, a row per event
-#    plus one per logged_ts.
+#    plus one per logged_ts;
+#  * --tz puts local times in report.html only; an unknown zone is refused.
 # Exit 0 pass, 1 fail.
 set -euo pipefail
 if [ $# -ne 1 ]; then
@@ -129,6 +130,18 @@ rc=0
 run r4 ev/home.pcapng ev/extraction.tar.gz
 cmp -s out.jsonl r4/events.jsonl || fail "--format jsonl differs from events.jsonl"
 cmp -s out.csv r4/timeline.csv || fail "--format csv differs from timeline.csv"
+
+# --tz: local times in report.html (summary, commands, chart axis), data UTC
+"$bin" analyze ev/home.pcapng ev/extraction.tar.gz "${opts[@]}" --tz Asia/Shanghai \
+	-o r5 2>/dev/null || fail "analyze --tz exited non-zero"
+grep -q '2024-05-01 17:00:05.800 CST (UTC+08:00)' r5/report.html ||
+	fail "report.html with --tz Asia/Shanghai: no local time of the first command"
+grep -q '17:02:10 CST' r5/report.html || fail "report.html: no local time on the chart axis"
+grep -q 'UTC+08:00' r4/report.html && fail "report.html without --tz shows local times"
+cmp -s r4/events.jsonl r5/events.jsonl || fail "--tz changed events.jsonl"
+rc=0
+"$bin" analyze ev/home.pcapng -q --tz PST >/dev/null 2>&1 || rc=$?
+[ "$rc" -eq 2 ] || fail "--tz PST (no such zone: glibc would show UTC) exited $rc, want 2"
 
 chmod -R u+w ev
 find ev -type f -exec sha256sum {} + | sort >after.sha
