@@ -123,6 +123,10 @@ static void message(const cJSON *o, char *buf, size_t n)
 	const char *kind = gs(o, "kind"), *ev = gs(o, "event"), *did = gs(o, "did");
 	const char *name = gs(o, "device_name"), *reason = gs(o, "reason");
 
+	/* a record of no device (a home, a room, a scene, a file) by its name */
+	if (!name && !did)
+		name = gs(o, "name");
+
 	snprintf(buf, n, "%s %s%s%s%s%s%s%s%s%s", proto ? proto : "-", kind ? kind : "",
 	    ev ? " " : "", ev ? ev : "", did ? " " : "", did ? did : "",
 	    name ? " \"" : "", name ? name : "", name ? "\"" : "",
