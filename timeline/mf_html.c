@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mf_codec.h"
 #include "mf_correlate.h"
 #include "mf_err.h"
 #include "mf_registry.h"
@@ -321,6 +322,7 @@ static void commands(FILE *o, const struct mf_report *r)
 		snprintf(dev, sizeof(dev), "%s%s%s%s", gs(ev, "did") ? gs(ev, "did") : "",
 		    gs(ev, "device_name") ? " (" : "", gs(ev, "device_name") ? gs(ev, "device_name") : "",
 		    gs(ev, "device_name") ? ")" : "");
+		mf_utf8_cut(dev);
 		if (mi && cJSON_GetObjectItemCaseSensitive(mi, "answered"))
 			snprintf(ans, sizeof(ans), "%s",
 			    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(mi, "answered")) ? "answered"

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mf_codec.h"
 #include "mf_correlate.h"
 #include "mf_err.h"
 #include "mf_registry.h"
@@ -136,6 +137,7 @@ static void message(const cJSON *o, char *buf, size_t n)
 
 		snprintf(buf + l, n - l, " (%s)", reason);
 	}
+	mf_utf8_cut(buf);   /* a long name is cut, never inside a character */
 }
 
 static const char *time_desc(const cJSON *o)
@@ -282,6 +284,7 @@ int mf_report_tln(const struct mf_report *r, FILE *out)
 		did = gs(o, "did");
 		snprintf(host, sizeof(host), "%s", name ? name : did ? did : "");
 		message(o, msg, sizeof(msg));
+		mf_utf8_cut(host);
 		tln_clean(msg);
 		tln_clean(host);
 		{

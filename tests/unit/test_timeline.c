@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mf_codec.h"
 #include "mf_correlate.h"
 #include "mf_event.h"
 #include "mf_registry.h"
@@ -41,6 +42,65 @@ static const struct mf_corr_dev *dev(const struct mf_corr *c, struct mf_store *s
 		if (!strcmp(mf_store_str(st, c->dev[i].did), did))
 			return &c->dev[i];
 	return NULL;
+}
+
+/* Every writer's output is valid UTF-8 */
+static int file_utf8(int (*fn)(const struct mf_report *, FILE *), const struct mf_report *r)
+{
+	FILE *f = tmpfile();
+	char *buf;
+	long n;
+	int ok;
+
+	CHECK_EQ_INT(fn(r, f), 0);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	CHECK(buf && fread(buf, 1, (size_t)n, f) == (size_t)n);
+	ok = buf && mf_utf8_valid((const uint8_t *)buf, (size_t)n);
+	free(buf);
+	fclose(f);
+	return ok;
+}
+
+/* A device named with 400 bytes of Chinese (longer than the registry keeps,
+ * than a CSV message or a TLN host holds): cut at a character boundary
+ * everywhere, every file stays valid UTF-8. */
+static void long_names(void)
+{
+	struct mf_store *st = mf_store_new();
+	struct mf_registry *reg;
+	struct mf_corr c;
+	struct mf_report r;
+	struct mf_event *e;
+	char name[500] = "x";
+	int k;
+
+	for (k = 0; k < 133; k++)
+		strcat(name, "\xe9\x97\xa8");     /* U+95E8, 3 bytes: x + 399 bytes */
+	e = mf_event_new(MF_TIME_NONE, "phone", NULL, "device");
+	e->artifact = "device";
+	mf_event_str(e, "did", "lumi.158d0001a2b3c4");
+	mf_event_str(e, "model", "lumi.sensor_motion.v2");
+	mf_event_str(e, "name", name);
+	mf_store_add(st, e);
+	add(st, T0, "pcap", "device_event", "lumi.158d0001a2b3c4", "event.motion");
+	add(st, T0 + S, "phone", "device_event", "lumi.158d0001a2b3c4", "event.motion");
+	mf_store_sort(st);
+	reg = mf_registry_build(st);
+	CHECK_EQ_INT(mf_correlate(st, 3.0, &c), 0);
+	memset(&r, 0, sizeof(r));
+	r.st = st;
+	r.reg = reg;
+	r.corr = &c;
+	CHECK(file_utf8(mf_report_jsonl, &r));
+	CHECK(file_utf8(mf_report_csv, &r));
+	CHECK(file_utf8(mf_report_tln, &r));
+	CHECK(file_utf8(mf_report_html, &r));
+	CHECK(file_utf8(mf_report_case, &r));
+	mf_corr_free(&c);
+	mf_registry_free(reg);
+	mf_store_free(st);
 }
 
 int main(void)
@@ -207,5 +267,6 @@ int main(void)
 	mf_corr_free(&c);
 	mf_registry_free(reg);
 	mf_store_free(st);
+	long_names();
 	return TEST_DONE();
 }
