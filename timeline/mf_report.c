@@ -175,7 +175,8 @@ static void csv_field(FILE *out, const char *s, int last)
 	fputc(last ? '\n' : ',', out);
 }
 
-static void csv_row(FILE *out, const cJSON *o, const char *iso, int64_t ns, const char *desc)
+static void csv_row(FILE *out, const cJSON *o, const char *iso, int64_t ns, const char *desc,
+                    size_t id)
 {
 	char msg[512], us[32], frame[24] = "";
 	const cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "evidence");
@@ -213,7 +214,11 @@ static void csv_row(FILE *out, const cJSON *o, const char *iso, int64_t ns, cons
 	csv_field(out, gs(ev, "file"), 0);
 	csv_field(out, frame, 0);
 	csv_field(out, gs(ev, "key") ? gs(ev, "key") : gs(ev, "table"), 0);
-	csv_field(out, gs(corr, "group"), 1);
+	csv_field(out, gs(corr, "group"), 0);
+	csv_field(out, gs(cJSON_GetObjectItemCaseSensitive(o, "net"), "community_id"), 0);
+	/* the event's line in events.jsonl: shared by its two rows */
+	snprintf(us, sizeof(us), "%zu", id);
+	csv_field(out, us, 1);
 	free(vs);
 }
 
@@ -223,7 +228,7 @@ int mf_report_csv(const struct mf_report *r, FILE *out)
 
 	put(out, "message,timestamp,datetime,timestamp_desc,source,protocol,kind,did,model,"
 	    "device_name,event,value,evidence_file,evidence_frame,evidence_key,"
-	    "correlation_group\n");
+	    "correlation_group,community_id,event_id\n");
 	for (i = 0; i < n; i++) {
 		const struct mf_ent *e = mf_store_ent(r->st, i);
 		cJSON *o;
@@ -235,16 +240,16 @@ int mf_report_csv(const struct mf_report *r, FILE *out)
 		/* Timesketch needs a time: a record without one (a home, a
 		 * device, a token) gets plaso's "Not a time" at 0 */
 		if (e->ts_ns == MF_TIME_NONE)
-			csv_row(out, o, "1970-01-01T00:00:00.000Z", 0, "Not a time");
+			csv_row(out, o, "1970-01-01T00:00:00.000Z", 0, "Not a time", i + 1);
 		else
-			csv_row(out, o, gs(o, "ts"), e->ts_ns, time_desc(o));
+			csv_row(out, o, gs(o, "ts"), e->ts_ns, time_desc(o), i + 1);
 		/* a second row for the time the app stored the record */
 		lt = gs(o, "logged_ts");
 		if (lt) {
 			int64_t lns;
 
 			if (mf_time_parse_iso(lt, &lns) == 0)
-				csv_row(out, o, lt, lns, "Logged by app");
+				csv_row(out, o, lt, lns, "Logged by app", i + 1);
 		}
 		cJSON_Delete(o);
 	}
@@ -277,8 +282,10 @@ int mf_report_tln(const struct mf_report *r, FILE *out)
 		p = gs(o, "protocol") ? gs(o, "protocol") : gs(o, "source");
 		if (gs(o, "source") && !strcmp(gs(o, "source"), "phone"))
 			p = "phone";
-		for (k = 0; p && p[k] && k < sizeof(src) - 1; k++)
-			src[k] = (char)(p[k] >= 'a' && p[k] <= 'z' ? p[k] - 32 : p[k] == '-' ? '_' : p[k]);
+		/* a short tag (timeline-formats.md: PCAP, MIIO, LUMI, MICLOUD,
+		 * PHONE): the protocol's first word, upper case */
+		for (k = 0; p && p[k] && p[k] != '-' && k < sizeof(src) - 1; k++)
+			src[k] = (char)(p[k] >= 'a' && p[k] <= 'z' ? p[k] - 32 : p[k]);
 		src[k] = '\0';
 		name = gs(o, "device_name");
 		did = gs(o, "did");

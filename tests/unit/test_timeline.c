@@ -244,6 +244,7 @@ int main(void)
 		rewind(f);
 		CHECK(fgets(buf, sizeof(buf), f) != NULL);
 		CHECK(strncmp(buf, "message,timestamp,datetime,timestamp_desc,", 42) == 0);
+		CHECK(strstr(buf, ",correlation_group,community_id,event_id\n") != NULL);
 		/* every event has its row: one without a time too (sorted first) */
 		CHECK(fgets(buf, sizeof(buf), f) != NULL);
 		CHECK(strstr(buf, ",0,1970-01-01T00:00:00.000+00:00,Not a time,phone,device,device,"
