@@ -19,7 +19,6 @@ struct mf_store {
 	uint64_t end;
 	struct mf_ent *v;
 	size_t n, alloc;
-	uint64_t seq;
 	struct mf_buf line;
 	/* interned strings: open addressing over ids */
 	char **strs;
@@ -178,7 +177,6 @@ int mf_store_add(struct mf_store *s, struct mf_event *ev)
 	e = &s->v[s->n++];
 	memset(e, 0, sizeof(*e));
 	e->ts_ns = ev->ts_ns;
-	e->seq = s->seq++;
 	e->off = s->end;
 	e->len = (uint32_t)s->line.len;
 	e->src = rank(ev->source);
@@ -208,7 +206,7 @@ static int cmp(const void *a, const void *b)
 		return x->ts_ns < y->ts_ns ? -1 : 1;
 	if (x->src != y->src)
 		return x->src < y->src ? -1 : 1;
-	return x->seq < y->seq ? -1 : (x->seq > y->seq);
+	return x->off < y->off ? -1 : (x->off > y->off);
 }
 
 void mf_store_sort(struct mf_store *s)
