@@ -139,6 +139,10 @@ grep -q '2024-05-01 17:00:05.800 CST (UTC+08:00)' r5/report.html ||
 grep -q '17:02:10 CST' r5/report.html || fail "report.html: no local time on the chart axis"
 grep -q 'UTC+08:00' r4/report.html && fail "report.html without --tz shows local times"
 cmp -s r4/events.jsonl r5/events.jsonl || fail "--tz changed events.jsonl"
+# a zone name is text in the page like any other (a POSIX rule passes the check)
+"$bin" analyze ev/home.pcapng -q --tz '<img src=x onerror=alert(1)>' -o r6 2>/dev/null ||
+	fail "analyze --tz <img...> exited non-zero"
+grep -q '<img' r6/report.html && fail "report.html: --tz written unescaped"
 rc=0
 "$bin" analyze ev/home.pcapng -q --tz PST >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 2 ] || fail "--tz PST (no such zone: glibc would show UTC) exited $rc, want 2"

@@ -442,9 +442,12 @@ int mf_report_html(const struct mf_report *r, FILE *o)
 	    ".axis{font-size:10px;fill:#777}.note{font-size:10px;fill:#b35}\n"
 	    "code{font-size:12px;word-break:break-all}small{color:#666}\n"
 	    "</style></head><body>\n<h1>miforensics report</h1>\n", o);
-	fprintf(o, "<p>miforensics %s &mdash; %zu events. Times are UTC%s%s.</p>\n", MF_VERSION,
-	    n, r->tz_name && r->tz_name[0] ? "; local times in " : "",
-	    r->tz_name && r->tz_name[0] ? r->tz_name : "");
+	fprintf(o, "<p>miforensics %s &mdash; %zu events. Times are UTC", MF_VERSION, n);
+	if (has_tz(r)) {
+		fputs("; local times in ", o);
+		esc(o, r->tz_name);      /* given on the command line: text like any other */
+	}
+	fputs(".</p>\n", o);
 	fputs("<p><a href=\"#summary\">Summary</a> &middot; <a href=\"#inputs\">Inputs</a> &middot; <a href=\"#devices\">Devices</a> &middot; "
 	    "<a href=\"#timeline\">Timelines</a> &middot; <a href=\"#correlation\">Correlation</a>"
 	    " &middot; <a href=\"#commands\">Commands</a> &middot; <a href=\"#anomalies\">Anomalies</a></p>\n", o);
