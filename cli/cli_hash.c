@@ -149,6 +149,27 @@ static void listing_line(struct mf_sha256_ctx *h, const char *hex, const char *r
 	mf_sha256_update(h, "\n", 1);
 }
 
+int cli_tree_files(const char *dir, char ***rel, size_t *n)
+{
+	struct tree t = { NULL, 0, 0, 0 };
+
+	tree_walk(&t, dir, ".", 0);
+	if (t.n > 1)
+		qsort(t.rel, t.n, sizeof(*t.rel), by_bytes);
+	*rel = t.rel;
+	*n = t.n;
+	return t.err ? 1 : 0;
+}
+
+void cli_tree_files_free(char **rel, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(rel[i]);
+	free(rel);
+}
+
 int cli_sha256_tree(const char *dir, uint64_t *size, uint64_t *files, char hex[65])
 {
 	struct tree t = { NULL, 0, 0, 0 };

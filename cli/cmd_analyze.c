@@ -46,7 +46,9 @@ static void help(FILE *f)
 	    "the events into one timeline, cross-validates the phone's device logs against\n"
 	    "the traffic and\n"
 	    "writes the report folder (events.jsonl, timeline.csv, report.html, case.json).\n"
-	    "Inputs are recognised by content.\n\n"
+	    "Inputs are recognised by content; the captures inside a folder given as an\n"
+	    "input are read too. The report does not depend on the order of the inputs;\n"
+	    "one named twice is read once.\n\n"
 	    "options:\n"
 	    "  -o, --out DIR        write the report folder (created if missing; refused when\n"
 	    "                       it holds a report, or is inside an input folder)\n"
@@ -141,15 +143,18 @@ static void sort_inputs(struct cli_inputs *x)
 	for (i = 1; i < x->n; i++) {
 		char *in = x->inputs[i], *h = x->sha256[i];
 		const char *src = x->source[i];
+		unsigned c = x->captures[i];
 
 		for (j = i; j > 0 && strcmp(x->inputs[j - 1], in) > 0; j--) {
 			x->inputs[j] = x->inputs[j - 1];
 			x->source[j] = x->source[j - 1];
 			x->sha256[j] = x->sha256[j - 1];
+			x->captures[j] = x->captures[j - 1];
 		}
 		x->inputs[j] = in;
 		x->source[j] = src;
 		x->sha256[j] = h;
+		x->captures[j] = c;
 	}
 }
 
@@ -244,7 +249,7 @@ static void input_anomaly(struct mf_ctx *ctx, const struct mf_report_input *ri,
 
 /* One input: a capture, else a phone extraction.  Returns 0 or 1 (bad). */
 static int run_input(struct mf_ctx *ctx, struct mf_input *in, struct mf_report_input *ri,
-                     int quiet, cJSON *warnings)
+                     int quiet, cJSON *warnings, unsigned captures_in)
 {
 	struct stat st;
 	int rc;
@@ -282,6 +287,8 @@ static int run_input(struct mf_ctx *ctx, struct mf_input *in, struct mf_report_i
 
 		mf_phone_opts_default(&po);
 		po.name = in->name;
+		/* a case folder of captures: they are inputs of their own */
+		po.no_app_ok = captures_in > 0;
 		memset(&sum, 0, sizeof(sum));
 		ri->type = S_ISDIR(st.st_mode) ? "phone-folder" : "phone-archive";
 		if (S_ISREG(st.st_mode) && !ri->sha256[0])
@@ -307,9 +314,13 @@ static int run_input(struct mf_ctx *ctx, struct mf_input *in, struct mf_report_i
 			cJSON_AddItemToArray(warnings, cJSON_CreateString(w));
 			ri->status = 1;
 		}
+		if (S_ISDIR(st.st_mode) && sum.roots == 0 && captures_in)
+			ri->type = "folder";
 		if (!quiet)
-			fprintf(stderr, "%s: phone extraction, %u app folder(s), %u files, %" PRIu64
-			    " events\n", in->path, sum.roots, sum.files, sum.events);
+			fprintf(stderr, "%s: %s, %u app folder(s), %u files, %" PRIu64
+			    " events%s\n", in->path, sum.roots || !captures_in ? "phone extraction"
+			    : "folder", sum.roots, sum.files, sum.events,
+			    captures_in ? "; its captures are read as inputs of their own" : "");
 		return ri->status;
 	}
 #else
@@ -506,7 +517,7 @@ int cmd_analyze(int argc, char **argv)
 			ris[i].name = ins[i].name;
 			continue;
 		}
-		if (run_input(&ctx, &ins[i], &ris[i], o.quiet, warnings)) {
+		if (run_input(&ctx, &ins[i], &ris[i], o.quiet, warnings, xin.captures[i])) {
 			char w[600];
 
 			snprintf(w, sizeof(w), "%s: bad or incomplete input", ins[i].path);

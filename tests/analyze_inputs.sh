@@ -15,7 +15,8 @@
 #    writes nothing; --format jsonl/csv on stdout equal the report's files;
 #  * timeline.csv parses (Python csv), Timesketch columns, a row per event
 #    plus one per logged_ts;
-#  * --tz puts local times in report.html only; an unknown zone is refused.
+#  * --tz puts local times in report.html only; an unknown zone is refused;
+#  * a case folder's captures are read (beside its extraction).
 # Exit 0 pass, 1 fail.
 set -euo pipefail
 if [ $# -ne 1 ]; then
@@ -130,6 +131,31 @@ rc=0
 run r4 ev/home.pcapng ev/extraction.tar.gz
 cmp -s out.jsonl r4/events.jsonl || fail "--format jsonl differs from events.jsonl"
 cmp -s out.csv r4/timeline.csv || fail "--format csv differs from timeline.csv"
+
+# a case folder: the captures in it are read too (they were silently left
+# out), beside the extraction found in it; a folder of captures alone is fine
+mkdir -p case/sub capsonly
+cp ev/home.pcapng case/sub/
+cp ev/extraction.tar.gz case/
+cp ev/home.pcapng capsonly/
+run r7 case
+run r8 capsonly
+"$py" - r7 r8 <<'PYEOF' || status=1
+import json, sys
+for rep, phone in ((sys.argv[1], True), (sys.argv[2], False)):
+    evs = [json.loads(l) for l in open(rep + "/events.jsonl")]
+    n = sum(1 for e in evs if e["source"] == "pcap")
+    logs = sum(1 for e in evs if e.get("artifact") == "device-log" and e["kind"] == "device_event")
+    if n != 302:
+        print("FAIL %s: %d capture events from the folder, want 302" % (rep, n))
+        sys.exit(1)
+    if phone and logs < 60:
+        print("FAIL %s: %d device-log events from the folder's extraction" % (rep, logs))
+        sys.exit(1)
+    if not phone and any(e["kind"] == "anomaly" and e["source"] != "pcap" for e in evs):
+        print("FAIL %s: a folder of captures is reported as a bad input" % rep)
+        sys.exit(1)
+PYEOF
 
 # --tz: local times in report.html (summary, commands, chart axis), data UTC
 "$bin" analyze ev/home.pcapng ev/extraction.tar.gz "${opts[@]}" --tz Asia/Shanghai \
