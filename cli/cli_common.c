@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mf_codec.h"
 #include "mf_err.h"
 #include "mf_event.h"
 #include "mf_keylog.h"
@@ -354,9 +355,23 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *formats, int 
 			}
 			o->keylog_files[o->nkeylogs++] = optarg;
 			break;
-		case 'Y':
+		case 'Y': {
+			/* the session secret is base64 (16 bytes); anything else
+			 * would silently open nothing */
+			struct mf_buf b;
+			int bad;
+
+			mf_buf_init(&b, 4096);
+			bad = !optarg[0] || mf_b64_decode(optarg, strlen(optarg), &b) < 0 || b.len == 0;
+			mf_buf_free(&b);
+			if (bad) {
+				cli_warn("--ssecurity: not base64 (the Mi cloud session secret, "
+				    "e.g. 'AQIDBAUGBwgJCgsMDQ4PEA==')");
+				return MF_EXIT_USAGE;
+			}
 			o->ssecurity = optarg;
 			break;
+		}
 		case OPT_SESSION:
 			o->session = optarg;
 			break;

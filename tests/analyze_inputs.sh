@@ -172,6 +172,9 @@ grep -q '<img' r6/report.html && fail "report.html: --tz written unescaped"
 rc=0
 "$bin" analyze ev/home.pcapng -q --tz PST >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 2 ] || fail "--tz PST (no such zone: glibc would show UTC) exited $rc, want 2"
+rc=0
+"$bin" analyze ev/home.pcapng -q --ssecurity 'not*base64' >/dev/null 2>&1 || rc=$?
+[ "$rc" -eq 2 ] || fail "--ssecurity that is not base64 exited $rc, want 2"
 
 chmod -R u+w ev
 find ev -type f -exec sha256sum {} + | sort >after.sha
