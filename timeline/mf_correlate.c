@@ -62,12 +62,18 @@ struct run {
 	size_t np, nt;
 };
 
-static size_t count_matches(const struct run *runs, size_t nr, int64_t d, int64_t tol)
+/* Phone events used to seek the offset: every stride-th of each run.  The
+ * search costs (phone events)^2 x (traffic events): a log of thousands of
+ * events must not take hours; ~32 spread over the log find the same mode. */
+#define SEEK_PHONE_MAX 32
+
+static size_t count_matches(const struct run *runs, size_t nr, int64_t d, int64_t tol,
+                            size_t stride)
 {
 	size_t r, i, c = 0;
 
 	for (r = 0; r < nr; r++)
-		for (i = 0; i < runs[r].np; i++) {
+		for (i = 0; i < runs[r].np; i += stride) {
 			int64_t want = runs[r].p[i].ts + d;
 			size_t k = lower(runs[r].t, runs[r].nt, want - tol);
 
@@ -87,20 +93,24 @@ struct pairing {
 static int correlate_device(struct mf_store *st, struct run *runs, size_t nr,
                             struct pairing *dv, struct mf_corr *c, int64_t tol)
 {
-	size_t r, i, j, best_n = 0, nd = 0, cap = 0;
+	size_t r, i, j, best_n = 0, nd = 0, cap = 0, np = 0, stride;
 	int64_t best = 0, *deltas = NULL;
 	int have = 0;
 
+	for (r = 0; r < nr; r++)
+		np += runs[r].np;
+	stride = np > SEEK_PHONE_MAX ? (np + SEEK_PHONE_MAX - 1) / SEEK_PHONE_MAX : 1;
 	/* mode seeking: every candidate difference, keep the best count */
 	for (r = 0; r < nr; r++)
-		for (i = 0; i < runs[r].np; i++)
-			for (j = 0; j < runs[r].nt; j++) {
+		for (i = 0; i < runs[r].np; i += stride)
+			for (j = lower(runs[r].t, runs[r].nt, runs[r].p[i].ts - MAX_SHIFT_NS);
+			    j < runs[r].nt; j++) {
 				int64_t d = runs[r].t[j].ts - runs[r].p[i].ts;
 				size_t n;
 
-				if (d > MAX_SHIFT_NS || d < -MAX_SHIFT_NS)
-					continue;
-				n = count_matches(runs, nr, d, tol);
+				if (d > MAX_SHIFT_NS)
+					break;
+				n = count_matches(runs, nr, d, tol, stride);
 				if (n > best_n || (n == best_n && have && llabs(d) < llabs(best))) {
 					best_n = n;
 					best = d;

@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mf_codec.h"
 #include "mf_correlate.h"
@@ -100,6 +101,35 @@ static void long_names(void)
 	CHECK(file_utf8(mf_report_case, &r));
 	mf_corr_free(&c);
 	mf_registry_free(reg);
+	mf_store_free(st);
+}
+
+/* A phone log of 2000 events against 20000 reports of the same sensor:
+ * the offset search samples the log (it was quadratic in the log and took
+ * minutes); every phone event is still matched. */
+static void long_log(void)
+{
+	struct mf_store *st = mf_store_new();
+	struct mf_corr c;
+	clock_t t0;
+	int k;
+
+	for (k = 0; k < 20000; k++)
+		add(st, T0 + (int64_t)k * 5 * S + 800000000LL, "pcap", "device_event", "lumi.1",
+		    "event.motion");
+	for (k = 0; k < 2000; k++)
+		add(st, T0 + (int64_t)(18000 + k) * 5 * S, "phone", "device_event", "lumi.1",
+		    "event.motion");
+	mf_store_sort(st);
+	t0 = clock();
+	CHECK_EQ_INT(mf_correlate(st, 3.0, &c), 0);
+	CHECK((double)(clock() - t0) / CLOCKS_PER_SEC < 30);
+	CHECK_EQ_INT(c.ndev, 1);
+	if (c.ndev) {
+		CHECK_EQ_INT(c.dev[0].matched, 2000);
+		CHECK(c.dev[0].has_offset && c.dev[0].offset_s > 0.79 && c.dev[0].offset_s < 0.81);
+	}
+	mf_corr_free(&c);
 	mf_store_free(st);
 }
 
@@ -269,5 +299,6 @@ int main(void)
 	mf_registry_free(reg);
 	mf_store_free(st);
 	long_names();
+	long_log();
 	return TEST_DONE();
 }
