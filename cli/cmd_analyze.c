@@ -517,6 +517,7 @@ int cmd_analyze(int argc, char **argv)
 			ris[i].name = ins[i].name;
 			continue;
 		}
+		mf_store_set_input(st, (unsigned)i + 1);
 		if (run_input(&ctx, &ins[i], &ris[i], o.quiet, warnings, xin.captures[i])) {
 			char w[600];
 

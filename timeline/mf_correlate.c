@@ -18,6 +18,7 @@ struct item {
 	int64_t ts;
 	uint8_t src;
 	uint8_t used;
+	uint16_t input;
 };
 
 static int by_did_event_ts(const void *a, const void *b)
@@ -228,6 +229,7 @@ int mf_correlate(struct mf_store *st, double tolerance_s, struct mf_corr *out)
 		items[ni].event = e->event;
 		items[ni].ts = e->ts_ns;
 		items[ni].src = e->src;
+		items[ni].input = e->input;
 		ni++;
 	}
 	qsort(items, ni, sizeof(*items), by_did_event_ts);
@@ -241,6 +243,7 @@ int mf_correlate(struct mf_store *st, double tolerance_s, struct mf_corr *out)
 		struct run cruns[64];
 		size_t ncr = 0;
 		struct pairing pt, pc;
+		size_t *rep = NULL, nrep = 0;     /* pairs: repeat, its first */
 
 		for (b = a; b < ni && items[b].did == items[a].did; b++)
 			;
@@ -249,10 +252,12 @@ int mf_correlate(struct mf_store *st, double tolerance_s, struct mf_corr *out)
 		ph = malloc((b - a) * sizeof(*ph));
 		tr = malloc((b - a) * sizeof(*tr));
 		cl = malloc((b - a) * sizeof(*cl));
-		if (!ph || !tr || !cl) {
+		rep = malloc((b - a) * 2 * sizeof(*rep));
+		if (!ph || !tr || !cl || !rep) {
 			free(ph);
 			free(tr);
 			free(cl);
+			free(rep);
 			rc = MF_ERR_NOMEM;
 			break;
 		}
@@ -264,6 +269,23 @@ int mf_correlate(struct mf_store *st, double tolerance_s, struct mf_corr *out)
 
 			for (e1 = e0; e1 < b && items[e1].event == items[e0].event; e1++) {
 				if (items[e1].src == MF_SRC_PHONE) {
+					size_t q;
+					int same = 0;
+
+					/* the same record (time, name) from another input:
+					 * one event seen twice, not two */
+					for (q = nph; q > p0 && ph[q - 1].ts == items[e1].ts; q--)
+						if (ph[q - 1].input != items[e1].input) {
+							same = 1;
+							break;
+						}
+					if (same) {
+						rep[2 * nrep] = items[e1].idx;
+						rep[2 * nrep + 1] = ph[q - 1].idx;
+						nrep++;
+						dv.phone_repeated++;
+						continue;
+					}
 					ph[nph++] = items[e1];
 					dv.phone++;
 				} else if (items[e1].src == MF_SRC_CLOUD) {
@@ -320,9 +342,19 @@ int mf_correlate(struct mf_store *st, double tolerance_s, struct mf_corr *out)
 			dv.has_cloud_offset = pc.has_offset;
 			dv.cloud_offset_s = pc.offset_s;
 		}
+		/* a repeat shares its first's correlation */
+		for (k = 0; k < nrep; k++) {
+			struct mf_ent *er = mf_store_ent(st, rep[2 * k]);
+			const struct mf_ent *ef = mf_store_ent(st, rep[2 * k + 1]);
+
+			er->group = ef->group;
+			er->delta_ms = ef->delta_ms;
+			er->matched_src = ef->matched_src;
+		}
 		free(ph);
 		free(tr);
 		free(cl);
+		free(rep);
 		if (dv.phone || dv.traffic || dv.cloud) {
 			struct mf_corr_dev *nv = realloc(out->dev, (out->ndev + 1) * sizeof(*nv));
 
@@ -383,6 +415,8 @@ cJSON *mf_corr_json(const struct mf_corr *c, const struct mf_store *st)
 
 		cJSON_AddStringToObject(x, "did", mf_store_str(st, d->did));
 		cJSON_AddNumberToObject(x, "phone", (double)d->phone);
+		if (d->phone_repeated)
+			cJSON_AddNumberToObject(x, "phone_repeated", (double)d->phone_repeated);
 		cJSON_AddNumberToObject(x, "traffic", (double)d->traffic);
 		cJSON_AddNumberToObject(x, "cloud", (double)d->cloud);
 		cJSON_AddNumberToObject(x, "matched", (double)d->matched);

@@ -20,6 +20,7 @@ struct mf_store {
 	struct mf_ent *v;
 	size_t n, alloc;
 	struct mf_buf line;
+	uint16_t input;
 	/* interned strings: open addressing over ids */
 	char **strs;
 	size_t nstr, astr;
@@ -180,6 +181,7 @@ int mf_store_add(struct mf_store *s, struct mf_event *ev)
 	e->off = s->end;
 	e->len = (uint32_t)s->line.len;
 	e->src = rank(ev->source);
+	e->input = s->input;
 	e->kind = mf_store_intern(s, ev->kind);
 	e->artifact = mf_store_intern(s, ev->artifact);
 	did = cJSON_GetObjectItemCaseSensitive(ev->body, "did");
@@ -191,6 +193,11 @@ int mf_store_add(struct mf_store *s, struct mf_event *ev)
 	s->end += s->line.len;
 	mf_event_free(ev);
 	return 0;
+}
+
+void mf_store_set_input(struct mf_store *s, unsigned input)
+{
+	s->input = (uint16_t)(input > 0xffff ? 0xffff : input);
 }
 
 int mf_store_emit(void *arg, struct mf_event *ev)

@@ -35,6 +35,7 @@ struct mf_ent {
 	int32_t delta_ms;       /* correlation delta (this - phone), ms */
 	uint8_t src;            /* enum mf_src_rank */
 	uint8_t matched_src;    /* bitmask of the sources it was matched with */
+	uint16_t input;         /* mf_store_set_input's value when it arrived */
 };
 
 struct mf_store;
@@ -47,6 +48,11 @@ void mf_store_free(struct mf_store *s);
 int mf_store_add(struct mf_store *s, struct mf_event *ev);
 /* mf_emit_fn-compatible sink around mf_store_add. */
 int mf_store_emit(void *arg, struct mf_event *ev);
+
+/* Which input the events added from now on come from (0 = none given):
+ * correlation tells the same record read from two inputs (two phones) from
+ * two records of one. */
+void mf_store_set_input(struct mf_store *s, unsigned input);
 
 /* Sorts by (ts, source rank, arrival): deterministic for the same inputs. */
 void mf_store_sort(struct mf_store *s);

@@ -104,6 +104,48 @@ static void long_names(void)
 	mf_store_free(st);
 }
 
+/* Two phones (inputs 1 and 2) hold the same sensor log; the traffic (input
+ * 3) saw each event once.  The second phone's records repeat the first's:
+ * they join its groups and are not "only on the phone while capturing".
+ * Two clicks in the same second of one log stay two events. */
+static void two_phones(void)
+{
+	struct mf_store *st = mf_store_new();
+	struct mf_corr c;
+	size_t i, grouped = 0;
+	int k, in;
+
+	for (in = 1; in <= 2; in++) {
+		mf_store_set_input(st, (unsigned)in);
+		for (k = 0; k < 10; k++)
+			add(st, T0 + (int64_t)k * 60 * S, "phone", "device_event", "lumi.2",
+			    "event.motion");
+		add(st, T0 + 900 * S, "phone", "device_event", "lumi.2", "event.click");
+		add(st, T0 + 900 * S, "phone", "device_event", "lumi.2", "event.click");
+	}
+	mf_store_set_input(st, 3);
+	for (k = 0; k < 10; k++)
+		add(st, T0 + (int64_t)k * 60 * S + S / 2, "pcap", "device_event", "lumi.2",
+		    "event.motion");
+	add(st, T0 + 900 * S + S / 2, "pcap", "device_event", "lumi.2", "event.click");
+	add(st, T0 + 900 * S + S / 2, "pcap", "device_event", "lumi.2", "event.click");
+	mf_store_sort(st);
+	CHECK_EQ_INT(mf_correlate(st, 3.0, &c), 0);
+	CHECK_EQ_INT(c.ndev, 1);
+	if (c.ndev) {
+		CHECK_EQ_INT(c.dev[0].phone, 12);
+		CHECK_EQ_INT(c.dev[0].phone_repeated, 12);
+		CHECK_EQ_INT(c.dev[0].matched, 12);
+		CHECK_EQ_INT(c.dev[0].only_phone, 0);
+		CHECK_EQ_INT(c.dev[0].only_phone_in_capture, 0);
+	}
+	for (i = 0; i < mf_store_count(st); i++)
+		grouped += mf_store_ent(st, i)->group != 0;
+	CHECK_EQ_INT(grouped, 36);
+	mf_corr_free(&c);
+	mf_store_free(st);
+}
+
 /* A phone log of 2000 events against 20000 reports of the same sensor:
  * the offset search samples the log (it was quadratic in the log and took
  * minutes); every phone event is still matched. */
@@ -300,5 +342,6 @@ int main(void)
 	mf_store_free(st);
 	long_names();
 	long_log();
+	two_phones();
 	return TEST_DONE();
 }
