@@ -49,6 +49,29 @@ static void evidence_sha256(const struct mf_report *r, cJSON *o)
 	}
 }
 
+/* A phone or cloud record's evidence names a file inside its input: the
+ * input it was read from is added ("input"), so that two extractions are
+ * told apart, unless the file already starts with the input's name. */
+static void evidence_input(const struct mf_report *r, const struct mf_ent *e, cJSON *o)
+{
+	cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "evidence"), *f;
+	const char *name;
+	size_t l;
+
+	if (!e->input || e->input > r->ninputs || !cJSON_IsObject(ev) ||
+	    cJSON_GetObjectItemCaseSensitive(ev, "input"))
+		return;
+	name = r->inputs[e->input - 1].name;
+	f = cJSON_GetObjectItemCaseSensitive(ev, "file");
+	if (!name || !cJSON_IsString(f))
+		return;
+	l = strlen(name);
+	if (!strncmp(f->valuestring, name, l) &&
+	    (f->valuestring[l] == '\0' || f->valuestring[l] == '/' || f->valuestring[l] == '!'))
+		return;
+	cJSON_AddStringToObject(ev, "input", name);
+}
+
 cJSON *mf_report_event(const struct mf_report *r, size_t i)
 {
 	const struct mf_ent *e = mf_store_ent(r->st, i);
@@ -74,6 +97,8 @@ cJSON *mf_report_event(const struct mf_report *r, size_t i)
 	}
 	if (e->src == MF_SRC_PCAP || e->src == MF_SRC_LIVE)
 		evidence_sha256(r, o);
+	else
+		evidence_input(r, e, o);
 	if (r->reg && e->did)
 		mf_registry_name_event(r->reg, e->did, o);
 	c = mf_corr_event_json(r->st, i);
