@@ -314,7 +314,10 @@ int mf_report_tln(const struct mf_report *r, FILE *out)
 		src[k] = '\0';
 		name = gs(o, "device_name");
 		did = gs(o, "did");
-		snprintf(host, sizeof(host), "%s", name ? name : did ? did : "");
+		/* Host: the device's name or id, else the sender's address */
+		snprintf(host, sizeof(host), "%s", name ? name : did ? did :
+		    gs(cJSON_GetObjectItemCaseSensitive(o, "net"), "src") ?
+		    gs(cJSON_GetObjectItemCaseSensitive(o, "net"), "src") : "");
 		message(o, msg, sizeof(msg));
 		mf_utf8_cut(host);
 		tln_clean(msg);
