@@ -472,6 +472,13 @@ int cmd_analyze(int argc, char **argv)
 	if (o.out_dir && (out_outside_inputs(o.out_dir, o.inputs, o.ninputs) != 0 ||
 	    make_out_dir(o.out_dir) != 0))
 		return MF_EXIT_USAGE;
+	/* "case/app/" is the folder "case/app": the same name in evidence */
+	for (i = 0; i < o.ninputs; i++) {
+		size_t l = strlen(o.inputs[i]);
+
+		while (l > 1 && o.inputs[i][l - 1] == '/')
+			o.inputs[i][--l] = '\0';
+	}
 	/* a `live` evidence folder stands for its files, in capture order */
 	if (cli_expand_inputs(o.inputs, o.ninputs, &xin))
 		bad = 1;
