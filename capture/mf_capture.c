@@ -92,7 +92,8 @@ int mf_cap_anomaly(struct mf_cap *c, int64_t ts_ns, uint64_t frame_no, uint64_t 
 		return 0;
 	}
 	c->anomalies++;
-	ev = mf_event_new(ts_ns, "pcap", NULL, "anomaly");
+	ev = mf_event_new(ts_ns, c->in && c->in->source ? c->in->source : "pcap", "capture",
+	    "anomaly");
 	if (!ev)
 		return MF_ERR_NOMEM;
 	mf_event_str(ev, "reason", reason);

@@ -142,14 +142,33 @@ struct cli_inputs {
 	char **inputs;
 	const char **source;
 	char **sha256;
+	unsigned *captures;      /* a folder: captures found in it (added as inputs) */
 	int n;
 	char **owned;            /* strings allocated here */
 	int nowned;
 };
 
-/* Returns 0, or the number of live folders whose manifest was unreadable
+/* A `live` folder stands for its evidence files; any other folder (but a
+ * `cloud acquire` one) stays an input, and the captures found anywhere in
+ * it (by content) are added after it as inputs of their own (a case folder
+ * holding captures beside an extraction).
+ * Returns 0, or the number of live folders whose manifest was unreadable
  * (reason on stderr; such a folder is passed on unchanged). */
 int cli_expand_inputs(char **inputs, int n, struct cli_inputs *out);
 void cli_inputs_free(struct cli_inputs *x);
+
+/* SHA-256 (hex) and size of a file.  Returns 0, or -1 (not readable). */
+int cli_sha256_file(const char *path, uint64_t *size, char hex[65]);
+/* SHA-256 of a folder: of the listing sha256sum(1) prints for its regular
+ * files (symbolic links not followed), sorted by path as bytes, i.e.
+ *   cd DIR && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum
+ * plus the total size and number of files.  Returns 0, or 1 when a file or
+ * folder could not be read (the hash then covers what could). */
+int cli_sha256_tree(const char *dir, uint64_t *size, uint64_t *files, char hex[65]);
+/* The regular files under dir ("./a/b", sorted as bytes, links not
+ * followed).  Returns 0, or 1 when something could not be read (the list
+ * holds the rest).  Free with cli_tree_files_free. */
+int cli_tree_files(const char *dir, char ***rel, size_t *n);
+void cli_tree_files_free(char **rel, size_t n);
 
 #endif

@@ -19,7 +19,8 @@
 static void capture_problem(struct mf_ctx *ctx, struct mf_cap *cap, struct mf_input *in,
                             int rc, const char *msg, int64_t ts)
 {
-	struct mf_event *ev = mf_event_new(ts, "pcap", NULL, "anomaly");
+	struct mf_event *ev = mf_event_new(ts, in->source ? in->source : "pcap", "capture",
+	    "anomaly");
 
 	if (ev) {
 		cJSON *e = mf_json_obj();

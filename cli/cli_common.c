@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mf_codec.h"
 #include "mf_err.h"
 #include "mf_event.h"
 #include "mf_keylog.h"
@@ -262,12 +263,16 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *formats, int 
 			break;
 		case OPT_TZ:
 			o->tz = optarg;
-			/* a zone name must exist: glibc silently falls back to UTC */
-			if (optarg[0] != ':' && strchr(optarg, '/')) {
+			/* a zone name must exist: glibc silently falls back to UTC
+			 * (keeping the name: "--tz PST" would show UTC labelled PST).
+			 * Without a zone file only a POSIX rule with an offset
+			 * ("CST-8", "UTC+3") is understood. */
+			if (optarg[0] != ':') {
 				char zp[512];
 
 				snprintf(zp, sizeof(zp), "/usr/share/zoneinfo/%s", optarg);
-				if (strstr(optarg, "..") || access(zp, R_OK) != 0) {
+				if (!optarg[0] || strstr(optarg, "..") || (access(zp, R_OK) != 0 &&
+				    (strchr(optarg, '/') || !strpbrk(optarg, "0123456789")))) {
 					cli_warn("--tz: unknown time zone '%s'", optarg);
 					return MF_EXIT_USAGE;
 				}
@@ -350,9 +355,23 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *formats, int 
 			}
 			o->keylog_files[o->nkeylogs++] = optarg;
 			break;
-		case 'Y':
+		case 'Y': {
+			/* the session secret is base64 (16 bytes); anything else
+			 * would silently open nothing */
+			struct mf_buf b;
+			int bad;
+
+			mf_buf_init(&b, 4096);
+			bad = !optarg[0] || mf_b64_decode(optarg, strlen(optarg), &b) < 0 || b.len == 0;
+			mf_buf_free(&b);
+			if (bad) {
+				cli_warn("--ssecurity: not base64 (the Mi cloud session secret, "
+				    "e.g. 'AQIDBAUGBwgJCgsMDQ4PEA==')");
+				return MF_EXIT_USAGE;
+			}
 			o->ssecurity = optarg;
 			break;
+		}
 		case OPT_SESSION:
 			o->session = optarg;
 			break;

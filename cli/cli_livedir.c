@@ -11,6 +11,9 @@
 #include "cli.h"
 #include "mf_err.h"
 #include "mf_file.h"
+#ifdef HAVE_MF_CLOUD
+#include "mf_cloud_input.h"
+#endif
 
 #define MANIFEST_MAX (64u << 20)
 #define LIVE_FORMAT "miforensics-live-evidence/1"
@@ -36,6 +39,7 @@ static int push(struct cli_inputs *x, char *input, const char *source, char *sha
 	char **ni = realloc(x->inputs, (size_t)(x->n + 1) * sizeof(*ni));
 	const char **ns;
 	char **nh;
+	unsigned *nc;
 
 	if (ni)
 		x->inputs = ni;
@@ -45,13 +49,59 @@ static int push(struct cli_inputs *x, char *input, const char *source, char *sha
 	nh = realloc(x->sha256, (size_t)(x->n + 1) * sizeof(*nh));
 	if (nh)
 		x->sha256 = nh;
-	if (!ni || !ns || !nh)
+	nc = realloc(x->captures, (size_t)(x->n + 1) * sizeof(*nc));
+	if (nc)
+		x->captures = nc;
+	if (!ni || !ns || !nh || !nc)
 		return -1;
 	x->inputs[x->n] = input;
 	x->source[x->n] = source;
 	x->sha256[x->n] = sha256;
+	x->captures[x->n] = 0;
 	x->n++;
 	return 0;
+}
+
+/* The captures anywhere in a folder that is an input, added after it.
+ * Returns how many, or -1 (out of memory). */
+static int folder_captures(const char *dir, struct cli_inputs *x)
+{
+	struct stat st;
+	char **rel;
+	size_t n, i, dl;
+	int found = 0;
+
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return 0;
+#ifdef HAVE_MF_CLOUD
+	if (mf_cloud_input_is(dir))
+		return 0;
+#endif
+	cli_tree_files(dir, &rel, &n);
+	dl = strlen(dir);
+	while (dl > 1 && dir[dl - 1] == '/')
+		dl--;
+	for (i = 0; i < n; i++) {
+		size_t len = dl + strlen(rel[i]) + 2;
+		char *path = malloc(len);
+
+		if (!path) {
+			found = -1;
+			break;
+		}
+		snprintf(path, len, "%.*s/%s", (int)dl, dir, rel[i] + 2);   /* "./" off */
+		if (!cli_is_capture(path)) {
+			free(path);
+			continue;
+		}
+		if (own(x, path) || push(x, path, "pcap", NULL)) {
+			found = -1;
+			break;
+		}
+		found++;
+	}
+	cli_tree_files_free(rel, n);
+	return found;
 }
 
 /* 1: dir was a live folder and its files were added; 0: not one; -1: its
@@ -124,9 +174,15 @@ int cli_expand_inputs(char **inputs, int n, struct cli_inputs *x)
 		r = live_folder(inputs[i], x);
 		if (r < 0)
 			bad++;
-		if (r <= 0 && push(x, inputs[i], NULL, NULL) != 0) {
-			cli_warn("out of memory");
-			return bad + 1;
+		if (r <= 0) {
+			int k = x->n, c;
+
+			if (push(x, inputs[i], NULL, NULL) != 0 ||
+			    (c = folder_captures(inputs[i], x)) < 0) {
+				cli_warn("out of memory");
+				return bad + 1;
+			}
+			x->captures[k] = (unsigned)c;
 		}
 	}
 	return bad;
@@ -142,5 +198,6 @@ void cli_inputs_free(struct cli_inputs *x)
 	free(x->inputs);
 	free(x->source);
 	free(x->sha256);
+	free(x->captures);
 	memset(x, 0, sizeof(*x));
 }

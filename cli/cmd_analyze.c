@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,9 +46,12 @@ static void help(FILE *f)
 	    "the events into one timeline, cross-validates the phone's device logs against\n"
 	    "the traffic and\n"
 	    "writes the report folder (events.jsonl, timeline.csv, report.html, case.json).\n"
-	    "Inputs are recognised by content.\n\n"
+	    "Inputs are recognised by content; the captures inside a folder given as an\n"
+	    "input are read too. The report does not depend on the order of the inputs;\n"
+	    "one named twice is read once.\n\n"
 	    "options:\n"
-	    "  -o, --out DIR        write the report folder (created; must be empty)\n"
+	    "  -o, --out DIR        write the report folder (created if missing; refused when\n"
+	    "                       it holds a report, or is inside an input folder)\n"
 	    "      --format F       without -o: jsonl (default), csv or tln to stdout\n"
 	    "  -t, --tokens FILE    device tokens: lines '<did-or-ip> <token>' or a JSON list\n"
 	    "      --token TOKEN    a token to try on every device (repeatable)\n"
@@ -61,26 +65,6 @@ static void help(FILE *f)
 }
 
 #ifdef HAVE_MF_PARSERS
-static void sha256_file(const char *path, struct mf_report_input *ri)
-{
-	struct mf_sha256_ctx *h;
-	uint8_t buf[1 << 16];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	h = mf_sha256_new();
-	while (h && (n = read(fd, buf, sizeof(buf))) > 0) {
-		mf_sha256_update(h, buf, (size_t)n);
-		ri->size += (uint64_t)n;
-	}
-	if (h)
-		mf_sha256_final_hex(h, ri->sha256);
-	mf_sha256_free(h);
-	close(fd);
-}
-
 static void phone_problem(void *arg, const char *msg)
 {
 	const char *path = arg;
@@ -148,6 +132,99 @@ static int *input_order(char **inputs, int n)
 	return ord;
 }
 
+/* Inputs are read in the order of their paths (byte order; token sources
+ * still first, see input_order), whatever order they were named in: the
+ * report then depends only on the inputs.  Stable, so a live folder's files
+ * keep their order. */
+static void sort_inputs(struct cli_inputs *x)
+{
+	int i, j;
+
+	for (i = 1; i < x->n; i++) {
+		char *in = x->inputs[i], *h = x->sha256[i];
+		const char *src = x->source[i];
+		unsigned c = x->captures[i];
+
+		for (j = i; j > 0 && strcmp(x->inputs[j - 1], in) > 0; j--) {
+			x->inputs[j] = x->inputs[j - 1];
+			x->source[j] = x->source[j - 1];
+			x->sha256[j] = x->sha256[j - 1];
+			x->captures[j] = x->captures[j - 1];
+		}
+		x->inputs[j] = in;
+		x->source[j] = src;
+		x->sha256[j] = h;
+		x->captures[j] = c;
+	}
+}
+
+/* An input named twice (the same path, a link to it, or a copy with the
+ * same content) is analysed once: its events would otherwise be doubled
+ * and the phone's logs matched against themselves.  Marks the later ones
+ * (duplicate_of) and says so in the warnings.  Same size: compared by
+ * SHA-256 (computed here, kept in ris). */
+static void find_duplicates(char **inputs, int n, struct mf_report_input *ris, cJSON *warnings)
+{
+	struct stat *st = calloc((size_t)n + 1, sizeof(*st));
+	char *ok = calloc((size_t)n + 1, 1);
+	int i, j;
+
+	if (!st || !ok)
+		goto out;
+	for (i = 0; i < n; i++)
+		ok[i] = stat(inputs[i], &st[i]) == 0;
+	for (i = 0; i < n; i++) {
+		const char *how = NULL;
+
+		for (j = 0; ok[i] && j < i && !how; j++) {
+			if (!ok[j] || ris[j].duplicate_of)
+				continue;
+			if (st[i].st_dev == st[j].st_dev && st[i].st_ino == st[j].st_ino) {
+				how = "the same file";
+			} else if (S_ISREG(st[i].st_mode) && S_ISREG(st[j].st_mode) &&
+			    st[i].st_size == st[j].st_size) {
+				if (!ris[j].sha256[0])
+					cli_sha256_file(inputs[j], &ris[j].size, ris[j].sha256);
+				if (!ris[i].sha256[0])
+					cli_sha256_file(inputs[i], &ris[i].size, ris[i].sha256);
+				if (ris[i].sha256[0] && !strcmp(ris[i].sha256, ris[j].sha256))
+					how = "the same content (SHA-256)";
+			}
+			if (how) {
+				char w[700];
+
+				ris[i].duplicate_of = inputs[j];
+				snprintf(w, sizeof(w), "%s: %s as %s, analysed once", inputs[i], how,
+				    inputs[j]);
+				cJSON_AddItemToArray(warnings, cJSON_CreateString(w));
+			}
+		}
+	}
+out:
+	free(st);
+	free(ok);
+}
+
+/* Evidence names an input by its file name; two inputs with the same name
+ * in different folders are named by their path instead. */
+static const char *input_name(char **inputs, int n, int i, const struct mf_report_input *ris)
+{
+	const char *slash = strrchr(inputs[i], '/'), *name;
+	int j;
+
+	name = slash && slash[1] ? slash + 1 : inputs[i];
+	for (j = 0; j < n; j++) {
+		const char *s2 = strrchr(inputs[j], '/'), *n2;
+
+		if (j == i || ris[j].duplicate_of)
+			continue;
+		n2 = s2 && s2[1] ? s2 + 1 : inputs[j];
+		if (!strcmp(name, n2))
+			return inputs[i];
+	}
+	return name;
+}
+
 /* An input that could not be read at all is an event too (nothing is
  * dropped silently): source "input", kind anomaly, no time. */
 static void input_anomaly(struct mf_ctx *ctx, const struct mf_report_input *ri,
@@ -158,6 +235,7 @@ static void input_anomaly(struct mf_ctx *ctx, const struct mf_report_input *ri,
 
 	if (!ev)
 		return;
+	ev->artifact = "input";
 	mf_event_str(ev, "reason", reason);
 	mf_event_str(ev, "detail", detail);
 	e = cJSON_CreateObject();
@@ -171,7 +249,7 @@ static void input_anomaly(struct mf_ctx *ctx, const struct mf_report_input *ri,
 
 /* One input: a capture, else a phone extraction.  Returns 0 or 1 (bad). */
 static int run_input(struct mf_ctx *ctx, struct mf_input *in, struct mf_report_input *ri,
-                     int quiet, cJSON *warnings)
+                     int quiet, cJSON *warnings, unsigned captures_in)
 {
 	struct stat st;
 	int rc;
@@ -209,10 +287,16 @@ static int run_input(struct mf_ctx *ctx, struct mf_input *in, struct mf_report_i
 
 		mf_phone_opts_default(&po);
 		po.name = in->name;
+		/* a case folder of captures: they are inputs of their own */
+		po.no_app_ok = captures_in > 0;
 		memset(&sum, 0, sizeof(sum));
 		ri->type = S_ISDIR(st.st_mode) ? "phone-folder" : "phone-archive";
-		if (S_ISREG(st.st_mode))
-			sha256_file(in->path, ri);
+		if (S_ISREG(st.st_mode) && !ri->sha256[0])
+			cli_sha256_file(in->path, &ri->size, ri->sha256);
+		else if (S_ISDIR(st.st_mode) &&
+		    cli_sha256_tree(in->path, &ri->size, &ri->files, ri->sha256) != 0)
+			cli_warn("%s: some files in the folder could not be read for its SHA-256",
+			    in->path);
 		rc = mf_phone_scan(ctx, in->path, &po, phone_problem, (void *)in->path, &sum, eb);
 		if (rc != 0) {
 			cli_warn("%s: %s", in->path, eb[0] ? eb : "not a capture or a phone extraction");
@@ -230,9 +314,13 @@ static int run_input(struct mf_ctx *ctx, struct mf_input *in, struct mf_report_i
 			cJSON_AddItemToArray(warnings, cJSON_CreateString(w));
 			ri->status = 1;
 		}
+		if (S_ISDIR(st.st_mode) && sum.roots == 0 && captures_in)
+			ri->type = "folder";
 		if (!quiet)
-			fprintf(stderr, "%s: phone extraction, %u app folder(s), %u files, %" PRIu64
-			    " events\n", in->path, sum.roots, sum.files, sum.events);
+			fprintf(stderr, "%s: %s, %u app folder(s), %u files, %" PRIu64
+			    " events%s\n", in->path, sum.roots || !captures_in ? "phone extraction"
+			    : "folder", sum.roots, sum.files, sum.events,
+			    captures_in ? "; its captures are read as inputs of their own" : "");
 		return ri->status;
 	}
 #else
@@ -292,6 +380,54 @@ static int make_out_dir(const char *dir)
 	return -1;
 }
 
+/* The report folder must not be (in) an input folder: evidence is never
+ * written to.  Returns 0 or -1 (said on stderr). */
+static int out_outside_inputs(const char *dir, char **inputs, int n)
+{
+	char out[PATH_MAX], tmp[PATH_MAX], in[PATH_MAX], *sl;
+	const char *name, *parent;
+	size_t l;
+	int i;
+
+	if (!realpath(dir, out)) {
+		/* not there yet: its parent resolved, plus its own name */
+		snprintf(tmp, sizeof(tmp), "%s", dir);
+		l = strlen(tmp);
+		while (l > 1 && tmp[l - 1] == '/')
+			tmp[--l] = '\0';
+		sl = strrchr(tmp, '/');
+		if (!sl) {
+			parent = ".";
+			name = tmp;
+		} else if (sl == tmp) {
+			parent = "/";
+			name = sl + 1;
+		} else {
+			*sl = '\0';
+			parent = tmp;
+			name = sl + 1;
+		}
+		if (!realpath(parent, in))
+			return 0;       /* mkdir will say why */
+		if ((size_t)snprintf(out, sizeof(out), "%s/%s", strcmp(in, "/") ? in : "", name) >=
+		    sizeof(out))
+			return 0;
+	}
+	for (i = 0; i < n; i++) {
+		struct stat st;
+
+		if (stat(inputs[i], &st) != 0 || !S_ISDIR(st.st_mode) || !realpath(inputs[i], in))
+			continue;
+		l = strlen(in);
+		if (!strncmp(out, in, l) && (out[l] == '\0' || out[l] == '/' || l == 1)) {
+			cli_warn("%s: the report folder would be inside the input %s; evidence is "
+			    "never written to", dir, inputs[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static cJSON *options_json(const struct cli_opts *o)
 {
 	cJSON *j = cJSON_CreateObject(), *a = cJSON_CreateArray();
@@ -333,11 +469,20 @@ int cmd_analyze(int argc, char **argv)
 	    CLI_O_TZ | CLI_O_QUIET | CLI_O_LUMI | CLI_O_KEYLOG, "jsonl,csv,tln", 1, help, &o);
 	if (rc)
 		return rc < 0 ? MF_EXIT_OK : rc;
-	if (o.out_dir && make_out_dir(o.out_dir) != 0)
+	if (o.out_dir && (out_outside_inputs(o.out_dir, o.inputs, o.ninputs) != 0 ||
+	    make_out_dir(o.out_dir) != 0))
 		return MF_EXIT_USAGE;
+	/* "case/app/" is the folder "case/app": the same name in evidence */
+	for (i = 0; i < o.ninputs; i++) {
+		size_t l = strlen(o.inputs[i]);
+
+		while (l > 1 && o.inputs[i][l - 1] == '/')
+			o.inputs[i][--l] = '\0';
+	}
 	/* a `live` evidence folder stands for its files, in capture order */
 	if (cli_expand_inputs(o.inputs, o.ninputs, &xin))
 		bad = 1;
+	sort_inputs(&xin);
 	o.inputs = xin.inputs;
 	o.ninputs = xin.n;
 	if (o.tz) {
@@ -366,17 +511,21 @@ int cmd_analyze(int argc, char **argv)
 	}
 	ctx.emit = mf_store_emit;
 	ctx.emit_arg = st;
+	find_duplicates(o.inputs, o.ninputs, ris, warnings);
 	order = input_order(o.inputs, o.ninputs);
 	for (j = 0; order && j < o.ninputs; j++) {
-		const char *slash;
-
 		i = order[j];
-		slash = strrchr(o.inputs[i], '/');
 		ins[i].path = o.inputs[i];
-		ins[i].name = slash && slash[1] ? slash + 1 : o.inputs[i];
+		ins[i].name = input_name(o.inputs, o.ninputs, i, ris);
 		ins[i].source = xin.source[i] ? xin.source[i] : "pcap";
 		ins[i].index = i;
-		if (run_input(&ctx, &ins[i], &ris[i], o.quiet, warnings)) {
+		if (ris[i].duplicate_of) {
+			ris[i].path = ins[i].path;
+			ris[i].name = ins[i].name;
+			continue;
+		}
+		mf_store_set_input(st, (unsigned)i + 1);
+		if (run_input(&ctx, &ins[i], &ris[i], o.quiet, warnings, xin.captures[i])) {
 			char w[600];
 
 			snprintf(w, sizeof(w), "%s: bad or incomplete input", ins[i].path);
@@ -394,6 +543,17 @@ int cmd_analyze(int argc, char **argv)
 			bad = 1;
 		}
 	}
+	/* a duplicate is described as the input it repeats */
+	for (i = 0; i < o.ninputs; i++)
+		for (j = 0; ris[i].duplicate_of && j < o.ninputs; j++)
+			if (!ris[j].duplicate_of && ris[j].path == ris[i].duplicate_of) {
+				ris[i].type = ris[j].type;
+				ris[i].files = ris[j].files;
+				if (!ris[i].sha256[0]) {
+					ris[i].size = ris[j].size;
+					memcpy(ris[i].sha256, ris[j].sha256, sizeof(ris[i].sha256));
+				}
+			}
 	mf_store_sort(st);
 	reg = mf_registry_build(st);
 	if (reg)

@@ -28,11 +28,17 @@ static const char *static_source(const char *s)
 
 struct mf_event *mf_cloud_event(const struct mf_cloud_origin *o, int64_t ts_ns, const char *kind)
 {
-	const char *proto = NULL;
+	const char *proto = NULL, *src = static_source(o ? o->source : NULL);
+	struct mf_event *ev;
 
 	if (o && o->protocol)
 		proto = strcmp(o->protocol, "micloud-http") == 0 ? "micloud-http" : "micloud";
-	return mf_event_new(ts_ns, static_source(o ? o->source : NULL), proto, kind);
+	ev = mf_event_new(ts_ns, src, proto, kind);
+	/* a record read back from a `cloud acquire` folder: no wire protocol;
+	 * like a phone record it names what it was stored in */
+	if (ev && !proto && strcmp(src, "cloud") == 0)
+		ev->artifact = "cloud-reply";
+	return ev;
 }
 
 /* Length of the valid UTF-8 sequence (RFC 3629: no overlongs, surrogates

@@ -197,6 +197,24 @@ int mf_utf8_valid(const uint8_t *s, size_t n)
 	return 1;
 }
 
+void mf_utf8_cut(char *s)
+{
+	size_t n = strlen(s), k = n, need;
+	unsigned char c;
+
+	/* back over at most three continuation bytes to the lead byte */
+	while (k > 0 && n - k < 3 && ((unsigned char)s[k - 1] & 0xc0) == 0x80)
+		k--;
+	if (k == 0)
+		return;
+	c = (unsigned char)s[k - 1];
+	if (c < 0x80)
+		return;
+	need = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 1;
+	if (n - (k - 1) < need)
+		s[k - 1] = '\0';
+}
+
 int mf_utf8_escape(const uint8_t *s, size_t n, struct mf_buf *out)
 {
 	size_t i = 0, k;

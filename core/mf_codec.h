@@ -31,6 +31,9 @@ int mf_utf8_valid(const uint8_t *s, size_t n);
 /* Appends s with its valid UTF-8 sequences as they are, '\\' doubled and
  * every byte that is not part of a valid sequence as \xNN. */
 int mf_utf8_escape(const uint8_t *s, size_t n, struct mf_buf *out);
+/* Cuts a NUL-terminated string that a size-limited copy (snprintf) may have
+ * ended inside a UTF-8 sequence back to the last whole character. */
+void mf_utf8_cut(char *s);
 
 void mf_md5(const void *a, size_t alen, uint8_t out[16]);
 void mf_sha256(const void *a, size_t alen, uint8_t out[32]);

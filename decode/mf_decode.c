@@ -161,7 +161,7 @@ static int note_once(struct mf_decoder *d, const struct mf_frame *f, uint32_t co
 	d->note_next = (d->note_next + 1) % NOTES_MAX;
 	if (d->nnotes < NOTES_MAX)
 		d->nnotes++;
-	return anomaly(d, f, NULL, reason, "%s", detail);
+	return anomaly(d, f, "link", reason, "%s", detail);
 }
 
 static int note_snaplen(struct mf_decoder *d, const struct mf_frame *f)
@@ -357,7 +357,7 @@ static int udp(struct mf_decoder *d, struct walk *w, const struct mf_ip *ip)
 	ctx->st.udp++;
 	if (ip->pl_claimed < 8) {
 		flow_str(ip, fl, sizeof(fl));
-		return anomaly(d, f, NULL, "udp_bad_length",
+		return anomaly(d, f, "udp", "udp_bad_length",
 		    "%s: IP payload of %zu bytes cannot hold a UDP header", fl, ip->pl_claimed);
 	}
 	if (ip->pl_len < 8) {
@@ -391,9 +391,9 @@ static int udp(struct mf_decoder *d, struct walk *w, const struct mf_ip *ip)
 	if (ulen == 0 && ip->ver == 6)
 		ulen = ip->pl_claimed;   /* jumbogram: the IP length rules */
 	if (ulen < 8)
-		return anomaly_pkt(d, &p, NULL, "udp_bad_length", "UDP length %zu < 8", ulen);
+		return anomaly_pkt(d, &p, "udp", "udp_bad_length", "UDP length %zu < 8", ulen);
 	if (ulen > ip->pl_claimed) {
-		rc = anomaly_pkt(d, &p, NULL, "udp_bad_length",
+		rc = anomaly_pkt(d, &p, "udp", "udp_bad_length",
 		    "UDP length %zu > IP payload of %zu bytes", ulen, ip->pl_claimed);
 		if (rc)
 			return rc;
@@ -457,14 +457,14 @@ static int ip_problem(struct mf_decoder *d, struct walk *w, int rc, const struct
 {
 	if (rc == MF_IP_BAD) {
 		d->ctx->st.ip_invalid++;
-		return anomaly(d, w->f, NULL, err->reason, "%s", err->detail);
+		return anomaly(d, w->f, "ip", err->reason, "%s", err->detail);
 	}
 	if (w->trunc_noted)
 		return 0;
 	if (w->snapcut)
 		return note_snaplen(d, w->f);
 	d->ctx->st.ip_invalid++;
-	return anomaly(d, w->f, NULL, trunc_reason, "frame of %u bytes ends inside the IP headers",
+	return anomaly(d, w->f, "ip", trunc_reason, "frame of %u bytes ends inside the IP headers",
 	    w->f->caplen);
 }
 
@@ -544,10 +544,10 @@ static int ip_layer(struct mf_decoder *d, struct walk *w, int v)
 		w->trunc_noted = 1;
 		d->ctx->st.ip_invalid++;
 		flow_str(&ip, fl, sizeof(fl));
-		rc = v == 4 ? anomaly(d, w->f, NULL, "ipv4_truncated",
+		rc = v == 4 ? anomaly(d, w->f, "ip", "ipv4_truncated",
 		    "%s proto %u: IPv4 payload of %zu bytes announced, %zu in the frame", fl,
 		    ip.proto, ip.pl_claimed, ip.pl_len) :
-		    anomaly(d, w->f, NULL, "ipv6_truncated",
+		    anomaly(d, w->f, "ip", "ipv6_truncated",
 		    "%s next header %u: %zu payload bytes announced after the headers, %zu in "
 		    "the frame", fl, ip.proto, ip.pl_claimed, ip.pl_len);
 		if (rc != 0)
@@ -571,12 +571,12 @@ static int link_problem(struct mf_decoder *d, const struct mf_frame *f, int rc)
 	case MF_LINK_TRUNC:
 		if (f->caplen < f->wirelen)
 			return note_snaplen(d, f);
-		return anomaly(d, f, NULL, "link_truncated",
+		return anomaly(d, f, "link", "link_truncated",
 		    "frame of %u bytes ends inside the link-layer header (link type %u)", f->caplen,
 		    f->linktype);
 	case MF_LINK_BAD_VERSION:
 		d->ctx->st.ip_invalid++;
-		return anomaly(d, f, NULL, "ip_bad_version",
+		return anomaly(d, f, "ip", "ip_bad_version",
 		    "raw IP frame starts with version %u", f->data[0] >> 4);
 	default:
 		return 0;   /* not IP */

@@ -200,7 +200,7 @@ static void q_lost(struct mf_ipfrag *fq, struct fq *q, const char *reason, const
 	if (q->total >= 0)
 		snprintf(tot, sizeof(tot), "%" PRId64, q->total);
 	fq->ctx->st.frag_dropped++;
-	mf_anomaly_frame(fq->ctx, &q->ev, src_of(&q->ev), NULL, reason,
+	mf_anomaly_frame(fq->ctx, &q->ev, src_of(&q->ev), "ip", reason,
 	    "%s: %s; %" PRIu32 " fragment(s), %" PRIu64 " of %s bytes", desc, why, q->nfrags,
 	    covered(&q->claim), tot);
 	q_free(fq, q);
@@ -417,7 +417,7 @@ static struct fq *q_new(struct mf_ipfrag *fq, const struct mf_frame *f,
 	}
 	if (ctx->lim.frag_queues_max == 0 || make_room(fq, sizeof(*q), NULL) != 0) {
 		ctx->st.frag_dropped++;
-		mf_anomaly_frame(ctx, f, src_of(f), NULL, "ip_frag_dropped",
+		mf_anomaly_frame(ctx, f, src_of(f), "ip", "ip_frag_dropped",
 		    "fragment not reassembled: frag_queues_max %zu, frag_mem_max %zu bytes",
 		    ctx->lim.frag_queues_max, ctx->lim.frag_mem_max);
 		return NULL;
@@ -450,7 +450,7 @@ static void inconsistent(struct mf_ipfrag *fq, struct fq *q, const struct mf_fra
 		return;
 	q->incons_noted = 1;
 	describe(q, desc, sizeof(desc));
-	mf_anomaly_frame(fq->ctx, f, src_of(f), NULL, "ip_frag_inconsistent",
+	mf_anomaly_frame(fq->ctx, f, src_of(f), "ip", "ip_frag_inconsistent",
 	    "%s: %s (%" PRIu64 " vs %" PRIu64 "); fragment ignored", desc, what, a, b);
 }
 
@@ -475,7 +475,7 @@ int mf_ipfrag_add(struct mf_ipfrag *fq, const struct mf_frame *f, const struct m
 
 		mf_addr_str(fr->key.src, fr->key.addr_len, s);
 		mf_addr_str(fr->key.dst, fr->key.addr_len, d);
-		return mf_anomaly_frame(ctx, f, src_of(f), NULL, "ip_frag_oversize",
+		return mf_anomaly_frame(ctx, f, src_of(f), "ip", "ip_frag_oversize",
 		    "%s -> %s id %" PRIu32 ": fragment at offset %" PRIu32 " of %zu bytes "
 		    "ends past %u; ignored", s, d, fr->key.id, fr->off, fr->claimed,
 		    MF_FRAG_MAX) == MF_ERR_NOMEM ? MF_ERR_NOMEM : 0;
@@ -492,7 +492,7 @@ int mf_ipfrag_add(struct mf_ipfrag *fq, const struct mf_frame *f, const struct m
 
 	if (fr->more && fr->claimed % 8) {
 		describe(q, desc, sizeof(desc));
-		mf_anomaly_frame(ctx, f, src_of(f), NULL, "ip_frag_bad_length",
+		mf_anomaly_frame(ctx, f, src_of(f), "ip", "ip_frag_bad_length",
 		    "%s: fragment at offset %" PRIu32 " has %zu bytes, not a multiple of 8",
 		    desc, fr->off, fr->claimed);
 	}
@@ -544,7 +544,7 @@ int mf_ipfrag_add(struct mf_ipfrag *fq, const struct mf_frame *f, const struct m
 		if (!same_bytes(q, s, fr->data, (uint32_t)len, &first) && !q->overlap_noted) {
 			q->overlap_noted = 1;
 			describe(q, desc, sizeof(desc));
-			mf_anomaly_frame(ctx, f, src_of(f), NULL, "ip_frag_overlap",
+			mf_anomaly_frame(ctx, f, src_of(f), "ip", "ip_frag_overlap",
 			    "%s: fragment at offset %" PRIu32 " (%zu bytes) differs from an "
 			    "earlier one from byte %" PRIu32 "; the first copy is kept",
 			    desc, fr->off, len, first);

@@ -800,7 +800,7 @@ int mf_phone_scan(struct mf_ctx *ctx, const char *path, const struct mf_phone_op
 		    x->truncated && i == 0 ? "archive_damaged" : "input_problem",
 		    x->problems[i], problem, arg, sum);
 	nest_report(ctx, x, name, o->nest_depth_max, problem, arg, sum);
-	if (!x->adb_encrypted && nroots == 0)
+	if (!x->adb_encrypted && nroots == 0 && !o->no_app_ok)
 		input_problem(ctx, name, "no_app_data", "no Mi Home app data (shared_prefs/, "
 		    "databases/, files/plugin/ of com.xiaomi.smarthome) found in the input",
 		    problem, arg, sum);

@@ -29,6 +29,8 @@ struct mf_phone_opts {
 	unsigned nest_bytes_ratio;  /* or this many times the size of the file holding them */
 	const char *tmpdir;   /* parent of the private copies (NULL: $TMPDIR, /tmp) */
 	const char *name;     /* the input's name in evidence (NULL: basename) */
+	int no_app_ok;        /* the input holds other evidence (captures): no app
+	                       * data in it is not a problem */
 };
 
 void mf_phone_opts_default(struct mf_phone_opts *o);

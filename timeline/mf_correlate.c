@@ -18,6 +18,7 @@ struct item {
 	int64_t ts;
 	uint8_t src;
 	uint8_t used;
+	uint16_t input;
 };
 
 static int by_did_event_ts(const void *a, const void *b)
@@ -62,12 +63,18 @@ struct run {
 	size_t np, nt;
 };
 
-static size_t count_matches(const struct run *runs, size_t nr, int64_t d, int64_t tol)
+/* Phone events used to seek the offset: every stride-th of each run.  The
+ * search costs (phone events)^2 x (traffic events): a log of thousands of
+ * events must not take hours; ~32 spread over the log find the same mode. */
+#define SEEK_PHONE_MAX 32
+
+static size_t count_matches(const struct run *runs, size_t nr, int64_t d, int64_t tol,
+                            size_t stride)
 {
 	size_t r, i, c = 0;
 
 	for (r = 0; r < nr; r++)
-		for (i = 0; i < runs[r].np; i++) {
+		for (i = 0; i < runs[r].np; i += stride) {
 			int64_t want = runs[r].p[i].ts + d;
 			size_t k = lower(runs[r].t, runs[r].nt, want - tol);
 
@@ -87,20 +94,24 @@ struct pairing {
 static int correlate_device(struct mf_store *st, struct run *runs, size_t nr,
                             struct pairing *dv, struct mf_corr *c, int64_t tol)
 {
-	size_t r, i, j, best_n = 0, nd = 0, cap = 0;
+	size_t r, i, j, best_n = 0, nd = 0, cap = 0, np = 0, stride;
 	int64_t best = 0, *deltas = NULL;
 	int have = 0;
 
+	for (r = 0; r < nr; r++)
+		np += runs[r].np;
+	stride = np > SEEK_PHONE_MAX ? (np + SEEK_PHONE_MAX - 1) / SEEK_PHONE_MAX : 1;
 	/* mode seeking: every candidate difference, keep the best count */
 	for (r = 0; r < nr; r++)
-		for (i = 0; i < runs[r].np; i++)
-			for (j = 0; j < runs[r].nt; j++) {
+		for (i = 0; i < runs[r].np; i += stride)
+			for (j = lower(runs[r].t, runs[r].nt, runs[r].p[i].ts - MAX_SHIFT_NS);
+			    j < runs[r].nt; j++) {
 				int64_t d = runs[r].t[j].ts - runs[r].p[i].ts;
 				size_t n;
 
-				if (d > MAX_SHIFT_NS || d < -MAX_SHIFT_NS)
-					continue;
-				n = count_matches(runs, nr, d, tol);
+				if (d > MAX_SHIFT_NS)
+					break;
+				n = count_matches(runs, nr, d, tol, stride);
 				if (n > best_n || (n == best_n && have && llabs(d) < llabs(best))) {
 					best_n = n;
 					best = d;
@@ -218,6 +229,7 @@ int mf_correlate(struct mf_store *st, double tolerance_s, struct mf_corr *out)
 		items[ni].event = e->event;
 		items[ni].ts = e->ts_ns;
 		items[ni].src = e->src;
+		items[ni].input = e->input;
 		ni++;
 	}
 	qsort(items, ni, sizeof(*items), by_did_event_ts);
@@ -231,6 +243,7 @@ int mf_correlate(struct mf_store *st, double tolerance_s, struct mf_corr *out)
 		struct run cruns[64];
 		size_t ncr = 0;
 		struct pairing pt, pc;
+		size_t *rep = NULL, nrep = 0;     /* pairs: repeat, its first */
 
 		for (b = a; b < ni && items[b].did == items[a].did; b++)
 			;
@@ -239,10 +252,12 @@ int mf_correlate(struct mf_store *st, double tolerance_s, struct mf_corr *out)
 		ph = malloc((b - a) * sizeof(*ph));
 		tr = malloc((b - a) * sizeof(*tr));
 		cl = malloc((b - a) * sizeof(*cl));
-		if (!ph || !tr || !cl) {
+		rep = malloc((b - a) * 2 * sizeof(*rep));
+		if (!ph || !tr || !cl || !rep) {
 			free(ph);
 			free(tr);
 			free(cl);
+			free(rep);
 			rc = MF_ERR_NOMEM;
 			break;
 		}
@@ -254,6 +269,23 @@ int mf_correlate(struct mf_store *st, double tolerance_s, struct mf_corr *out)
 
 			for (e1 = e0; e1 < b && items[e1].event == items[e0].event; e1++) {
 				if (items[e1].src == MF_SRC_PHONE) {
+					size_t q;
+					int same = 0;
+
+					/* the same record (time, name) from another input:
+					 * one event seen twice, not two */
+					for (q = nph; q > p0 && ph[q - 1].ts == items[e1].ts; q--)
+						if (ph[q - 1].input != items[e1].input) {
+							same = 1;
+							break;
+						}
+					if (same) {
+						rep[2 * nrep] = items[e1].idx;
+						rep[2 * nrep + 1] = ph[q - 1].idx;
+						nrep++;
+						dv.phone_repeated++;
+						continue;
+					}
 					ph[nph++] = items[e1];
 					dv.phone++;
 				} else if (items[e1].src == MF_SRC_CLOUD) {
@@ -310,9 +342,19 @@ int mf_correlate(struct mf_store *st, double tolerance_s, struct mf_corr *out)
 			dv.has_cloud_offset = pc.has_offset;
 			dv.cloud_offset_s = pc.offset_s;
 		}
+		/* a repeat shares its first's correlation */
+		for (k = 0; k < nrep; k++) {
+			struct mf_ent *er = mf_store_ent(st, rep[2 * k]);
+			const struct mf_ent *ef = mf_store_ent(st, rep[2 * k + 1]);
+
+			er->group = ef->group;
+			er->delta_ms = ef->delta_ms;
+			er->matched_src = ef->matched_src;
+		}
 		free(ph);
 		free(tr);
 		free(cl);
+		free(rep);
 		if (dv.phone || dv.traffic || dv.cloud) {
 			struct mf_corr_dev *nv = realloc(out->dev, (out->ndev + 1) * sizeof(*nv));
 
@@ -373,6 +415,8 @@ cJSON *mf_corr_json(const struct mf_corr *c, const struct mf_store *st)
 
 		cJSON_AddStringToObject(x, "did", mf_store_str(st, d->did));
 		cJSON_AddNumberToObject(x, "phone", (double)d->phone);
+		if (d->phone_repeated)
+			cJSON_AddNumberToObject(x, "phone_repeated", (double)d->phone_repeated);
 		cJSON_AddNumberToObject(x, "traffic", (double)d->traffic);
 		cJSON_AddNumberToObject(x, "cloud", (double)d->cloud);
 		cJSON_AddNumberToObject(x, "matched", (double)d->matched);

@@ -22,6 +22,9 @@ struct mf_store;
 struct mf_corr_dev {
 	uint32_t did;              /* interned */
 	uint64_t phone, traffic, cloud;
+	uint64_t phone_repeated;   /* the same log record read from another input
+	                            * (a second phone, a second copy): not counted
+	                            * in phone, it joins the first one's group */
 	uint64_t matched;          /* phone events with a traffic/cloud partner */
 	uint64_t only_traffic;     /* expected: the phone keeps ~20 per device */
 	uint64_t only_phone;       /* a capture gap, or a log that was altered */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mf_codec.h"
 #include "mf_correlate.h"
 #include "mf_err.h"
 #include "mf_registry.h"
@@ -43,16 +44,55 @@ static const char *gs(const cJSON *o, const char *k)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* The --tz zone's broken-down time of ns and its milliseconds; 0, or -1
+ * without a zone or a time. */
+static int local_tm(const struct mf_report *r, int64_t ns, struct tm *tm, int *ms)
+{
+	int64_t sec;
+	time_t t;
+
+	if (!r->tz_name || !r->tz_name[0] || ns == MF_TIME_NONE)
+		return -1;
+	sec = ns / MF_NS_PER_S;
+	*ms = (int)((ns % MF_NS_PER_S) / 1000000);
+	if (*ms < 0) {
+		*ms += 1000;
+		sec--;
+	}
+	t = (time_t)sec;
+	return localtime_r(&t, tm) ? 0 : -1;
+}
+
+/* "2024-05-01 19:00:01.250 CST (UTC+08:00)" in the --tz zone, or "". */
 static void local_time(const struct mf_report *r, int64_t ns, char *out, size_t n)
 {
 	struct tm tm;
-	time_t t = (time_t)(ns / MF_NS_PER_S);
+	int ms;
+	char a[32], z[16], off[8];
 
 	out[0] = '\0';
-	if (!r->tz_name || !r->tz_name[0] || ns == MF_TIME_NONE)
+	if (local_tm(r, ns, &tm, &ms) != 0)
 		return;
-	if (localtime_r(&t, &tm))
-		strftime(out, n, "%Y-%m-%d %H:%M:%S %Z", &tm);
+	strftime(a, sizeof(a), "%Y-%m-%d %H:%M:%S", &tm);
+	strftime(z, sizeof(z), "%Z", &tm);
+	strftime(off, sizeof(off), "%z", &tm);          /* +0800 */
+	snprintf(out, n, "%s.%03d %s (UTC%.3s:%.2s)", a, ms, z, off, off + 3);
+}
+
+/* "19:00:01 CST" for an axis tick. */
+static void local_tick(const struct mf_report *r, int64_t ns, char *out, size_t n)
+{
+	struct tm tm;
+	int ms;
+
+	out[0] = '\0';
+	if (local_tm(r, ns, &tm, &ms) == 0)
+		strftime(out, n, "%H:%M:%S %Z", &tm);
+}
+
+static int has_tz(const struct mf_report *r)
+{
+	return r->tz_name && r->tz_name[0];
 }
 
 static const char *const srcname[] = { "pcap", "live", "cloud", "phone", "other" };
@@ -129,7 +169,21 @@ static void chart(FILE *o, const struct mf_report *r)
 	mf_time_iso(t1, iso);
 	fprintf(o, " to ");
 	esc(o, iso);
-	fputs(" (UTC). Each source has its own lane; a ring marks an event matched in another "
+	fputs(" (UTC)", o);
+	if (has_tz(r)) {
+		char l0[64], l1[64];
+
+		local_time(r, t0, l0, sizeof(l0));
+		local_time(r, t1, l1, sizeof(l1));
+		fputs("; local (", o);
+		esc(o, r->tz_name);
+		fputs(") ", o);
+		esc(o, l0);
+		fputs(" to ", o);
+		esc(o, l1);
+		fputs(", the second line of the axis", o);
+	}
+	fputs(". Each source has its own lane; a ring marks an event matched in another "
 	    "source.</p>\n<p class=\"legend\">", o);
 	for (i = 0; i < 4; i++)
 		fprintf(o, "<span style=\"color:%s\">&#9632; %s</span> ", srccol[i], srcname[i]);
@@ -155,8 +209,9 @@ static void chart(FILE *o, const struct mf_report *r)
 			fputs("</small>", o);
 		}
 		fprintf(o, "</h3>\n<svg width=\"%d\" height=\"%u\" viewBox=\"0 0 %d %u\" "
-		    "xmlns=\"http://www.w3.org/2000/svg\">\n", CHART_W + 60, nl * LANE_H + 20,
-		    CHART_W + 60, nl * LANE_H + 20);
+		    "xmlns=\"http://www.w3.org/2000/svg\">\n", CHART_W + 60,
+		    nl * LANE_H + (has_tz(r) ? 32 : 20), CHART_W + 60,
+		    nl * LANE_H + (has_tz(r) ? 32 : 20));
 		for (k = 0; k < 5; k++)
 			if (lanes & (1u << k))
 				fprintf(o, "<text x=\"0\" y=\"%u\" class=\"lane\">%s</text>"
@@ -173,6 +228,17 @@ static void chart(FILE *o, const struct mf_report *r)
 			    "<text x=\"%.1f\" y=\"%u\" class=\"axis\" text-anchor=\"%s\">%.8s</text>\n",
 			    x, x, nl * LANE_H + 2, x, nl * LANE_H + 14,
 			    k == 0 ? "start" : k == 4 ? "end" : "middle", iso + 11);
+			if (has_tz(r)) {
+				char lt[64];
+
+				local_tick(r, t, lt, sizeof(lt));
+				/* "HH:MM:SS ZONE" under the UTC tick */
+				fprintf(o, "<text x=\"%.1f\" y=\"%u\" class=\"axis local\" "
+				    "text-anchor=\"%s\">", x, nl * LANE_H + 26,
+				    k == 0 ? "start" : k == 4 ? "end" : "middle");
+				esc(o, lt);
+				fputs("</text>\n", o);
+			}
 		}
 		if (lanes & (1u << MF_SRC_PHONE) && offset_ns(r, m[a].did))
 			fprintf(o, "<text x=\"%d\" y=\"%u\" class=\"note\" text-anchor=\"end\">"
@@ -188,6 +254,13 @@ static void chart(FILE *o, const struct mf_report *r)
 			    m[i].matched ? "5" : "3.5", srccol[m[i].src],
 			    m[i].matched ? " stroke=\"#000\" stroke-width=\"1.2\"" : "");
 			esc(o, iso);
+			if (has_tz(r)) {
+				char lt[64];
+
+				local_time(r, m[i].ts, lt, sizeof(lt));
+				fputs(" / ", o);
+				esc(o, lt);
+			}
 			fputc(' ', o);
 			esc(o, mf_store_str(r->st, m[i].event));
 			fprintf(o, " (%s)</title></circle>\n", srcname[m[i].src]);
@@ -224,8 +297,12 @@ static void commands(FILE *o, const struct mf_report *r)
 	uint32_t k_cmd = mf_store_intern(r->st, "command");
 
 	fputs("<h2 id=\"commands\">Commands</h2>\n<table>\n", o);
-	th(o, (const char *const[]){ "time (UTC)", "protocol", "from", "device", "command",
-	    "parameters", "answer / check", NULL });
+	if (has_tz(r))
+		th(o, (const char *const[]){ "time (UTC)", "local", "protocol", "from", "device",
+		    "command", "parameters", "answer / check", NULL });
+	else
+		th(o, (const char *const[]){ "time (UTC)", "protocol", "from", "device", "command",
+		    "parameters", "answer / check", NULL });
 	for (i = 0; i < n && shown < ANOMALY_ROWS; i++) {
 		const struct mf_ent *e = mf_store_ent(r->st, i);
 		const cJSON *net, *mi, *lu;
@@ -245,6 +322,7 @@ static void commands(FILE *o, const struct mf_report *r)
 		snprintf(dev, sizeof(dev), "%s%s%s%s", gs(ev, "did") ? gs(ev, "did") : "",
 		    gs(ev, "device_name") ? " (" : "", gs(ev, "device_name") ? gs(ev, "device_name") : "",
 		    gs(ev, "device_name") ? ")" : "");
+		mf_utf8_cut(dev);
 		if (mi && cJSON_GetObjectItemCaseSensitive(mi, "answered"))
 			snprintf(ans, sizeof(ans), "%s",
 			    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(mi, "answered")) ? "answered"
@@ -253,6 +331,12 @@ static void commands(FILE *o, const struct mf_report *r)
 			snprintf(ans, sizeof(ans), "write key %s", gs(lu, "key_check"));
 		fputs("<tr>", o);
 		td(o, gs(ev, "ts"));
+		if (has_tz(r)) {
+			char lt[64];
+
+			local_time(r, e->ts_ns, lt, sizeof(lt));
+			td(o, lt);
+		}
 		td(o, gs(ev, "protocol"));
 		td(o, net ? gs(net, "src") : "");
 		td(o, dev);
@@ -267,6 +351,77 @@ static void commands(FILE *o, const struct mf_report *r)
 		shown++;
 	}
 	fputs("</table>\n", o);
+}
+
+/* Case summary: what the timeline holds, from the store's entries. */
+static void summary(FILE *o, const struct mf_report *r)
+{
+	size_t i, n = mf_store_count(r->st), ndev = 0, nan = 0, ntimed = 0;
+	uint64_t bysrc[5] = { 0 };
+	uint32_t k_an = mf_store_intern(r->st, "anomaly");
+	int64_t t0 = INT64_MAX, t1 = INT64_MIN;
+	char a[64], b[64], buf[200];
+
+	for (i = 0; i < n; i++) {
+		const struct mf_ent *e = mf_store_ent(r->st, i);
+
+		bysrc[e->src < 5 ? e->src : 4]++;
+		if (e->kind == k_an)
+			nan++;
+		if (e->ts_ns != MF_TIME_NONE) {
+			ntimed++;
+			if (e->ts_ns < t0)
+				t0 = e->ts_ns;
+			if (e->ts_ns > t1)
+				t1 = e->ts_ns;
+		}
+	}
+	for (i = 0; i < mf_registry_count(r->reg); i++)
+		if (!mf_registry_get(r->reg, i)->alias)
+			ndev++;
+	fputs("<h2 id=\"summary\">Case summary</h2>\n<table>\n", o);
+	snprintf(buf, sizeof(buf), "%zu", r->ninputs);
+	fputs("<tr><th>inputs</th>", o);
+	td(o, buf);
+	fputs("</tr>\n<tr><th>events</th>", o);
+	snprintf(buf, sizeof(buf), "%zu: pcap %" PRIu64 ", live %" PRIu64 ", phone %" PRIu64
+	    ", cloud %" PRIu64 ", other %" PRIu64 "; %zu without a time of their own", n,
+	    bysrc[MF_SRC_PCAP], bysrc[MF_SRC_LIVE], bysrc[MF_SRC_PHONE], bysrc[MF_SRC_CLOUD],
+	    bysrc[MF_SRC_OTHER], n - ntimed);
+	td(o, buf);
+	fputs("</tr>\n<tr><th>time span (UTC)</th>", o);
+	if (ntimed) {
+		mf_time_iso(t0, a);
+		mf_time_iso(t1, b);
+		snprintf(buf, sizeof(buf), "%s to %s", a, b);
+	} else {
+		snprintf(buf, sizeof(buf), "-");
+	}
+	td(o, buf);
+	fputs("</tr>\n", o);
+	if (has_tz(r) && ntimed) {
+		local_time(r, t0, a, sizeof(a));
+		local_time(r, t1, b, sizeof(b));
+		snprintf(buf, sizeof(buf), "%s to %s", a, b);
+		fputs("<tr><th>time span (", o);
+		esc(o, r->tz_name);
+		fputs(")</th>", o);
+		td(o, buf);
+		fputs("</tr>\n", o);
+	}
+	snprintf(buf, sizeof(buf), "%zu", ndev);
+	fputs("<tr><th>devices</th>", o);
+	td(o, buf);
+	snprintf(buf, sizeof(buf), "%u", r->corr ? r->corr->groups : 0);
+	fputs("</tr>\n<tr><th>correlated pairs</th>", o);
+	td(o, buf);
+	snprintf(buf, sizeof(buf), "%zu", nan);
+	fputs("</tr>\n<tr><th>anomalies</th>", o);
+	td(o, buf);
+	snprintf(buf, sizeof(buf), "%d", r->warnings ? cJSON_GetArraySize(r->warnings) : 0);
+	fputs("</tr>\n<tr><th>warnings</th>", o);
+	td(o, buf);
+	fputs("</tr>\n</table>\n", o);
 }
 
 int mf_report_html(const struct mf_report *r, FILE *o)
@@ -287,12 +442,17 @@ int mf_report_html(const struct mf_report *r, FILE *o)
 	    ".axis{font-size:10px;fill:#777}.note{font-size:10px;fill:#b35}\n"
 	    "code{font-size:12px;word-break:break-all}small{color:#666}\n"
 	    "</style></head><body>\n<h1>miforensics report</h1>\n", o);
-	fprintf(o, "<p>miforensics %s &mdash; %zu events. Times are UTC%s%s.</p>\n", MF_VERSION,
-	    n, r->tz_name && r->tz_name[0] ? "; local times in " : "",
-	    r->tz_name && r->tz_name[0] ? r->tz_name : "");
-	fputs("<p><a href=\"#inputs\">Inputs</a> &middot; <a href=\"#devices\">Devices</a> &middot; "
+	fprintf(o, "<p>miforensics %s &mdash; %zu events. Times are UTC", MF_VERSION, n);
+	if (has_tz(r)) {
+		fputs("; local times in ", o);
+		esc(o, r->tz_name);      /* given on the command line: text like any other */
+	}
+	fputs(".</p>\n", o);
+	fputs("<p><a href=\"#summary\">Summary</a> &middot; <a href=\"#inputs\">Inputs</a> &middot; <a href=\"#devices\">Devices</a> &middot; "
 	    "<a href=\"#timeline\">Timelines</a> &middot; <a href=\"#correlation\">Correlation</a>"
 	    " &middot; <a href=\"#commands\">Commands</a> &middot; <a href=\"#anomalies\">Anomalies</a></p>\n", o);
+
+	summary(o, r);
 
 	fputs("<h2 id=\"inputs\">Inputs</h2>\n<table>\n", o);
 	th(o, (const char *const[]){ "path", "type", "size", "SHA-256", "status", NULL });
@@ -304,7 +464,13 @@ int mf_report_html(const struct mf_report *r, FILE *o)
 		fputs("<td><code>", o);
 		esc(o, r->inputs[i].sha256);
 		fputs("</code></td>", o);
-		td(o, r->inputs[i].status ? "incomplete" : "ok");
+		if (r->inputs[i].duplicate_of) {
+			fputs("<td>duplicate of ", o);
+			esc(o, r->inputs[i].duplicate_of);
+			fputs("</td>", o);
+		} else {
+			td(o, r->inputs[i].status ? "incomplete" : "ok");
+		}
 		fputs("</tr>\n", o);
 	}
 	fputs("</table>\n", o);

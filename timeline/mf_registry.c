@@ -1,4 +1,5 @@
 /* mf_registry.c - device registry; see mf_registry.h. */
+#include "mf_codec.h"
 #include "mf_registry.h"
 
 #include <ctype.h>
@@ -53,8 +54,10 @@ static const char *gs(const cJSON *o, const char *k)
 
 static void set(char *dst, size_t n, const char *v)
 {
-	if (v && !dst[0])
+	if (v && !dst[0]) {
 		snprintf(dst, n, "%s", v);
+		mf_utf8_cut(dst);
+	}
 }
 
 /* ip: the first address; ips: each distinct one with its first source */

@@ -21,7 +21,9 @@ struct mf_store;
 
 struct mf_device {
 	uint32_t did;             /* interned in the store */
-	char model[64], name[96], room[96], home[96], mac[24], ip[46], parent[48];
+	/* names as the app shows them (the app keeps them short; a longer one
+	 * is cut at a character boundary) */
+	char model[64], name[256], room[256], home[256], mac[24], ip[46], parent[48];
 	char lan_model[48];       /* the Lumi LAN protocol's short model */
 	/* every address a source gave (ip is the first): a phone record and
 	 * the traffic may disagree (DHCP), which an examiner wants to see */

@@ -6,11 +6,71 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mf_codec.h"
 #include "mf_correlate.h"
 #include "mf_err.h"
 #include "mf_registry.h"
 #include "mf_store.h"
 #include "mf_time.h"
+
+/* A capture's hash is known only once it has been read: the evidence of
+ * its events gets it here, after "file" (CONTRACT.md's example). */
+static void evidence_sha256(const struct mf_report *r, cJSON *o)
+{
+	cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "evidence"), *f, *h;
+	size_t i;
+
+	f = cJSON_GetObjectItemCaseSensitive(ev, "file");
+	if (!cJSON_IsString(f) || cJSON_GetObjectItemCaseSensitive(ev, "sha256"))
+		return;
+	for (i = 0; i < r->ninputs; i++) {
+		const struct mf_report_input *in = &r->inputs[i];
+
+		if (in->duplicate_of || !in->name || !in->sha256[0] ||
+		    strcmp(in->name, f->valuestring) != 0)
+			continue;
+		h = cJSON_CreateString(in->sha256);
+		if (!h)
+			return;
+		/* insert after "file" */
+		h->string = strdup("sha256");
+		if (!h->string) {
+			cJSON_Delete(h);
+			return;
+		}
+		h->next = f->next;
+		h->prev = f;
+		if (f->next)
+			f->next->prev = h;
+		else
+			ev->child->prev = h;
+		f->next = h;
+		return;
+	}
+}
+
+/* A phone or cloud record's evidence names a file inside its input: the
+ * input it was read from is added ("input"), so that two extractions are
+ * told apart, unless the file already starts with the input's name. */
+static void evidence_input(const struct mf_report *r, const struct mf_ent *e, cJSON *o)
+{
+	cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "evidence"), *f;
+	const char *name;
+	size_t l;
+
+	if (!e->input || e->input > r->ninputs || !cJSON_IsObject(ev) ||
+	    cJSON_GetObjectItemCaseSensitive(ev, "input"))
+		return;
+	name = r->inputs[e->input - 1].name;
+	f = cJSON_GetObjectItemCaseSensitive(ev, "file");
+	if (!name || !cJSON_IsString(f))
+		return;
+	l = strlen(name);
+	if (!strncmp(f->valuestring, name, l) &&
+	    (f->valuestring[l] == '\0' || f->valuestring[l] == '/' || f->valuestring[l] == '!'))
+		return;
+	cJSON_AddStringToObject(ev, "input", name);
+}
 
 cJSON *mf_report_event(const struct mf_report *r, size_t i)
 {
@@ -35,6 +95,10 @@ cJSON *mf_report_event(const struct mf_report *r, size_t i)
 			cJSON_SetValuestring(d, mf_store_str(r->st, e->did));
 		}
 	}
+	if (e->src == MF_SRC_PCAP || e->src == MF_SRC_LIVE)
+		evidence_sha256(r, o);
+	else
+		evidence_input(r, e, o);
 	if (r->reg && e->did)
 		mf_registry_name_event(r->reg, e->did, o);
 	c = mf_corr_event_json(r->st, i);
@@ -85,6 +149,10 @@ static void message(const cJSON *o, char *buf, size_t n)
 	const char *kind = gs(o, "kind"), *ev = gs(o, "event"), *did = gs(o, "did");
 	const char *name = gs(o, "device_name"), *reason = gs(o, "reason");
 
+	/* a record of no device (a home, a room, a scene, a file) by its name */
+	if (!name && !did)
+		name = gs(o, "name");
+
 	snprintf(buf, n, "%s %s%s%s%s%s%s%s%s%s", proto ? proto : "-", kind ? kind : "",
 	    ev ? " " : "", ev ? ev : "", did ? " " : "", did ? did : "",
 	    name ? " \"" : "", name ? name : "", name ? "\"" : "",
@@ -94,6 +162,7 @@ static void message(const cJSON *o, char *buf, size_t n)
 
 		snprintf(buf + l, n - l, " (%s)", reason);
 	}
+	mf_utf8_cut(buf);   /* a long name is cut, never inside a character */
 }
 
 static const char *time_desc(const cJSON *o)
@@ -131,7 +200,8 @@ static void csv_field(FILE *out, const char *s, int last)
 	fputc(last ? '\n' : ',', out);
 }
 
-static void csv_row(FILE *out, const cJSON *o, const char *iso, int64_t ns, const char *desc)
+static void csv_row(FILE *out, const cJSON *o, const char *iso, int64_t ns, const char *desc,
+                    size_t id)
 {
 	char msg[512], us[32], frame[24] = "";
 	const cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "evidence");
@@ -169,7 +239,11 @@ static void csv_row(FILE *out, const cJSON *o, const char *iso, int64_t ns, cons
 	csv_field(out, gs(ev, "file"), 0);
 	csv_field(out, frame, 0);
 	csv_field(out, gs(ev, "key") ? gs(ev, "key") : gs(ev, "table"), 0);
-	csv_field(out, gs(corr, "group"), 1);
+	csv_field(out, gs(corr, "group"), 0);
+	csv_field(out, gs(cJSON_GetObjectItemCaseSensitive(o, "net"), "community_id"), 0);
+	/* the event's line in events.jsonl: shared by its two rows */
+	snprintf(us, sizeof(us), "%zu", id);
+	csv_field(out, us, 1);
 	free(vs);
 }
 
@@ -179,7 +253,7 @@ int mf_report_csv(const struct mf_report *r, FILE *out)
 
 	put(out, "message,timestamp,datetime,timestamp_desc,source,protocol,kind,did,model,"
 	    "device_name,event,value,evidence_file,evidence_frame,evidence_key,"
-	    "correlation_group\n");
+	    "correlation_group,community_id,event_id\n");
 	for (i = 0; i < n; i++) {
 		const struct mf_ent *e = mf_store_ent(r->st, i);
 		cJSON *o;
@@ -191,16 +265,16 @@ int mf_report_csv(const struct mf_report *r, FILE *out)
 		/* Timesketch needs a time: a record without one (a home, a
 		 * device, a token) gets plaso's "Not a time" at 0 */
 		if (e->ts_ns == MF_TIME_NONE)
-			csv_row(out, o, "1970-01-01T00:00:00.000Z", 0, "Not a time");
+			csv_row(out, o, "1970-01-01T00:00:00.000Z", 0, "Not a time", i + 1);
 		else
-			csv_row(out, o, gs(o, "ts"), e->ts_ns, time_desc(o));
+			csv_row(out, o, gs(o, "ts"), e->ts_ns, time_desc(o), i + 1);
 		/* a second row for the time the app stored the record */
 		lt = gs(o, "logged_ts");
 		if (lt) {
 			int64_t lns;
 
 			if (mf_time_parse_iso(lt, &lns) == 0)
-				csv_row(out, o, lt, lns, "Logged by app");
+				csv_row(out, o, lt, lns, "Logged by app", i + 1);
 		}
 		cJSON_Delete(o);
 	}
@@ -233,13 +307,19 @@ int mf_report_tln(const struct mf_report *r, FILE *out)
 		p = gs(o, "protocol") ? gs(o, "protocol") : gs(o, "source");
 		if (gs(o, "source") && !strcmp(gs(o, "source"), "phone"))
 			p = "phone";
-		for (k = 0; p && p[k] && k < sizeof(src) - 1; k++)
-			src[k] = (char)(p[k] >= 'a' && p[k] <= 'z' ? p[k] - 32 : p[k] == '-' ? '_' : p[k]);
+		/* a short tag (timeline-formats.md: PCAP, MIIO, LUMI, MICLOUD,
+		 * PHONE): the protocol's first word, upper case */
+		for (k = 0; p && p[k] && p[k] != '-' && k < sizeof(src) - 1; k++)
+			src[k] = (char)(p[k] >= 'a' && p[k] <= 'z' ? p[k] - 32 : p[k]);
 		src[k] = '\0';
 		name = gs(o, "device_name");
 		did = gs(o, "did");
-		snprintf(host, sizeof(host), "%s", name ? name : did ? did : "");
+		/* Host: the device's name or id, else the sender's address */
+		snprintf(host, sizeof(host), "%s", name ? name : did ? did :
+		    gs(cJSON_GetObjectItemCaseSensitive(o, "net"), "src") ?
+		    gs(cJSON_GetObjectItemCaseSensitive(o, "net"), "src") : "");
 		message(o, msg, sizeof(msg));
+		mf_utf8_cut(host);
 		tln_clean(msg);
 		tln_clean(host);
 		{
@@ -326,8 +406,13 @@ int mf_report_case(const struct mf_report *r, FILE *out)
 		cJSON_AddStringToObject(x, "path", r->inputs[i].path);
 		cJSON_AddStringToObject(x, "type", r->inputs[i].type);
 		cJSON_AddNumberToObject(x, "size", (double)r->inputs[i].size);
+		if (r->inputs[i].files)
+			cJSON_AddNumberToObject(x, "files", (double)r->inputs[i].files);
 		cJSON_AddStringToObject(x, "sha256", r->inputs[i].sha256);
-		cJSON_AddStringToObject(x, "status", r->inputs[i].status ? "incomplete" : "ok");
+		cJSON_AddStringToObject(x, "status", r->inputs[i].duplicate_of ? "duplicate"
+		    : r->inputs[i].status ? "incomplete" : "ok");
+		if (r->inputs[i].duplicate_of)
+			cJSON_AddStringToObject(x, "duplicate_of", r->inputs[i].duplicate_of);
 		cJSON_AddItemToArray(ins, x);
 	}
 	cJSON_AddItemToObject(root, "inputs", ins);

@@ -20,9 +20,12 @@ struct mf_report_input {
 	const char *path;
 	const char *name;
 	const char *type;          /* "capture", "phone", "cloud" */
-	uint64_t size;
-	char sha256[65];
+	uint64_t size;             /* a folder: of all its files */
+	uint64_t files;            /* a folder: how many files its sha256 covers */
+	char sha256[65];           /* a folder: see cli_sha256_tree */
 	int status;                /* 0 ok, 1 bad or incomplete */
+	const char *duplicate_of;  /* the same file or content as this earlier input:
+	                            * not analysed again */
 };
 
 struct mf_report {

@@ -19,8 +19,8 @@ struct mf_store {
 	uint64_t end;
 	struct mf_ent *v;
 	size_t n, alloc;
-	uint64_t seq;
 	struct mf_buf line;
+	uint16_t input;
 	/* interned strings: open addressing over ids */
 	char **strs;
 	size_t nstr, astr;
@@ -178,10 +178,10 @@ int mf_store_add(struct mf_store *s, struct mf_event *ev)
 	e = &s->v[s->n++];
 	memset(e, 0, sizeof(*e));
 	e->ts_ns = ev->ts_ns;
-	e->seq = s->seq++;
 	e->off = s->end;
 	e->len = (uint32_t)s->line.len;
 	e->src = rank(ev->source);
+	e->input = s->input;
 	e->kind = mf_store_intern(s, ev->kind);
 	e->artifact = mf_store_intern(s, ev->artifact);
 	did = cJSON_GetObjectItemCaseSensitive(ev->body, "did");
@@ -193,6 +193,11 @@ int mf_store_add(struct mf_store *s, struct mf_event *ev)
 	s->end += s->line.len;
 	mf_event_free(ev);
 	return 0;
+}
+
+void mf_store_set_input(struct mf_store *s, unsigned input)
+{
+	s->input = (uint16_t)(input > 0xffff ? 0xffff : input);
 }
 
 int mf_store_emit(void *arg, struct mf_event *ev)
@@ -208,7 +213,7 @@ static int cmp(const void *a, const void *b)
 		return x->ts_ns < y->ts_ns ? -1 : 1;
 	if (x->src != y->src)
 		return x->src < y->src ? -1 : 1;
-	return x->seq < y->seq ? -1 : (x->seq > y->seq);
+	return x->off < y->off ? -1 : (x->off > y->off);
 }
 
 void mf_store_sort(struct mf_store *s)

@@ -5,7 +5,8 @@
  * JSON line in an unlinked temporary file; memory keeps only a small index
  * entry (time, sequence, file offset, and the interned fields correlation
  * and the registry need).  Sorting sorts the index; writers read the lines
- * back in order.  Memory is ~80 bytes per event whatever the event size.
+ * back in order.  Memory is 56 bytes per event (the index; up to twice that
+ * while it grows) whatever the event size.
  */
 #ifndef MF_STORE_H
 #define MF_STORE_H
@@ -22,8 +23,8 @@ enum mf_src_rank { MF_SRC_PCAP = 0, MF_SRC_LIVE, MF_SRC_CLOUD, MF_SRC_PHONE, MF_
 
 struct mf_ent {
 	int64_t ts_ns;          /* MF_TIME_NONE sorts first */
-	uint64_t seq;           /* arrival order */
-	uint64_t off;           /* in the spill file */
+	uint64_t off;           /* in the spill file; grows with arrival, so it is
+	                         * also the arrival order */
 	uint32_t len;
 	uint32_t did;           /* interned, 0 = none */
 	uint32_t event;         /* interned event name, 0 = none */
@@ -34,6 +35,7 @@ struct mf_ent {
 	int32_t delta_ms;       /* correlation delta (this - phone), ms */
 	uint8_t src;            /* enum mf_src_rank */
 	uint8_t matched_src;    /* bitmask of the sources it was matched with */
+	uint16_t input;         /* mf_store_set_input's value when it arrived */
 };
 
 struct mf_store;
@@ -47,7 +49,12 @@ int mf_store_add(struct mf_store *s, struct mf_event *ev);
 /* mf_emit_fn-compatible sink around mf_store_add. */
 int mf_store_emit(void *arg, struct mf_event *ev);
 
-/* Sorts by (ts, source rank, seq): deterministic for the same inputs. */
+/* Which input the events added from now on come from (0 = none given):
+ * correlation tells the same record read from two inputs (two phones) from
+ * two records of one. */
+void mf_store_set_input(struct mf_store *s, unsigned input);
+
+/* Sorts by (ts, source rank, arrival): deterministic for the same inputs. */
 void mf_store_sort(struct mf_store *s);
 
 size_t mf_store_count(const struct mf_store *s);

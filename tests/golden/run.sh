@@ -15,6 +15,8 @@
 # Further inputs can follow as plain options (analyze A.pcapng B.tar.gz).
 # An option "@FILE" is replaced by the first non-comment word of FILE
 # (e.g. --token @data/miio/extra_token.txt), paths relative to tests/.
+# JSON-lines outputs (packets, analyze's events.jsonl, --format jsonl) are
+# also checked line by line against the event envelope (golden/envelope.py).
 # MF_GOLDEN_KEEP=DIR keeps the output in DIR/NAME.jsonl (analyze: the checked file).
 set -euo pipefail
 if [ $# -ne 2 ]; then
@@ -114,6 +116,17 @@ if [ "$rc" -ne "$want_rc" ]; then
 	status=1
 fi
 "$py" golden/check.py "$expect" "$out" || status=1
+# every event line keeps the envelope (golden/envelope.py): packets, an
+# analyze events.jsonl, and phone / tokens with --format jsonl
+envelope=0
+case $cmd in
+packets) envelope=1 ;;
+analyze) [ -z "$file" ] && envelope=1 ;;
+esac
+for o in "${opts[@]}"; do [ "$o" = jsonl ] && envelope=1; done
+if [ "$envelope" = 1 ] && [ -s "$out" ]; then
+	"$py" golden/envelope.py "$out" || status=1
+fi
 if [ "$status" -ne 0 ]; then
 	echo "command: (cd tests && $bin $cmd $input ${opts[*]}${extra_shown:-})"
 fi

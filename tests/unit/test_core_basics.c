@@ -98,6 +98,22 @@ static void codecs(void)
 	CHECK(!mf_utf8_valid((const uint8_t *)"\xc0\xaf", 2));          /* overlong */
 	CHECK(!mf_utf8_valid((const uint8_t *)"\xed\xa0\x80", 3));      /* surrogate */
 	CHECK(!mf_utf8_valid((const uint8_t *)"\xe6\x97", 2));          /* cut short */
+	{
+		/* a snprintf copy cut inside a character is cut back to a whole one */
+		char c1[] = "ab\xe6\x97", c2[] = "ab\xe6\x97\xa5", c3[] = "\xf0\x9f\x98",
+		    c4[] = "x\xc3", c5[] = "plain";
+
+		mf_utf8_cut(c1);
+		mf_utf8_cut(c2);
+		mf_utf8_cut(c3);
+		mf_utf8_cut(c4);
+		mf_utf8_cut(c5);
+		CHECK(!strcmp(c1, "ab"));
+		CHECK(!strcmp(c2, "ab\xe6\x97\xa5"));
+		CHECK(!strcmp(c3, ""));
+		CHECK(!strcmp(c4, "x"));
+		CHECK(!strcmp(c5, "plain"));
+	}
 	mf_utf8_escape((const uint8_t *)"K\xfc" "che\\ \xe6\x97\xa5\xe6", 11, &b);
 	CHECK_EQ_STR(mf_buf_cstr(&b), "K\\xfcche\\\\ \xe6\x97\xa5\\xe6");
 	mf_buf_free(&b);

@@ -6,7 +6,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "mf_codec.h"
 #include "mf_correlate.h"
 #include "mf_event.h"
 #include "mf_registry.h"
@@ -41,6 +43,136 @@ static const struct mf_corr_dev *dev(const struct mf_corr *c, struct mf_store *s
 		if (!strcmp(mf_store_str(st, c->dev[i].did), did))
 			return &c->dev[i];
 	return NULL;
+}
+
+/* Every writer's output is valid UTF-8 */
+static int file_utf8(int (*fn)(const struct mf_report *, FILE *), const struct mf_report *r)
+{
+	FILE *f = tmpfile();
+	char *buf;
+	long n;
+	int ok;
+
+	CHECK_EQ_INT(fn(r, f), 0);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	CHECK(buf && fread(buf, 1, (size_t)n, f) == (size_t)n);
+	ok = buf && mf_utf8_valid((const uint8_t *)buf, (size_t)n);
+	free(buf);
+	fclose(f);
+	return ok;
+}
+
+/* A device named with 400 bytes of Chinese (longer than the registry keeps,
+ * than a CSV message or a TLN host holds): cut at a character boundary
+ * everywhere, every file stays valid UTF-8. */
+static void long_names(void)
+{
+	struct mf_store *st = mf_store_new();
+	struct mf_registry *reg;
+	struct mf_corr c;
+	struct mf_report r;
+	struct mf_event *e;
+	char name[500] = "x";
+	int k;
+
+	for (k = 0; k < 133; k++)
+		strcat(name, "\xe9\x97\xa8");     /* U+95E8, 3 bytes: x + 399 bytes */
+	e = mf_event_new(MF_TIME_NONE, "phone", NULL, "device");
+	e->artifact = "device";
+	mf_event_str(e, "did", "lumi.158d0001a2b3c4");
+	mf_event_str(e, "model", "lumi.sensor_motion.v2");
+	mf_event_str(e, "name", name);
+	mf_store_add(st, e);
+	add(st, T0, "pcap", "device_event", "lumi.158d0001a2b3c4", "event.motion");
+	add(st, T0 + S, "phone", "device_event", "lumi.158d0001a2b3c4", "event.motion");
+	mf_store_sort(st);
+	reg = mf_registry_build(st);
+	CHECK_EQ_INT(mf_correlate(st, 3.0, &c), 0);
+	memset(&r, 0, sizeof(r));
+	r.st = st;
+	r.reg = reg;
+	r.corr = &c;
+	CHECK(file_utf8(mf_report_jsonl, &r));
+	CHECK(file_utf8(mf_report_csv, &r));
+	CHECK(file_utf8(mf_report_tln, &r));
+	CHECK(file_utf8(mf_report_html, &r));
+	CHECK(file_utf8(mf_report_case, &r));
+	mf_corr_free(&c);
+	mf_registry_free(reg);
+	mf_store_free(st);
+}
+
+/* Two phones (inputs 1 and 2) hold the same sensor log; the traffic (input
+ * 3) saw each event once.  The second phone's records repeat the first's:
+ * they join its groups and are not "only on the phone while capturing".
+ * Two clicks in the same second of one log stay two events. */
+static void two_phones(void)
+{
+	struct mf_store *st = mf_store_new();
+	struct mf_corr c;
+	size_t i, grouped = 0;
+	int k, in;
+
+	for (in = 1; in <= 2; in++) {
+		mf_store_set_input(st, (unsigned)in);
+		for (k = 0; k < 10; k++)
+			add(st, T0 + (int64_t)k * 60 * S, "phone", "device_event", "lumi.2",
+			    "event.motion");
+		add(st, T0 + 900 * S, "phone", "device_event", "lumi.2", "event.click");
+		add(st, T0 + 900 * S, "phone", "device_event", "lumi.2", "event.click");
+	}
+	mf_store_set_input(st, 3);
+	for (k = 0; k < 10; k++)
+		add(st, T0 + (int64_t)k * 60 * S + S / 2, "pcap", "device_event", "lumi.2",
+		    "event.motion");
+	add(st, T0 + 900 * S + S / 2, "pcap", "device_event", "lumi.2", "event.click");
+	add(st, T0 + 900 * S + S / 2, "pcap", "device_event", "lumi.2", "event.click");
+	mf_store_sort(st);
+	CHECK_EQ_INT(mf_correlate(st, 3.0, &c), 0);
+	CHECK_EQ_INT(c.ndev, 1);
+	if (c.ndev) {
+		CHECK_EQ_INT(c.dev[0].phone, 12);
+		CHECK_EQ_INT(c.dev[0].phone_repeated, 12);
+		CHECK_EQ_INT(c.dev[0].matched, 12);
+		CHECK_EQ_INT(c.dev[0].only_phone, 0);
+		CHECK_EQ_INT(c.dev[0].only_phone_in_capture, 0);
+	}
+	for (i = 0; i < mf_store_count(st); i++)
+		grouped += mf_store_ent(st, i)->group != 0;
+	CHECK_EQ_INT(grouped, 36);
+	mf_corr_free(&c);
+	mf_store_free(st);
+}
+
+/* A phone log of 2000 events against 20000 reports of the same sensor:
+ * the offset search samples the log (it was quadratic in the log and took
+ * minutes); every phone event is still matched. */
+static void long_log(void)
+{
+	struct mf_store *st = mf_store_new();
+	struct mf_corr c;
+	clock_t t0;
+	int k;
+
+	for (k = 0; k < 20000; k++)
+		add(st, T0 + (int64_t)k * 5 * S + 800000000LL, "pcap", "device_event", "lumi.1",
+		    "event.motion");
+	for (k = 0; k < 2000; k++)
+		add(st, T0 + (int64_t)(18000 + k) * 5 * S, "phone", "device_event", "lumi.1",
+		    "event.motion");
+	mf_store_sort(st);
+	t0 = clock();
+	CHECK_EQ_INT(mf_correlate(st, 3.0, &c), 0);
+	CHECK((double)(clock() - t0) / CLOCKS_PER_SEC < 30);
+	CHECK_EQ_INT(c.ndev, 1);
+	if (c.ndev) {
+		CHECK_EQ_INT(c.dev[0].matched, 2000);
+		CHECK(c.dev[0].has_offset && c.dev[0].offset_s > 0.79 && c.dev[0].offset_s < 0.81);
+	}
+	mf_corr_free(&c);
+	mf_store_free(st);
 }
 
 int main(void)
@@ -184,6 +316,7 @@ int main(void)
 		rewind(f);
 		CHECK(fgets(buf, sizeof(buf), f) != NULL);
 		CHECK(strncmp(buf, "message,timestamp,datetime,timestamp_desc,", 42) == 0);
+		CHECK(strstr(buf, ",correlation_group,community_id,event_id\n") != NULL);
 		/* every event has its row: one without a time too (sorted first) */
 		CHECK(fgets(buf, sizeof(buf), f) != NULL);
 		CHECK(strstr(buf, ",0,1970-01-01T00:00:00.000+00:00,Not a time,phone,device,device,"
@@ -207,5 +340,8 @@ int main(void)
 	mf_corr_free(&c);
 	mf_registry_free(reg);
 	mf_store_free(st);
+	long_names();
+	long_log();
+	two_phones();
 	return TEST_DONE();
 }
