@@ -525,6 +525,8 @@ int cmd_analyze(int argc, char **argv)
 			continue;
 		}
 		mf_store_set_input(st, (unsigned)i + 1);
+		/* a live folder's files are decoded as live decoded them */
+		ctx.lim.held_wait_ns = strcmp(ins[i].source, "live") == 0 ? MF_LIVE_HELD_WAIT_NS : 0;
 		if (run_input(&ctx, &ins[i], &ris[i], o.quiet, warnings, xin.captures[i])) {
 			char w[600];
 

@@ -810,6 +810,7 @@ int cmd_live(int argc, char **argv)
 	mf_ctx_init(&L.ctx);
 	L.ctx.show_secrets = o.show_secrets;
 	L.ctx.keys_may_come = o.nkeylogs > 0;   /* else no key can come later */
+	L.ctx.lim.held_wait_ns = MF_LIVE_HELD_WAIT_NS;
 	if (o.lumi_password)
 		snprintf(L.ctx.lumi_password, sizeof(L.ctx.lumi_password), "%s", o.lumi_password);
 	if (o.ssecurity) {

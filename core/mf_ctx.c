@@ -33,7 +33,7 @@ void mf_ctx_init(struct mf_ctx *ctx)
 	ctx->lim.cloud_held_mem_max = 64u << 20;
 	ctx->lim.miio_held_max = 16384;
 	ctx->lim.miio_held_mem_max = 16u << 20;
-	ctx->lim.held_wait_ns = 300LL * 1000000000LL;
+	ctx->lim.held_wait_ns = 0;      /* offline: until the end of the input */
 }
 
 int mf_emit(struct mf_ctx *ctx, struct mf_event *ev)

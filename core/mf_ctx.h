@@ -40,9 +40,10 @@ struct mf_limits {
 	size_t cloud_held_mem_max; /* ... and the bytes they keep (requests, replies) */
 	size_t miio_held_max;     /* miIO frames held for a token that may come later */
 	size_t miio_held_mem_max; /* ... and the bytes they keep (frames, addresses) */
-	int64_t held_wait_ns;     /* a miIO frame / Mi cloud call waits this long (capture
-	                             time) for its token or key, then is reported: a
-	                             live run does not keep it until its file ends */
+	int64_t held_wait_ns;     /* a miIO frame / Mi cloud call waits at most this long
+	                             (capture time) for a token or key learned later;
+	                             0: until the end of the input.  A live run (and
+	                             analyze of its folder) uses MF_LIVE_HELD_WAIT_NS */
 };
 
 struct mf_stats {
@@ -77,6 +78,10 @@ struct mf_cloud_model {
 	char did[48];
 	char model[64];
 };
+
+/* live: what no token or key opens is reported within a minute, not when
+ * the evidence file ends; `analyze` of a live folder waits the same */
+#define MF_LIVE_HELD_WAIT_NS (60LL * 1000000000LL)
 
 struct mf_ctx {
 	mf_emit_fn emit;

@@ -22,8 +22,13 @@ with open(src) as f, open(out, "w") as o, open(lat, "w") as l:
         now = time.time()
         o.write(line)
         e = json.loads(line)
+        # a frame no token opens waits for one learned later (at most
+        # MF_LIVE_HELD_WAIT_NS): due then, or at the end, like "unanswered"
+        why = e.get("reason") or "-"
+        if (e.get("miio") or {}).get("token_wait") == "never_opened":
+            why = "never_opened"
         l.write("%.1f %s %s %s\n" % (1000 * (now - e["ts_epoch"]), e["kind"],
-                                     e.get("event") or "-", e.get("reason") or "-"))
+                                     e.get("event") or "-", why))
 PY
 reader=$!
 OUT=$T/fifo start_live "$dir" "${tok[@]}"
@@ -38,8 +43,9 @@ import sys
 rows = [l.split() for l in open(sys.argv[1])]
 # an "unanswered" anomaly is about the absence of an answer: it is due 5 s
 # after its request and written at the next once-a-second check
-timely = sorted(float(r[0]) for r in rows if r[3] != "unanswered")
-late = [r for r in rows if r[3] != "unanswered" and float(r[0]) > 1000]
+due = ("unanswered", "never_opened")
+timely = sorted(float(r[0]) for r in rows if r[3] not in due)
+late = [r for r in rows if r[3] not in due and float(r[0]) > 1000]
 n = len(timely)
 print("  %d events; latency median %.0f ms, max %.0f ms" % (n, timely[n // 2], timely[-1]))
 for r in late:

@@ -87,6 +87,7 @@ static size_t run(size_t held_max, size_t held_mem_max, int finish)
 	ctx.keylog = mf_keylog_new();
 	ctx.lim.cloud_held_max = held_max;
 	ctx.lim.cloud_held_mem_max = held_mem_max;
+	ctx.lim.held_wait_ns = quiet_ns > 0 ? MF_LIVE_HELD_WAIT_NS : 0;
 	CHECK(mf_keylog_load_file(ctx.keylog, KEYS, NULL, eb) > 0);
 	in.path = PCAP;
 	in.name = "latekey.pcap";
@@ -151,9 +152,10 @@ int main(void)
 	CHECK_EQ_INT(tl.tokens, 0);
 	CHECK_EQ_INT(tl.data, 6);
 
-	/* a quiet live capture: the call no key opens is reported 300 s
-	 * (lim.held_wait_ns) after it was seen, not when the file ends */
-	quiet_ns = 301LL * 1000000000LL;
+	/* a quiet live capture: the call no key opens is reported 60 s
+	 * (lim.held_wait_ns = MF_LIVE_HELD_WAIT_NS) after it was seen, not when
+	 * the file ends */
+	quiet_ns = 61LL * 1000000000LL;
 	held = run(4096, 64u << 20, 1);
 	CHECK_EQ_INT(held, 0);
 	CHECK_EQ_INT(never_before_end, 1);

@@ -141,6 +141,7 @@ static size_t run(const struct run_opts *o)
 	ctx.keylog = mf_keylog_new();
 	ctx.lim.miio_held_max = o->held_max;
 	ctx.lim.miio_held_mem_max = o->held_mem_max;
+	ctx.lim.held_wait_ns = o->tick_ns > 0 ? MF_LIVE_HELD_WAIT_NS : 0;
 	if (o->keys)
 		CHECK(mf_keylog_load_file(ctx.keylog, KEYS, NULL, eb) > 0);
 	if (o->tokens)
@@ -243,14 +244,14 @@ int main(void)
 	CHECK_EQ_INT(tl.opened_later, 2 + 3);
 	CHECK_EQ_INT(tl.never_opened, 6 + 2);
 
-	/* a quiet live capture: 301 s after the last frame (lim.held_wait_ns =
-	 * 300 s) the eight frames no token opened are reported, not kept until
-	 * the evidence file ends; 200 s is not enough */
-	o.tick_ns = 200LL * 1000000000LL;
+	/* a quiet live capture (lim.held_wait_ns = MF_LIVE_HELD_WAIT_NS, 60 s):
+	 * 61 s after the last frame the eight frames no token opened are
+	 * reported, not kept until the evidence file ends; 40 s is not enough */
+	o.tick_ns = 40LL * 1000000000LL;
 	held = run(&o);
 	CHECK_EQ_INT(held, 8);
 	CHECK_EQ_INT(never_before_end, 0);
-	o.tick_ns = 301LL * 1000000000LL;
+	o.tick_ns = 61LL * 1000000000LL;
 	held = run(&o);
 	CHECK_EQ_INT(held, 0);
 	CHECK_EQ_INT(never_before_end, 6 + 2);
