@@ -118,17 +118,32 @@ static int run_cloud(struct mf_ctx *ctx, struct mf_input *in, struct mf_report_i
 static int *input_order(char **inputs, int n)
 {
 	int *ord = malloc(((size_t)n + 1) * sizeof(*ord)), i, k = 0, pass;
+	char *first = calloc((size_t)n + 1, 1);
 
-	for (pass = 0; ord && pass < 2; pass++)
-		for (i = 0; i < n; i++) {
+	if (!ord || !first) {
+		free(ord);
+		free(first);
+		return NULL;
+	}
+	/* each input classified once: a pipe (/dev/stdin) cannot be read twice,
+	 * so anything that is neither a file nor a folder goes with the captures
+	 * (its reader then sees it from its first byte) */
+	for (i = 0; i < n; i++) {
+		struct stat st;
+
+		if (stat(inputs[i], &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+			continue;
 #ifdef HAVE_MF_CLOUD
-			int first = mf_cloud_input_is(inputs[i]) || !cli_is_capture(inputs[i]);
+		first[i] = mf_cloud_input_is(inputs[i]) || !cli_is_capture(inputs[i]);
 #else
-			int first = !cli_is_capture(inputs[i]);
+		first[i] = !cli_is_capture(inputs[i]);
 #endif
-			if (first == (pass == 0))
+	}
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < n; i++)
+			if (first[i] == (pass == 0))
 				ord[k++] = i;
-		}
+	free(first);
 	return ord;
 }
 
@@ -269,7 +284,8 @@ static int run_input(struct mf_ctx *ctx, struct mf_input *in, struct mf_report_i
 	if (S_ISDIR(st.st_mode) && mf_cloud_input_is(in->path))
 		return run_cloud(ctx, in, ri, quiet, warnings);
 #endif
-	if (S_ISREG(st.st_mode)) {
+	if (!S_ISDIR(st.st_mode)) {
+		/* a file, or a pipe / device (read once, as a capture) */
 		rc = cli_run_capture(ctx, in, quiet, 0);
 		if (rc >= 0) {
 			ri->type = "capture";
@@ -277,6 +293,16 @@ static int run_input(struct mf_ctx *ctx, struct mf_input *in, struct mf_report_i
 			memcpy(ri->sha256, in->sha256, sizeof(ri->sha256));
 			ri->status = rc;
 			return rc;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			/* its first bytes are gone: nothing else can read it */
+			cli_warn("%s: not a capture (a pipe or device is read as a capture only; "
+			    "give an extraction as a file or folder)", in->path);
+			ri->type = "unrecognised";
+			ri->status = 1;
+			input_anomaly(ctx, ri, "input_unrecognised",
+			    "a pipe or device that holds no capture");
+			return 1;
 		}
 	}
 #ifdef HAVE_MF_PARSERS
