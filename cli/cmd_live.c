@@ -262,7 +262,6 @@ static void status_line(struct live *L, int final, int asked)
 }
 
 /* Messages on stderr do not run into the status line. */
-
 static void say(struct live *L, const char *fmt, ...)
 {
 	va_list ap;
