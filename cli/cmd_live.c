@@ -95,6 +95,7 @@ struct keyfollow {
 	struct mf_buf partial;    /* an incomplete last line */
 	unsigned bad;
 	unsigned warned_missing : 1, warned_bad : 1, warned_reopen : 1;
+	unsigned stream : 1;      /* a pipe or FIFO (-k <(adb shell ...)): read as it comes */
 };
 
 struct live {
@@ -400,7 +401,8 @@ static void keyfollow_read(struct live *L, struct keyfollow *k)
 	char buf[KEYLOG_CHUNK];
 	ssize_t n;
 
-	while ((n = pread(k->fd, buf, sizeof(buf), k->off)) > 0) {
+	while ((n = k->stream ? read(k->fd, buf, sizeof(buf))
+	    : pread(k->fd, buf, sizeof(buf), k->off)) > 0) {
 		size_t i, last = SIZE_MAX;
 
 		k->off += n;
@@ -431,6 +433,12 @@ static void keyfollow_read(struct live *L, struct keyfollow *k)
 		if ((size_t)n > last && mf_buf_add(&k->partial, buf + last, (size_t)n - last) != 0)
 			mf_buf_reset(&k->partial);
 	}
+	/* a pipe's writer closed it: its last line is complete */
+	if (n == 0 && k->stream && k->partial.len) {
+		if (mf_buf_addc(&k->partial, '\n') == 0)
+			keys_arrived(L, k, (const char *)k->partial.data, k->partial.len);
+		mf_buf_reset(&k->partial);
+	}
 }
 
 /* Reads what was appended since last time; a replaced or truncated file
@@ -439,6 +447,10 @@ static void keyfollow_poll(struct live *L, struct keyfollow *k)
 {
 	struct stat st;
 
+	if (k->stream) {
+		keyfollow_read(L, k);   /* non-blocking: what the writer sent */
+		return;
+	}
 	if (stat(k->path, &st) != 0) {
 		if (k->fd < 0 && !k->warned_missing) {
 			say(L, "keylog: %s: %s; watching for it", k->path, strerror(errno));
@@ -454,7 +466,9 @@ static void keyfollow_poll(struct live *L, struct keyfollow *k)
 		k->fd = -1;
 	}
 	if (k->fd < 0) {
-		int fd = open(k->path, O_RDONLY | O_CLOEXEC);
+		/* non-blocking: opening a FIFO without a writer must not wait */
+		int fd = open(k->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		struct stat fst;
 
 		if (fd < 0) {
 			if (!k->warned_reopen)
@@ -466,6 +480,7 @@ static void keyfollow_poll(struct live *L, struct keyfollow *k)
 		k->dev = st.st_dev;
 		k->ino = st.st_ino;
 		k->off = 0;
+		k->stream = fstat(fd, &fst) == 0 && !S_ISREG(fst.st_mode);
 		mf_buf_reset(&k->partial);
 	} else if (st.st_size < k->off) {
 		k->off = 0;       /* truncated and rewritten */
@@ -480,6 +495,22 @@ static void keylogs_poll(struct live *L)
 
 	for (i = 0; i < L->nkf; i++)
 		keyfollow_poll(L, &L->kf[i]);
+}
+
+/* The end of the run: what the key logs hold now, with a last line that
+ * has no newline yet taken as complete. */
+static void keylogs_final(struct live *L)
+{
+	int i;
+
+	keylogs_poll(L);
+	for (i = 0; i < L->nkf; i++) {
+		struct keyfollow *k = &L->kf[i];
+
+		if (k->partial.len && mf_buf_addc(&k->partial, '\n') == 0)
+			keys_arrived(L, k, (const char *)k->partial.data, k->partial.len);
+		mf_buf_reset(&k->partial);
+	}
 }
 
 static void keylogs_setup(struct live *L)
@@ -1021,6 +1052,8 @@ int cmd_live(int argc, char **argv)
 	if (g_signal && !L.stop_io)
 		drain(&L);
 	L.now = now_ns();
+	if (!L.stop_io)
+		keylogs_final(&L);
 	close_file(&L, L.stop_io ? "write_error" : "stop");
 	update_counters(&L);
 	if (L.stop_io) {
