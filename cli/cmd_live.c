@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "live_out.h"
 #include "mf_decode.h"
 #include "mf_err.h"
 #include "mf_event.h"
@@ -62,6 +63,8 @@
 #define KEYLOGS_MAX 16
 #define KEYLOG_CHUNK (64u << 10)
 #define KEYLOG_LINE_MAX (64u << 10)      /* a partial line longer than this is dropped */
+#define OUT_BUFFER (64u << 20)           /* event lines held for a slow reader */
+#define OUT_STALL_MS 5000                /* at the end: wait for a reader this long */
 
 /* Set by the signal handlers: the only state outside struct live. */
 static volatile sig_atomic_t g_signal, g_status;
@@ -92,13 +95,16 @@ struct keyfollow {
 	struct mf_buf partial;    /* an incomplete last line */
 	unsigned bad;
 	unsigned warned_missing : 1, warned_bad : 1, warned_reopen : 1;
+	unsigned stream : 1;      /* a pipe or FIFO (-k <(adb shell ...)): read as it comes */
 };
 
 struct live {
 	const struct cli_opts *o;
 	struct mf_ctx ctx;
-	struct cli_jsonl_sink sink;
-	FILE *out;
+	struct live_out *out;                /* event lines (live_out.h) */
+	int out_fd;
+	struct mf_buf line;
+	uint64_t out_dropped;                /* lines dropped for a slow reader (told) */
 	struct mf_live_opts lo;
 	struct mf_live *cap;
 	struct mf_evidence *ev;
@@ -162,7 +168,8 @@ static void help(FILE *f)
 	    "                         snap length the kernel ring holds few packets\n"
 	    "  -Z, --user USER        drop root for USER after opening the interface (keeps\n"
 	    "                         only CAP_NET_RAW, to re-open it after it went down)\n"
-	    "      --events FILE      append events to FILE instead of stdout\n"
+	    "      --events FILE      append events to FILE instead of stdout (the capture\n"
+	    "                         never waits for their reader: up to 64 MiB are held)\n"
 	    "      --show-secrets     print tokens and passwords instead of redacting them\n"
 	    "  -q, --quiet            no status line or summary on stderr\n"
 	    "  -h, --help             this text\n\n"
@@ -172,16 +179,41 @@ static void help(FILE *f)
 
 /* ---- output ------------------------------------------------------------ */
 
+static void say(struct live *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* One event line into the writer's buffer: the capture never waits for
+ * the reader of the events. */
+static int emit_line(void *arg, struct mf_event *ev)
+{
+	struct live *L = arg;
+	int rc;
+
+	mf_buf_reset(&L->line);
+	rc = mf_event_to_json(ev, &L->line);
+	if (rc == 0)
+		rc = mf_buf_addc(&L->line, '\n');
+	if (rc == 0)
+		live_out_line(L->out, (const char *)L->line.data, L->line.len);
+	mf_event_free(ev);
+	return rc;
+}
+
 static void flush_events(struct live *L)
 {
-	if (fflush(L->out) != 0 || L->sink.failed) {
-		if (!L->out_warned)
-			cli_warn("writing the events failed (%s); capturing goes on",
-			    strerror(errno ? errno : EIO));
+	uint64_t lines, bytes;
+	int err;
+
+	live_out_flush(L->out);
+	live_out_stats(L->out, &lines, &bytes, &err);
+	if (err && !L->out_warned) {
+		say(L, "writing the events failed (%s); capturing goes on", strerror(err));
 		L->out_warned = 1;
-		clearerr(L->out);
-		L->sink.failed = 0;
 	}
+	if (lines && !L->out_dropped)
+		say(L, "the reader of the events falls behind by more than %u MiB: event lines "
+		    "are dropped (counted in the manifest), never packets; `analyze` on the "
+		    "evidence folder gives every event", OUT_BUFFER >> 20);
+	L->out_dropped = lines;
 }
 
 /* Held lines (a miIO request awaiting its answer) older than HOLD_NS are
@@ -231,8 +263,6 @@ static void status_line(struct live *L, int final, int asked)
 }
 
 /* Messages on stderr do not run into the status line. */
-static void say(struct live *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 static void say(struct live *L, const char *fmt, ...)
 {
 	va_list ap;
@@ -371,7 +401,8 @@ static void keyfollow_read(struct live *L, struct keyfollow *k)
 	char buf[KEYLOG_CHUNK];
 	ssize_t n;
 
-	while ((n = pread(k->fd, buf, sizeof(buf), k->off)) > 0) {
+	while ((n = k->stream ? read(k->fd, buf, sizeof(buf))
+	    : pread(k->fd, buf, sizeof(buf), k->off)) > 0) {
 		size_t i, last = SIZE_MAX;
 
 		k->off += n;
@@ -402,6 +433,12 @@ static void keyfollow_read(struct live *L, struct keyfollow *k)
 		if ((size_t)n > last && mf_buf_add(&k->partial, buf + last, (size_t)n - last) != 0)
 			mf_buf_reset(&k->partial);
 	}
+	/* a pipe's writer closed it: its last line is complete */
+	if (n == 0 && k->stream && k->partial.len) {
+		if (mf_buf_addc(&k->partial, '\n') == 0)
+			keys_arrived(L, k, (const char *)k->partial.data, k->partial.len);
+		mf_buf_reset(&k->partial);
+	}
 }
 
 /* Reads what was appended since last time; a replaced or truncated file
@@ -410,6 +447,10 @@ static void keyfollow_poll(struct live *L, struct keyfollow *k)
 {
 	struct stat st;
 
+	if (k->stream) {
+		keyfollow_read(L, k);   /* non-blocking: what the writer sent */
+		return;
+	}
 	if (stat(k->path, &st) != 0) {
 		if (k->fd < 0 && !k->warned_missing) {
 			say(L, "keylog: %s: %s; watching for it", k->path, strerror(errno));
@@ -425,7 +466,9 @@ static void keyfollow_poll(struct live *L, struct keyfollow *k)
 		k->fd = -1;
 	}
 	if (k->fd < 0) {
-		int fd = open(k->path, O_RDONLY | O_CLOEXEC);
+		/* non-blocking: opening a FIFO without a writer must not wait */
+		int fd = open(k->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		struct stat fst;
 
 		if (fd < 0) {
 			if (!k->warned_reopen)
@@ -437,6 +480,7 @@ static void keyfollow_poll(struct live *L, struct keyfollow *k)
 		k->dev = st.st_dev;
 		k->ino = st.st_ino;
 		k->off = 0;
+		k->stream = fstat(fd, &fst) == 0 && !S_ISREG(fst.st_mode);
 		mf_buf_reset(&k->partial);
 	} else if (st.st_size < k->off) {
 		k->off = 0;       /* truncated and rewritten */
@@ -451,6 +495,22 @@ static void keylogs_poll(struct live *L)
 
 	for (i = 0; i < L->nkf; i++)
 		keyfollow_poll(L, &L->kf[i]);
+}
+
+/* The end of the run: what the key logs hold now, with a last line that
+ * has no newline yet taken as complete. */
+static void keylogs_final(struct live *L)
+{
+	int i;
+
+	keylogs_poll(L);
+	for (i = 0; i < L->nkf; i++) {
+		struct keyfollow *k = &L->kf[i];
+
+		if (k->partial.len && mf_buf_addc(&k->partial, '\n') == 0)
+			keys_arrived(L, k, (const char *)k->partial.data, k->partial.len);
+		mf_buf_reset(&k->partial);
+	}
 }
 
 static void keylogs_setup(struct live *L)
@@ -705,9 +765,10 @@ static int early_end(struct live *L, int status)
 	keylogs_free(L);
 	mf_evidence_free(L->ev);
 	mf_live_close(L->cap);
-	cli_jsonl_free(&L->sink);
-	if (L->out && L->out != stdout)
-		fclose(L->out);
+	live_out_close(L->out, 0);
+	mf_buf_free(&L->line);
+	if (L->o->events_file && L->out_fd >= 0)
+		close(L->out_fd);
 	mf_tokens_free(L->ctx.tokens);
 	mf_keylog_free(L->ctx.keylog);
 	return status;
@@ -735,7 +796,6 @@ static void second_tick(struct live *L)
 
 int cmd_live(int argc, char **argv)
 {
-	static char obuf[1 << 20];
 	struct cli_opts o;
 	struct live L;
 	struct mf_evidence_opts eo;
@@ -803,6 +863,8 @@ int cmd_live(int argc, char **argv)
 
 	memset(&L, 0, sizeof(L));
 	L.o = &o;
+	L.out_fd = -1;
+	mf_buf_init(&L.line, 64u << 20);
 	L.release_at = MF_TIME_NONE;
 	L.ino_fd = -1;
 	L.now = now_ns();
@@ -847,18 +909,22 @@ int cmd_live(int argc, char **argv)
 		cli_warn("%s", wb);
 
 	if (o.events_file) {
-		L.out = fopen(o.events_file, "ae");   /* appends, never truncates */
-		if (!L.out) {
+		/* appends, never truncates */
+		L.out_fd = open(o.events_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+		if (L.out_fd < 0) {
 			cli_warn("--events %s: %s", o.events_file, strerror(errno));
 			return early_end(&L, MF_EXIT_INPUT);
 		}
 	} else {
-		L.out = stdout;
+		L.out_fd = 1;
 	}
-	setvbuf(L.out, obuf, _IOFBF, sizeof(obuf));
-	cli_jsonl_init(&L.sink, L.out);
-	L.ctx.emit = cli_jsonl_emit;
-	L.ctx.emit_arg = &L.sink;
+	L.out = live_out_new(L.out_fd, OUT_BUFFER);
+	if (!L.out) {
+		cli_warn("out of memory");
+		return early_end(&L, MF_EXIT_INPUT);
+	}
+	L.ctx.emit = emit_line;
+	L.ctx.emit_arg = &L;
 
 	memset(&eo, 0, sizeof(eo));
 	eo.dir = o.write_dir;
@@ -911,6 +977,12 @@ int cmd_live(int argc, char **argv)
 	}
 
 
+	/* after the last fork and change of identity */
+	if ((rc = live_out_start(L.out)) != 0) {
+		cli_warn("cannot start the event writer (%s): events are written in the "
+		    "capture loop", strerror(rc));
+		L.bad = 1;
+	}
 	if (!o.quiet)
 		say(&L, "live: capturing on %s into %s/ (filter: %s)", o.iface, o.write_dir,
 		    o.filter ? o.filter : "default");
@@ -981,6 +1053,8 @@ int cmd_live(int argc, char **argv)
 	if (g_signal && !L.stop_io)
 		drain(&L);
 	L.now = now_ns();
+	if (!L.stop_io)
+		keylogs_final(&L);
 	close_file(&L, L.stop_io ? "write_error" : "stop");
 	update_counters(&L);
 	if (L.stop_io) {
@@ -1001,6 +1075,18 @@ int cmd_live(int argc, char **argv)
 		status = "failed";
 		why = "capture loop failed";
 	}
+	flush_events(&L);
+	if (L.out_dropped) {
+		uint64_t lines, bytes;
+		int err;
+		char d[200];
+
+		live_out_stats(L.out, &lines, &bytes, &err);
+		snprintf(d, sizeof(d), "%" PRIu64 " event lines (%" PRIu64 " bytes) were not "
+		    "written: their reader fell behind; `analyze` on this folder gives them",
+		    lines, bytes);
+		mf_evidence_note(L.ev, L.now, "events_dropped", d, NULL);
+	}
 	if (mf_evidence_finish(L.ev, L.now, status, why, eb) != 0) {
 		char *m = mf_evidence_manifest_text(L.ev, L.now);
 
@@ -1011,7 +1097,16 @@ int cmd_live(int argc, char **argv)
 		free(m);
 		L.bad = 1;
 	}
-	flush_events(&L);
+	/* the manifest is final: now the reader of the events may take its time
+	 * (while it takes lines; OUT_STALL_MS without one ends the wait) */
+	{
+		size_t left = live_out_close(L.out, OUT_STALL_MS);
+
+		L.out = NULL;
+		if (left)
+			say(&L, "the reader of the events took nothing for %d s: %zu bytes of event "
+			    "lines were not written", OUT_STALL_MS / 1000, left);
+	}
 	if (!o.quiet) {
 		uint64_t packets, bytes;
 		unsigned files;
@@ -1026,9 +1121,9 @@ int cmd_live(int argc, char **argv)
 	keylogs_free(&L);
 	mf_live_close(L.cap);
 	mf_evidence_free(L.ev);
-	cli_jsonl_free(&L.sink);
-	if (L.out != stdout)
-		fclose(L.out);
+	mf_buf_free(&L.line);
+	if (o.events_file && L.out_fd >= 0)
+		close(L.out_fd);
 	mf_tokens_free(L.ctx.tokens);
 	mf_keylog_free(L.ctx.keylog);
 	return L.bad ? MF_EXIT_INPUT : MF_EXIT_OK;
