@@ -268,6 +268,21 @@ int mf_micloud_held_retry(struct mf_ctx *ctx, const cJSON *key_evidence)
 	return rc;
 }
 
+/* The oldest held call leaves the queue and is reported as it stands
+ * (not held again: no MF_MICLOUD_X_MAY_HOLD). */
+static int report_head(struct mf_ctx *ctx, struct mf_micloud_held *q)
+{
+	struct held *h = q->head;
+	int r;
+
+	unlink_held(q, NULL, h);
+	account(ctx, q);
+	r = mf_micloud_exchange_x(ctx, &h->rq, h->has_rs ? &h->rs : NULL, h->ts, h->evidence,
+	    MF_MICLOUD_X_REPLAY, NULL);
+	held_free(h);
+	return r;
+}
+
 int mf_micloud_held_end(struct mf_ctx *ctx)
 {
 	struct mf_micloud_held *q = ctx->micloud_held;
@@ -283,15 +298,10 @@ int mf_micloud_held_end(struct mf_ctx *ctx)
 	/* detached first: what the last pass emits is final, nothing is held */
 	ctx->micloud_held = NULL;
 	while ((h = q->head) != NULL) {
-		int r;
+		int r = report_head(ctx, q);
 
-		unlink_held(q, NULL, h);
-		account(ctx, q);
-		r = mf_micloud_exchange_x(ctx, &h->rq, h->has_rs ? &h->rs : NULL, h->ts, h->evidence,
-		    MF_MICLOUD_X_REPLAY, NULL);
 		if (r < 0 && rc == 0)
 			rc = r;
-		held_free(h);
 	}
 	free(q);
 	account(ctx, NULL);
@@ -311,15 +321,10 @@ int mf_micloud_held_expire(struct mf_ctx *ctx, int64_t now_ns)
 	 * is not held again (no MF_MICLOUD_X_MAY_HOLD) */
 	while ((h = q->head) != NULL && h->ts != MF_TIME_NONE && now_ns > h->ts &&
 	    (uint64_t)now_ns - (uint64_t)h->ts > (uint64_t)wait) {
-		int r;
+		int r = report_head(ctx, q);
 
-		unlink_held(q, NULL, h);
-		account(ctx, q);
-		r = mf_micloud_exchange_x(ctx, &h->rq, h->has_rs ? &h->rs : NULL, h->ts, h->evidence,
-		    MF_MICLOUD_X_REPLAY, NULL);
 		if (r < 0 && rc == 0)
 			rc = r;
-		held_free(h);
 	}
 	return rc;
 }
