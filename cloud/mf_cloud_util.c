@@ -41,93 +41,6 @@ struct mf_event *mf_cloud_event(const struct mf_cloud_origin *o, int64_t ts_ns, 
 	return ev;
 }
 
-/* Length of the valid UTF-8 sequence (RFC 3629: no overlongs, surrogates
- * or code points past U+10FFFF) at s, or 0. */
-static size_t utf8_seq(const unsigned char *s)
-{
-	unsigned c = s[0], need, min, cp, k;
-
-	if (c < 0x80)
-		return 1;
-	if ((c & 0xe0) == 0xc0)
-		need = 1, min = 0x80, cp = c & 0x1f;
-	else if ((c & 0xf0) == 0xe0)
-		need = 2, min = 0x800, cp = c & 0x0f;
-	else if ((c & 0xf8) == 0xf0)
-		need = 3, min = 0x10000, cp = c & 0x07;
-	else
-		return 0;
-	for (k = 1; k <= need; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;       /* also stops at the NUL */
-		cp = cp << 6 | (s[k] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return need + 1;
-}
-
-/* NULL when s is valid UTF-8; else a cJSON_malloc'ed copy with each byte
- * outside a valid sequence written \xNN and '\' doubled (as previews are). */
-static char *utf8_fixed(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i, n = 0, bad = 0, k;
-	char *o;
-
-	for (i = 0; p[i]; i += k) {
-		k = utf8_seq(p + i);
-		if (k == 0) {
-			bad++;
-			k = 1;
-		}
-	}
-	if (!bad)
-		return NULL;
-	o = cJSON_malloc(4 * i + 1);
-	if (!o)
-		return NULL;
-	for (i = 0; p[i]; i += k) {
-		k = utf8_seq(p + i);
-		if (k == 0) {
-			n += (size_t)snprintf(o + n, 5, "\\x%02x", p[i]);
-			k = 1;
-		} else if (p[i] == '\\') {
-			o[n++] = '\\';
-			o[n++] = '\\';
-		} else {
-			memcpy(o + n, p + i, k);
-			n += k;
-		}
-	}
-	o[n] = '\0';
-	return o;
-}
-
-/* Bytes from the wire (paths, headers, cookies, decrypted JSON) may be
- * anything; the output is JSON lines, which must be UTF-8: every string
- * and key that is not is rewritten escaped. */
-static void utf8_tree(cJSON *v, int depth)
-{
-	cJSON *it;
-	char *f;
-
-	for (it = v ? v->child : NULL; it; it = it->next) {
-		if (it->string && !(it->type & cJSON_StringIsConst) &&
-		    (f = utf8_fixed(it->string)) != NULL) {
-			cJSON_free(it->string);
-			it->string = f;
-		}
-		if (cJSON_IsString(it) && it->valuestring &&
-		    (f = utf8_fixed(it->valuestring)) != NULL) {
-			cJSON_free(it->valuestring);
-			it->valuestring = f;
-		} else if ((cJSON_IsObject(it) || cJSON_IsArray(it)) && depth > 0) {
-			utf8_tree(it, depth - 1);
-		}
-	}
-}
-
 int mf_cloud_emit(struct mf_ctx *ctx, const struct mf_cloud_origin *o, struct mf_event *ev,
                   cJSON *raw)
 {
@@ -137,8 +50,8 @@ int mf_cloud_emit(struct mf_ctx *ctx, const struct mf_cloud_origin *o, struct mf
 		cJSON_Delete(raw);
 		return MF_ERR_NOMEM;
 	}
-	utf8_tree(ev->body, 256);
-	utf8_tree(raw, 256);
+	/* bytes from the wire that are not UTF-8 are escaped when the event
+	 * is written (mf_event_to_json), like every other event's */
 	if (o && o->net) {
 		cJSON *n = cJSON_Duplicate(o->net, 1);
 

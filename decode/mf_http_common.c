@@ -599,35 +599,6 @@ static int body_view(struct mf_http_conn *c, struct mf_http_msg *m, int dir, str
 
 /* ---- events ---- */
 
-/* 1 when s is valid UTF-8 (RFC 3629: no overlongs, surrogates or > U+10FFFF). */
-static int utf8_ok(const unsigned char *s)
-{
-	while (*s) {
-		unsigned c = *s, need, min, cp;
-
-		if (c < 0x80) {
-			s++;
-			continue;
-		}
-		if ((c & 0xe0) == 0xc0)
-			need = 1, min = 0x80, cp = c & 0x1f;
-		else if ((c & 0xf0) == 0xe0)
-			need = 2, min = 0x800, cp = c & 0x0f;
-		else if ((c & 0xf8) == 0xf0)
-			need = 3, min = 0x10000, cp = c & 0x07;
-		else
-			return 0;
-		for (s++; need > 0; need--, s++) {
-			if ((*s & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (*s & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-	}
-	return 1;
-}
-
 /* A string taken from the wire: as is when it is UTF-8 (cJSON escapes
  * control characters), else escaped like a preview. */
 static void json_text(cJSON *o, const char *key, const char *s)
@@ -636,7 +607,7 @@ static void json_text(cJSON *o, const char *key, const char *s)
 
 	if (!s)
 		return;
-	if (utf8_ok((const unsigned char *)s)) {
+	if (mf_utf8_valid((const uint8_t *)s, strlen(s))) {
 		mf_json_str(o, key, s);
 		return;
 	}

@@ -37,7 +37,14 @@ static int nev;
 
 static int sink(void *arg, struct mf_event *ev)
 {
+	struct mf_buf line;
+
 	(void)arg;
+	/* written as every sink writes it: wire bytes that are not UTF-8 are
+	 * escaped then (mf_event_to_json), in the event as well */
+	mf_buf_init(&line, 1u << 20);
+	(void)mf_event_to_json(ev, &line);
+	mf_buf_free(&line);
 	if (nev < MAXEV)
 		evs[nev++] = ev;
 	else
